@@ -1,0 +1,115 @@
+//! Read-only access to files, injected so tests can fake the file system.
+//!
+//! The real implementation never blocks and never reads without bound: a
+//! FIFO or device where config.json should be would hang the Docker CLI, but
+//! must not hang a prompt.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// Docker's files are small; anything larger is not worth a prompt's time.
+pub const MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
+
+/// What resolution needs from the file system: reading whole small files.
+pub trait FileSystem {
+    /// Reads a regular file. `NotFound` means absent; other errors mean the
+    /// file exists but cannot be used.
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+}
+
+/// The real file system, read-only.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RealFs;
+
+impl FileSystem for RealFs {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        // O_NONBLOCK so that opening a FIFO with no writer returns at once.
+        let file = File::options()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
+            .open(path)?;
+        let meta = file.metadata()?;
+        if meta.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a directory",
+            ));
+        }
+        if !meta.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        let mut buf = Vec::with_capacity(meta.len().min(MAX_FILE_SIZE) as usize);
+        file.take(MAX_FILE_SIZE + 1).read_to_end(&mut buf)?;
+        if buf.len() as u64 > MAX_FILE_SIZE {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("larger than {} MiB", MAX_FILE_SIZE / 1024 / 1024),
+            ));
+        }
+        Ok(buf)
+    }
+}
+
+/// An in-memory file system for tests: a path maps to contents or an error.
+#[derive(Debug, Default, Clone)]
+pub struct MemFs {
+    files: HashMap<PathBuf, Result<Vec<u8>, io::ErrorKind>>,
+}
+
+impl MemFs {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with(mut self, path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) -> Self {
+        self.files.insert(path.into(), Ok(contents.into()));
+        self
+    }
+
+    pub fn with_error(mut self, path: impl Into<PathBuf>, kind: io::ErrorKind) -> Self {
+        self.files.insert(path.into(), Err(kind));
+        self
+    }
+}
+
+impl FileSystem for MemFs {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        match self.files.get(path) {
+            Some(Ok(bytes)) => Ok(bytes.clone()),
+            Some(Err(kind)) => Err(io::Error::from(*kind)),
+            None => Err(io::Error::from(io::ErrorKind::NotFound)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_fs_refuses_fifos_and_directories_without_blocking() {
+        let dir = std::env::temp_dir().join(format!("dctx-fs-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: c is a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = RealFs.read(&fifo).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        let err = RealFs.read(&dir).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::IsADirectory);
+        let big = dir.join("big");
+        std::fs::write(&big, vec![b' '; MAX_FILE_SIZE as usize + 1]).unwrap();
+        assert_eq!(
+            RealFs.read(&big).unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

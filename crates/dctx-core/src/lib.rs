@@ -1,0 +1,24 @@
+//! Resolve the Docker context exactly as the Docker CLI does, and render it
+//! for prompts and status bars.
+//!
+//! Everything here is synchronous and reads the world only through an
+//! [`Env`] and a [`FileSystem`] passed in, so the prompt client, the daemon
+//! and the tests share one implementation.
+
+pub mod config_file;
+pub mod context_meta;
+pub mod env;
+pub mod fs;
+pub mod gojson;
+pub mod host;
+pub mod report;
+pub mod resolution;
+pub mod segment;
+pub mod settings;
+pub mod style;
+
+pub use env::Env;
+pub use fs::{FileSystem, MemFs, RealFs};
+pub use resolution::{resolve, Problem, Resolution, Source};
+pub use settings::Settings;
+pub use style::Shell;

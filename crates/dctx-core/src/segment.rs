@@ -1,0 +1,248 @@
+//! Turns a [`Resolution`] into the text a prompt or status bar shows.
+//!
+//! Placeholders are `{name}`, `{host}`, `{description}` and `{source}`;
+//! `{{` and `}}` are literal braces. Everything but the style markup is
+//! escaped for the target shell, so nothing from Docker's files can inject.
+
+use crate::host::DEFAULT_UNIX_HOST;
+use crate::resolution::{Resolution, Source, DEFAULT_CONTEXT};
+use crate::settings::Settings;
+use crate::style::{escape, Shell};
+
+/// Appended when something is off; `dctx status` says what.
+pub const PROBLEM_MARKER: &str = "?";
+
+/// The placeholders a format may use.
+pub const PLACEHOLDERS: &[&str] = &["name", "host", "description", "source"];
+
+/// Rejects unknown placeholders and unbalanced braces.
+pub fn check_format(format: &str) -> Result<(), String> {
+    fill(format, |key| PLACEHOLDERS.contains(&key).then(String::new)).map(drop)
+}
+
+/// Fills placeholders with `lookup`; an unknown name or stray brace is an error.
+fn fill(format: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = format;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if let Some(after) = tail.strip_prefix("{{").or_else(|| tail.strip_prefix("}}")) {
+            out.push_str(&tail[..1]);
+            rest = after;
+            continue;
+        }
+        if tail.starts_with('}') {
+            return Err(format!("unmatched '}}' in format {format:?}"));
+        }
+        let Some(end) = tail.find('}') else {
+            return Err(format!("unclosed '{{' in format {format:?}"));
+        };
+        let key = &tail[1..end];
+        let value = lookup(key).ok_or_else(|| {
+            format!("unknown placeholder {{{key}}} in format {format:?} (use {{name}}, {{host}}, {{description}} or {{source}})")
+        })?;
+        out.push_str(&value);
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Fills `format` with `r`'s fields, everything escaped for `shell`.
+/// A bad format renders as itself, so a prompt still shows something.
+pub fn fill_format(format: &str, r: &Resolution, shell: Shell) -> String {
+    let value = |key: &str| -> Option<String> {
+        Some(match key {
+            "name" => r.name.clone(),
+            "host" => r.host.clone(),
+            "description" => r.description.clone(),
+            "source" => r.source.as_str().to_string(),
+            _ => return None,
+        })
+    };
+    // Escape the literal parts too, so a format means the same in every shell.
+    let escaped = |key: &str| value(key).map(|v| escape(shell, &v));
+    match fill(&escape(shell, format), escaped) {
+        Ok(text) => text,
+        Err(_) => escape(shell, format),
+    }
+}
+
+/// What to render.
+pub struct Request<'a> {
+    pub shell: Shell,
+    /// An explicit `--format`: printed as given, never hidden.
+    pub format: Option<&'a str>,
+    /// A problem outside the resolution (e.g. a bad config.toml).
+    pub extra_problem: bool,
+}
+
+/// The segment for `r`. Empty only when the settings hide this context.
+pub fn render(r: &Resolution, settings: &Settings, req: &Request) -> String {
+    let problem = req.extra_problem || !r.problems.is_empty();
+    let is_override = r.source == Source::DockerHost;
+    let (format, style) = match req.format {
+        Some(f) => (f, settings.style_for(&r.name)),
+        None if is_override => (
+            settings.override_format.as_str(),
+            Some(&settings.override_style),
+        ),
+        None => {
+            let local_default = r.name != DEFAULT_CONTEXT || r.host == DEFAULT_UNIX_HOST;
+            if !problem && settings.hides(&r.name) && local_default {
+                return String::new();
+            }
+            (settings.format.as_str(), settings.style_for(&r.name))
+        }
+    };
+    let mut text = fill_format(format, r, req.shell);
+    if problem {
+        text.push_str(PROBLEM_MARKER);
+    }
+    match style {
+        Some(style) => style.wrap(req.shell, &text),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn resolution(name: &str, source: Source, host: &str) -> Resolution {
+        Resolution {
+            name: name.into(),
+            source,
+            host: host.into(),
+            description: "Desc %F{red} #[bold]".into(),
+            exists: true,
+            config_dir: PathBuf::from("/c"),
+            config_context: None,
+            problems: vec![],
+        }
+    }
+
+    fn plain(format: Option<&str>) -> Request<'_> {
+        Request {
+            shell: Shell::Plain,
+            format,
+            extra_problem: false,
+        }
+    }
+
+    #[test]
+    fn explicit_format_fills_placeholders_exactly() {
+        let r = resolution("default", Source::Default, DEFAULT_UNIX_HOST);
+        let s = Settings::default();
+        assert_eq!(
+            render(&r, &s, &plain(Some("{name}|{host}"))),
+            "default|unix:///var/run/docker.sock"
+        );
+        assert_eq!(render(&r, &s, &plain(Some("{{{source}}}"))), "{default}");
+    }
+
+    #[test]
+    fn hides_only_the_local_default() {
+        let s = Settings::default();
+        assert_eq!(
+            render(
+                &resolution("default", Source::Default, DEFAULT_UNIX_HOST),
+                &s,
+                &plain(None)
+            ),
+            ""
+        );
+        let tls = resolution("default", Source::Default, "tcp://localhost:2376");
+        assert_eq!(render(&tls, &s, &plain(None)), "default");
+    }
+
+    #[test]
+    fn docker_host_override_always_shows_its_host_styled() {
+        let r = resolution("default", Source::DockerHost, "tcp://h:2375");
+        let s = Settings::default();
+        assert_eq!(render(&r, &s, &plain(None)), "tcp://h:2375");
+        let fish = render(
+            &r,
+            &s,
+            &Request {
+                shell: Shell::Fish,
+                format: None,
+                extra_problem: false,
+            },
+        );
+        assert_eq!(fish, "\x1b[1;33mtcp://h:2375\x1b[0m");
+        // Even pointing at the local socket, an override is never hidden.
+        let local = resolution("default", Source::DockerHost, DEFAULT_UNIX_HOST);
+        assert_eq!(render(&local, &s, &plain(None)), DEFAULT_UNIX_HOST);
+    }
+
+    #[test]
+    fn problems_add_a_marker_and_unhide() {
+        let mut r = resolution("prod", Source::DockerContext, "");
+        r.problems
+            .push(crate::resolution::Problem::NoDockerEndpoint {
+                name: "prod".into(),
+            });
+        let s = Settings::default();
+        assert_eq!(render(&r, &s, &plain(None)), "prod?");
+        let mut d = resolution("default", Source::Default, DEFAULT_UNIX_HOST);
+        d.problems = r.problems.clone();
+        assert_eq!(render(&d, &s, &plain(None)), "default?");
+    }
+
+    #[test]
+    fn production_is_styled_per_shell() {
+        let r = resolution("prod-eu", Source::Config, "ssh://x");
+        let s = Settings::default();
+        let zsh = render(
+            &r,
+            &s,
+            &Request {
+                shell: Shell::Zsh,
+                format: None,
+                extra_problem: false,
+            },
+        );
+        assert_eq!(zsh, "%{\x1b[1;31m%}prod-eu%{\x1b[0m%}");
+    }
+
+    #[test]
+    fn values_cannot_inject_markup() {
+        let r = resolution("x", Source::Config, "h");
+        let s = Settings::default();
+        let zsh = render(
+            &r,
+            &s,
+            &Request {
+                shell: Shell::Zsh,
+                format: Some("{description}"),
+                extra_problem: false,
+            },
+        );
+        assert_eq!(zsh, "Desc %%F{red} #[bold]");
+        let tmux = render(
+            &r,
+            &s,
+            &Request {
+                shell: Shell::Tmux,
+                format: Some("{description}"),
+                extra_problem: false,
+            },
+        );
+        assert_eq!(tmux, "Desc %F{red} ##[bold]");
+    }
+
+    #[test]
+    fn bad_formats_are_reported_or_shown_verbatim() {
+        assert!(check_format("{name").is_err());
+        assert!(check_format("name}").is_err());
+        assert!(check_format("{bogus}").is_err());
+        let r = resolution("x", Source::Config, "h");
+        assert_eq!(
+            render(&r, &Settings::default(), &plain(Some("{bogus}"))),
+            "{bogus}"
+        );
+    }
+}

@@ -1,0 +1,268 @@
+//! The user's prompt settings (`config.toml`) and the built-in defaults.
+//!
+//! ```toml
+//! format = "{name}"            # segment for a context
+//! override_format = "{host}"   # segment when DOCKER_HOST overrides contexts
+//! override_style = "bold yellow"
+//! hide = ["default"]           # `default` hides only while it is the local socket
+//!
+//! [[rule]]                     # first match wins; replaces the built-in rules
+//! pattern = "prod*"
+//! style = "bold red"
+//! ```
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::style::Style;
+
+/// Name patterns styled bold red unless the user says otherwise.
+pub const BUILTIN_DANGER_PATTERNS: &[&str] = &["prod*", "*prod*", "production*"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub pattern: String,
+    pub style: Style,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub format: String,
+    pub override_format: String,
+    pub override_style: Style,
+    pub hide: Vec<String>,
+    pub rules: Vec<Rule>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let danger: Style = "bold red".parse().expect("built-in style parses");
+        Settings {
+            format: "{name}".into(),
+            override_format: "{host}".into(),
+            override_style: "bold yellow".parse().expect("built-in style parses"),
+            hide: vec!["default".into()],
+            rules: BUILTIN_DANGER_PATTERNS
+                .iter()
+                .map(|p| Rule {
+                    pattern: p.to_string(),
+                    style: danger.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    format: Option<String>,
+    override_format: Option<String>,
+    override_style: Option<String>,
+    hide: Option<Vec<String>>,
+    rule: Option<Vec<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    pattern: String,
+    style: String,
+}
+
+impl Settings {
+    /// Parses config.toml text; unset keys keep their built-in values.
+    pub fn parse(text: &str) -> Result<Settings, String> {
+        let raw: RawSettings = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        let mut s = Settings::default();
+        if let Some(f) = raw.format {
+            s.format = f;
+        }
+        if let Some(f) = raw.override_format {
+            s.override_format = f;
+        }
+        if let Some(style) = raw.override_style {
+            s.override_style = style.parse().map_err(|e| format!("override_style: {e}"))?;
+        }
+        if let Some(hide) = raw.hide {
+            s.hide = hide;
+        }
+        if let Some(rules) = raw.rule {
+            s.rules = rules
+                .into_iter()
+                .map(|r| {
+                    let style = r
+                        .style
+                        .parse()
+                        .map_err(|e| format!("rule {:?}: {e}", r.pattern))?;
+                    Ok(Rule {
+                        pattern: r.pattern,
+                        style,
+                    })
+                })
+                .collect::<Result<_, String>>()?;
+        }
+        for format in [&s.format, &s.override_format] {
+            crate::segment::check_format(format)?;
+        }
+        Ok(s)
+    }
+
+    /// Loads the file at `path`: a missing file means the built-ins; a bad
+    /// one means the built-ins plus the reason, so the prompt can flag it.
+    pub fn load(path: &Path) -> (Settings, Option<String>) {
+        match std::fs::read_to_string(path) {
+            Ok(text) => match Settings::parse(&text) {
+                Ok(s) => (s, None),
+                Err(e) => (
+                    Settings::default(),
+                    Some(format!("could not parse {}: {e}", path.display())),
+                ),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Settings::default(), None),
+            Err(e) => (
+                Settings::default(),
+                Some(format!("could not read {}: {e}", path.display())),
+            ),
+        }
+    }
+
+    /// The style of the first rule whose pattern matches `name`.
+    pub fn style_for(&self, name: &str) -> Option<&Style> {
+        self.rules
+            .iter()
+            .find(|r| glob_match(&r.pattern, name))
+            .map(|r| &r.style)
+    }
+
+    pub fn hides(&self, name: &str) -> bool {
+        self.hide.iter().any(|p| glob_match(p, name))
+    }
+}
+
+/// Where the settings live: `DCTX_CONFIG`, else
+/// `$XDG_CONFIG_HOME/dctx/config.toml`, else `~/.config/dctx/config.toml`.
+pub fn config_path(var: impl Fn(&str) -> Option<OsString>, home: Option<&Path>) -> Option<PathBuf> {
+    let non_empty = |k: &str| var(k).filter(|v| !v.is_empty());
+    if let Some(p) = non_empty("DCTX_CONFIG") {
+        return Some(PathBuf::from(p));
+    }
+    let base = non_empty("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| home.map(|h| h.join(".config")))?;
+    Some(base.join("dctx").join("config.toml"))
+}
+
+/// Shell-style glob with `*` and `?`, ignoring ASCII case so that `PROD`
+/// is as red as `prod`.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let n: Vec<char> = name.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let (mut pi, mut ni) = (0, 0);
+    let mut backtrack: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        match p.get(pi) {
+            Some('*') => {
+                backtrack = Some((pi, ni));
+                pi += 1;
+            }
+            Some(&c) if c == '?' || c == n[ni] => {
+                pi += 1;
+                ni += 1;
+            }
+            _ => match backtrack {
+                Some((bp, bn)) => {
+                    pi = bp + 1;
+                    ni = bn + 1;
+                    backtrack = Some((bp, bn + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_matches_like_a_shell() {
+        assert!(glob_match("prod*", "prod"));
+        assert!(glob_match("prod*", "PROD-eu"));
+        assert!(glob_match("*prod*", "eu-prod-1"));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("prod*", "staging"));
+        assert!(!glob_match("a?c", "ac"));
+        assert!(glob_match("*a*b", "xaxxb"));
+        assert!(!glob_match("*a*b", "xaxxbc"));
+    }
+
+    #[test]
+    fn built_ins_style_production_names() {
+        let s = Settings::default();
+        for name in ["prod", "eu-prod", "production-1", "Prod"] {
+            assert!(s.style_for(name).is_some(), "{name}");
+        }
+        assert!(s.style_for("staging").is_none());
+    }
+
+    #[test]
+    fn parses_a_full_file_and_keeps_unset_built_ins() {
+        let s = Settings::parse(
+            "format = \"docker:{name}\"\n[[rule]]\npattern = \"stag*\"\nstyle = \"yellow\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.format, "docker:{name}");
+        assert_eq!(s.override_format, Settings::default().override_format);
+        assert!(s.style_for("staging").is_some());
+        assert!(
+            s.style_for("prod").is_none(),
+            "user rules replace the built-ins"
+        );
+    }
+
+    #[test]
+    fn reports_mistakes_clearly() {
+        assert!(Settings::parse("fromat = \"x\"")
+            .unwrap_err()
+            .contains("fromat"));
+        assert!(
+            Settings::parse("[[rule]]\npattern = \"p\"\nstyle = \"bold redd\"")
+                .unwrap_err()
+                .contains("redd")
+        );
+        assert!(Settings::parse("format = \"{nmae}\"")
+            .unwrap_err()
+            .contains("nmae"));
+    }
+
+    #[test]
+    fn config_path_order() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| OsString::from(v))
+            }
+        };
+        let home = Some(Path::new("/h"));
+        assert_eq!(
+            config_path(vars(&[("DCTX_CONFIG", "/x.toml")]), home),
+            Some("/x.toml".into())
+        );
+        assert_eq!(
+            config_path(vars(&[("XDG_CONFIG_HOME", "/xdg")]), home),
+            Some("/xdg/dctx/config.toml".into())
+        );
+        assert_eq!(
+            config_path(vars(&[]), home),
+            Some("/h/.config/dctx/config.toml".into())
+        );
+    }
+}

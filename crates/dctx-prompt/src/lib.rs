@@ -1,0 +1,85 @@
+//! `dctx-prompt`: print the prompt segment and get out of the way.
+//!
+//! Invariant: this crate starts no async runtime and has no dependency that
+//! could start one. On the prompt path nothing is fatal: anything wrong
+//! becomes a short marker on stdout and exit status 0.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use dctx_core::segment::{render, Request};
+use dctx_core::settings::{config_path, Settings};
+use dctx_core::{resolve, Env, RealFs, Shell};
+
+/// Printed when dctx-prompt itself fails, so the prompt is never blank.
+pub const FAILURE_MARKER: &str = "dctx?";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dctx-prompt",
+    version,
+    about = "Print the Docker context segment for a prompt or status bar",
+    long_about = "Print the Docker context segment for a prompt or status bar.\n\n\
+        Without --format the segment follows your settings file \
+        ($DCTX_CONFIG, else $XDG_CONFIG_HOME/dctx/config.toml): the local \
+        `default` context is hidden, a DOCKER_HOST override always shows its \
+        host, and names matching prod*/production* are bold red. Problems show \
+        as a trailing `?`; `dctx status` explains them. Always exits 0.",
+    after_help = "Placeholders: {name} {host} {description} {source}; {{ and }} are literal braces."
+)]
+struct Args {
+    /// Resolve directly instead of asking the dctx daemon
+    #[arg(long)]
+    no_daemon: bool,
+    /// Print this format, placeholders filled, never hidden
+    #[arg(long, value_name = "FMT")]
+    format: Option<String>,
+    /// Escape styles for this line editor
+    #[arg(long, value_name = "SHELL", default_value = "plain",
+          value_parser = ["bash", "zsh", "fish", "tmux", "plain"])]
+    shell: String,
+}
+
+/// Parses `args`, prints the segment, and returns the exit code.
+pub fn run(args: Vec<OsString>) -> ExitCode {
+    let args = match Args::try_parse_from(args) {
+        Ok(args) => args,
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // A misconfigured prompt still shows something, and says why.
+            let _ = e.print();
+            print_segment(FAILURE_MARKER);
+            return ExitCode::from(2);
+        }
+    };
+    let shell: Shell = args.shell.parse().unwrap_or_default();
+    let env = Env::from_process();
+    let resolution = resolve(&env, &RealFs);
+    let (settings, settings_problem) =
+        match config_path(|k| std::env::var_os(k), env.home().map(|h| h.as_path())) {
+            Some(path) => Settings::load(&path),
+            None => (Settings::default(), None),
+        };
+    let request = Request {
+        shell,
+        format: args.format.as_deref(),
+        extra_problem: settings_problem.is_some(),
+    };
+    print_segment(&render(&resolution, &settings, &request));
+    ExitCode::SUCCESS
+}
+
+/// Writes the segment; a newline only for a person at a terminal, since
+/// prompts and status bars want the bare text.
+pub fn print_segment(segment: &str) {
+    let mut out = std::io::stdout().lock();
+    let newline = if out.is_terminal() { "\n" } else { "" };
+    // A closed stdout is the caller's business; nothing useful to say.
+    let _ = write!(out, "{segment}{newline}");
+    let _ = out.flush();
+}

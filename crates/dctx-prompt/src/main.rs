@@ -1,0 +1,15 @@
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    // A prompt must never show a panic: the hook stays silent and the
+    // catch below prints a marker instead.
+    std::panic::set_hook(Box::new(|_| {}));
+    let args: Vec<_> = std::env::args_os().collect();
+    match std::panic::catch_unwind(|| dctx_prompt::run(args)) {
+        Ok(code) => code,
+        Err(_) => {
+            dctx_prompt::print_segment(dctx_prompt::FAILURE_MARKER);
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! The command line: every subcommand and flag, with the help text users see.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dctx",
+    version,
+    about = "Always know which Docker daemon your next command will hit",
+    long_about = "Always know which Docker daemon your next command will hit.\n\n\
+        dctx resolves the active Docker context exactly as the Docker CLI does \
+        (DOCKER_HOST, then DOCKER_CONTEXT, then currentContext in config.json, \
+        then `default`) and shows it in your prompt and status bar. It only reads \
+        Docker's files; it never writes to the Docker config dir.",
+    after_help = "Prompt segments come from `dctx-prompt`; see `dctx-prompt --help`."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the current context name, exactly as `docker context show` does
+    Show,
+    /// Print the resolved context as JSON (name, source, host, description, exists, problem)
+    Inspect,
+    /// Explain which context is in effect, why, what overrides what, and what is wrong
+    Status,
+}

@@ -1,0 +1,60 @@
+//! The subcommands that report on the current context.
+
+use std::io::Write;
+
+use anyhow::Context as _;
+use dctx_core::report::{status_text, Inspect};
+use dctx_core::resolution::Problem;
+use dctx_core::settings::{config_path, Settings};
+use dctx_core::{resolve, Env, RealFs, Resolution};
+
+fn current() -> Resolution {
+    resolve(&Env::from_process(), &RealFs)
+}
+
+pub fn show() -> anyhow::Result<()> {
+    let r = current();
+    // The CLI warns about a broken config.json on stderr; so do we.
+    for p in &r.problems {
+        if let Problem::ConfigMalformed { .. } | Problem::ConfigUnreadable { .. } = p {
+            eprintln!("warning: {p}");
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", r.name).context("could not write to stdout")
+}
+
+pub fn inspect() -> anyhow::Result<()> {
+    let r = current();
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &Inspect::new(&r))
+        .context("could not write to stdout")?;
+    writeln!(out).context("could not write to stdout")
+}
+
+pub fn status() -> anyhow::Result<()> {
+    let env = Env::from_process();
+    let r = resolve(&env, &RealFs);
+    let mut text = status_text(&r);
+    match config_path(|k| std::env::var_os(k), env.home().map(|h| h.as_path())) {
+        Some(path) => {
+            let (_, problem) = Settings::load(&path);
+            let state = if path.exists() {
+                ""
+            } else {
+                " (not present; built-in defaults)"
+            };
+            text.push_str(&format!("settings:    {}{state}\n", path.display()));
+            if let Some(p) = problem {
+                text.push_str(&format!(
+                    "problem:     {p} (the prompt uses built-in defaults)\n"
+                ));
+            }
+        }
+        None => text.push_str("settings:    no home directory; built-in defaults\n"),
+    }
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .context("could not write to stdout")
+}
