@@ -1,1 +1,6 @@
-fn main() {}
+//! The one integration-test binary: each module drives dctx's real binaries
+//! in a sandbox (see `dctx_tests`), against real external tools.
+
+mod differential;
+mod prompt;
+mod read_only;
