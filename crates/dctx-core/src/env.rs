@@ -2,7 +2,7 @@
 //! fake one and the daemon can resolve for a shell other than its own.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +68,25 @@ impl Env {
         self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// The same environment with relative `DOCKER_CONFIG` and
+    /// `DOCKER_CERT_PATH` made absolute against `cwd`, so that another
+    /// process (the daemon) resolves what this shell would.
+    pub fn absolutized(mut self, cwd: &Path) -> Env {
+        for key in ["DOCKER_CONFIG", "DOCKER_CERT_PATH"] {
+            if let Some(v) = self.vars.get_mut(key) {
+                if Path::new(v.as_str()).is_relative() {
+                    *v = cwd.join(v.as_str()).to_string_lossy().into_owned();
+                }
+            }
+        }
+        if let Some(home) = &self.home {
+            if home.is_relative() {
+                self.home = Some(cwd.join(home));
+            }
+        }
+        self
+    }
+
     /// The Docker client config dir: `DOCKER_CONFIG`, else `$HOME/.docker`.
     pub fn config_dir(&self) -> PathBuf {
         match self.get("DOCKER_CONFIG") {
@@ -121,6 +140,17 @@ mod tests {
             Env::new([("DOCKER_CONFIG", "")], home).config_dir(),
             PathBuf::from("/home/u/.docker")
         );
+    }
+
+    #[test]
+    fn relative_paths_are_made_absolute_for_the_daemon() {
+        let env = Env::new(
+            [("DOCKER_CONFIG", "cfg"), ("DOCKER_CERT_PATH", "/abs")],
+            None,
+        )
+        .absolutized(Path::new("/work"));
+        assert_eq!(env.get("DOCKER_CONFIG"), Some("/work/cfg"));
+        assert_eq!(env.get("DOCKER_CERT_PATH"), Some("/abs"));
     }
 
     #[test]

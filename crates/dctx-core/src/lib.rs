@@ -5,12 +5,15 @@
 //! [`Env`] and a [`FileSystem`] passed in, so the prompt client, the daemon
 //! and the tests share one implementation.
 
+pub mod client;
 pub mod config_file;
 pub mod context_meta;
 pub mod env;
 pub mod fs;
 pub mod gojson;
 pub mod host;
+pub mod paths;
+pub mod protocol;
 pub mod report;
 pub mod resolution;
 pub mod segment;

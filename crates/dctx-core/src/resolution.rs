@@ -10,7 +10,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config_file;
 use crate::context_meta::{self, meta_path};
@@ -25,7 +25,7 @@ pub const DEFAULT_CONTEXT: &str = "default";
 pub const DEFAULT_DESCRIPTION: &str = "Current DOCKER_HOST based configuration";
 
 /// Where the context name came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Source {
     #[serde(rename = "DOCKER_HOST")]
     DockerHost,

@@ -8,7 +8,11 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+mod daemon_path;
+
 use clap::Parser;
+use dctx_core::paths::current_runtime_dir;
+use dctx_core::protocol::Render;
 use dctx_core::segment::{render, Request};
 use dctx_core::settings::{config_path, Settings};
 use dctx_core::{resolve, Env, RealFs, Shell};
@@ -30,9 +34,13 @@ pub const FAILURE_MARKER: &str = "dctx?";
     after_help = "Placeholders: {name} {host} {description} {source}; {{ and }} are literal braces."
 )]
 struct Args {
-    /// Resolve directly instead of asking the dctx daemon
+    /// Resolve directly instead of asking the dctx daemon (which is
+    /// otherwise started in the background when it is not running)
     #[arg(long)]
     no_daemon: bool,
+    /// The pid of the shell this prompt is for (default: the parent process)
+    #[arg(long, value_name = "PID")]
+    pid: Option<u32>,
     /// Print this format, placeholders filled, never hidden
     #[arg(long, value_name = "FMT")]
     format: Option<String>,
@@ -59,12 +67,33 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     };
     let shell: Shell = args.shell.parse().unwrap_or_default();
     let env = Env::from_process();
-    let resolution = resolve(&env, &RealFs);
-    let (settings, settings_problem) =
-        match config_path(|k| std::env::var_os(k), env.home().map(|h| h.as_path())) {
-            Some(path) => Settings::load(&path),
-            None => (Settings::default(), None),
+    let settings_path = config_path(|k| std::env::var_os(k), env.home().map(|h| h.as_path()));
+    if !args.no_daemon {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let render = Render {
+            shell: shell.into(),
+            format: args.format.clone(),
+            settings: settings_path.clone(),
         };
+        let request = daemon_path::query(
+            &env.clone().absolutized(&cwd),
+            daemon_path::caller(args.pid),
+            render,
+        );
+        let runtime_dir = current_runtime_dir();
+        match daemon_path::ask(&runtime_dir, &request) {
+            Ok(segment) => {
+                print_segment(&segment.text);
+                return ExitCode::SUCCESS;
+            }
+            Err(_) => daemon_path::autostart(&runtime_dir),
+        }
+    }
+    let resolution = resolve(&env, &RealFs);
+    let (settings, settings_problem) = match &settings_path {
+        Some(path) => Settings::load(path),
+        None => (Settings::default(), None),
+    };
     let request = Request {
         shell,
         format: args.format.as_deref(),

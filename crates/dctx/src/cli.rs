@@ -27,4 +27,23 @@ pub enum Command {
     Inspect,
     /// Explain which context is in effect, why, what overrides what, and what is wrong
     Status,
+    /// Manage the per-user daemon that answers prompts from memory
+    #[command(subcommand)]
+    Daemon(DaemonCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DaemonCommand {
+    /// Run the daemon in the foreground, logging to stderr (level from DCTX_LOG)
+    Run {
+        /// Log to $XDG_STATE_HOME/dctx/daemon.log instead of stderr
+        #[arg(long)]
+        background: bool,
+    },
+    /// Start the daemon in the background if it is not running; returns once it answers
+    Start,
+    /// Ask the daemon to exit, and wait until it has
+    Stop,
+    /// Show the daemon's pid, uptime, version, watched dirs, shells and queries served
+    Status,
 }

@@ -1,0 +1,115 @@
+//! Where dctx keeps its own runtime files: never in the Docker config dir.
+
+use std::ffi::OsString;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// `$XDG_RUNTIME_DIR/dctx`, or `<tmp>/dctx-<uid>` when it is unset.
+pub fn runtime_dir(xdg_runtime_dir: Option<OsString>, uid: u32) -> PathBuf {
+    match xdg_runtime_dir.filter(|d| !d.is_empty()).map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir.join("dctx"),
+        _ => std::env::temp_dir().join(format!("dctx-{uid}")),
+    }
+}
+
+/// The runtime dir for this process's user and environment.
+pub fn current_runtime_dir() -> PathBuf {
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    runtime_dir(std::env::var_os("XDG_RUNTIME_DIR"), uid)
+}
+
+pub fn socket_path(runtime_dir: &Path) -> PathBuf {
+    runtime_dir.join("dctx.sock")
+}
+
+pub fn lock_path(runtime_dir: &Path) -> PathBuf {
+    runtime_dir.join("dctx.lock")
+}
+
+/// Touched by clients when they start a daemon, so a crashing daemon is not
+/// restarted by every prompt.
+pub fn spawn_stamp_path(runtime_dir: &Path) -> PathBuf {
+    runtime_dir.join("spawned")
+}
+
+/// `$XDG_STATE_HOME/dctx`, else `~/.local/state/dctx`: the daemon's log.
+pub fn state_dir(xdg_state_home: Option<OsString>, home: Option<&Path>) -> Option<PathBuf> {
+    let base = xdg_state_home
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute())
+        .or_else(|| home.map(|h| h.join(".local").join("state")))?;
+    Some(base.join("dctx"))
+}
+
+/// Creates `dir` (mode 0700) if needed and checks that it is a real
+/// directory owned by this user that nobody else can enter, tightening the
+/// mode if this user owns it. Refuses anything else, so another user cannot
+/// squat the socket path under the shared temp dir.
+pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    match std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => {
+            return Err(io::Error::new(
+                e.kind(),
+                format!("could not create {}: {e}", dir.display()),
+            ))
+        }
+    }
+    let meta = std::fs::symlink_metadata(dir)?;
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    if !meta.is_dir() || meta.uid() != uid {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "refusing to use {}: it is not a directory owned by uid {uid}",
+                dir.display()
+            ),
+        ));
+    }
+    if meta.mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_dir_is_created_0700_and_tightened() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = std::env::temp_dir().join(format!("dctx-paths-{}", std::process::id()));
+        let dir = base.join("dctx");
+        ensure_private_dir(&dir).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        ensure_private_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        let file = base.join("file");
+        std::fs::write(&file, "").unwrap();
+        assert!(ensure_private_dir(&file).is_err());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn runtime_dir_prefers_an_absolute_xdg_runtime_dir() {
+        assert_eq!(
+            runtime_dir(Some("/run/user/7".into()), 7),
+            PathBuf::from("/run/user/7/dctx")
+        );
+        let fallback = std::env::temp_dir().join("dctx-7");
+        assert_eq!(runtime_dir(Some("relative".into()), 7), fallback);
+        assert_eq!(runtime_dir(None, 7), fallback);
+    }
+}

@@ -1,0 +1,221 @@
+//! The daemon protocol: newline-delimited JSON over a Unix socket.
+//!
+//! A client opens a connection, sends [`Request::Hello`] with its
+//! [`PROTOCOL_VERSION`], and may then send any number of requests, each one
+//! line answered by one line, in order. A client may pipeline (send Hello and
+//! a query in one write). A line longer than [`MAX_REQUEST_BYTES`] is
+//! refused and the connection closed; a line that is not a valid request gets
+//! [`Response::Error`] and the connection stays usable.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::env::Env;
+use crate::resolution::{Resolution, Source};
+use crate::style::Shell;
+
+/// Bumped on any incompatible change to [`Request`] or [`Response`].
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The longest request line the daemon reads.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+
+/// Who is asking: the shell whose prompt is being drawn.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Caller {
+    /// The shell's pid.
+    pub pid: u32,
+    /// The shell's controlling terminal, e.g. `/dev/pts/7`.
+    pub tty: Option<String>,
+    /// `TMUX` (socket path, server pid, session), when inside tmux.
+    pub tmux: Option<String>,
+    /// `TMUX_PANE`, e.g. `%3`.
+    pub tmux_pane: Option<String>,
+}
+
+/// How the answer should be rendered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Render {
+    pub shell: ShellName,
+    /// An explicit format (never hidden); `None` uses the settings file.
+    pub format: Option<String>,
+    /// The client's settings file (`DCTX_CONFIG` or the XDG default).
+    pub settings: Option<PathBuf>,
+}
+
+/// [`Shell`] as it travels on the wire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShellName {
+    Bash,
+    Zsh,
+    Fish,
+    Tmux,
+    #[default]
+    Plain,
+}
+
+impl From<ShellName> for Shell {
+    fn from(s: ShellName) -> Shell {
+        match s {
+            ShellName::Bash => Shell::Bash,
+            ShellName::Zsh => Shell::Zsh,
+            ShellName::Fish => Shell::Fish,
+            ShellName::Tmux => Shell::Tmux,
+            ShellName::Plain => Shell::Plain,
+        }
+    }
+}
+
+impl From<Shell> for ShellName {
+    fn from(s: Shell) -> ShellName {
+        match s {
+            Shell::Bash => ShellName::Bash,
+            Shell::Zsh => ShellName::Zsh,
+            Shell::Fish => ShellName::Fish,
+            Shell::Tmux => ShellName::Tmux,
+            Shell::Plain => ShellName::Plain,
+        }
+    }
+}
+
+/// Everything a client can ask.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    /// The handshake: answered with [`Response::Hello`].
+    Hello { protocol: u32, client: String },
+    /// Resolve for this environment (a shell's `DOCKER_*`, with relative
+    /// paths already made absolute), and remember it for the caller's pid
+    /// and tty. Answered with [`Response::Segment`].
+    Query {
+        env: Env,
+        caller: Option<Caller>,
+        render: Render,
+    },
+    /// Resolve for the shell that last queried from this tty (or pid), or
+    /// for `fallback` when no such shell is known. Answered with
+    /// [`Response::Segment`].
+    Lookup {
+        tty: Option<String>,
+        pid: Option<u32>,
+        fallback: Env,
+        render: Render,
+    },
+    /// Answered with [`Response::Status`].
+    Status,
+    /// Ask the daemon to exit; answered with [`Response::Ok`] first.
+    Shutdown,
+}
+
+/// Everything the daemon can answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Response {
+    Hello {
+        protocol: u32,
+        version: String,
+        pid: u32,
+    },
+    Segment(Segment),
+    Status(DaemonStatus),
+    Ok,
+    /// The request could not be served; `message` says why.
+    Error {
+        message: String,
+    },
+}
+
+/// A rendered answer with the facts behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub text: String,
+    pub name: String,
+    pub host: String,
+    pub source: Source,
+    pub problem: Option<String>,
+    /// Whether a known shell's environment was used (for `Lookup`).
+    pub matched_shell: bool,
+}
+
+impl Segment {
+    pub fn new(text: String, r: &Resolution, matched_shell: bool) -> Segment {
+        Segment {
+            text,
+            name: r.name.clone(),
+            host: r.host.clone(),
+            source: r.source,
+            problem: r.problem_summary(),
+            matched_shell,
+        }
+    }
+}
+
+/// How one watched Docker config dir is kept fresh.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchedDir {
+    pub dir: PathBuf,
+    /// `inotify`, or `polling: <why watching failed>`.
+    pub mode: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaemonStatus {
+    pub pid: u32,
+    pub version: String,
+    pub protocol: u32,
+    pub uptime_secs: u64,
+    pub socket: PathBuf,
+    pub watched: Vec<WatchedDir>,
+    pub shells: usize,
+    pub queries: u64,
+}
+
+/// Parses one request line; the error is what the daemon sends back.
+pub fn decode_request(line: &[u8]) -> Result<Request, String> {
+    serde_json::from_slice(line).map_err(|e| format!("malformed request: {e}"))
+}
+
+/// One response as a line, newline included.
+pub fn encode_line<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut line = serde_json::to_vec(value).expect("protocol types always serialize");
+    line.push(b'\n');
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_round_trip_as_one_line() {
+        let req = Request::Query {
+            env: Env::new([("DOCKER_CONTEXT", "prod")], Some("/home/u".into())),
+            caller: Some(Caller {
+                pid: 42,
+                tty: Some("/dev/pts/7".into()),
+                ..Caller::default()
+            }),
+            render: Render {
+                shell: ShellName::Zsh,
+                format: None,
+                settings: None,
+            },
+        };
+        let line = encode_line(&req);
+        assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1);
+        assert_eq!(decode_request(&line).unwrap(), req);
+    }
+
+    #[test]
+    fn malformed_requests_get_a_reason() {
+        assert!(decode_request(b"{\"type\":\"nope\"}")
+            .unwrap_err()
+            .contains("malformed request"));
+        assert!(decode_request(b"\xff\xfe").is_err());
+        assert!(decode_request(b"{\"type\":\"hello\"}")
+            .unwrap_err()
+            .contains("protocol"));
+    }
+}

@@ -1,0 +1,13 @@
+//! The dctx daemon: keeps resolved Docker contexts in memory, invalidated by
+//! inotify, remembers each shell's overrides, and answers over a Unix socket.
+//!
+//! `lifecycle` starts and stops it, `server` speaks the protocol
+//! (`dctx_core::protocol`), `state` holds the caches and shell table, and
+//! `watch` turns file-system events into invalidations.
+
+pub mod lifecycle;
+pub mod log;
+pub mod server;
+pub mod shells;
+pub mod state;
+pub mod watch;

@@ -1,0 +1,185 @@
+//! Starting and stopping the one daemon per user: the private runtime dir,
+//! the lock that makes racing starts end with exactly one daemon, stale
+//! socket recovery, systemd socket activation, and signal handling.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use dctx_core::paths::{ensure_private_dir, lock_path, socket_path};
+use interprocess::local_socket::tokio::Listener;
+use interprocess::local_socket::{GenericFilePath, ListenerOptions, ToFsName};
+use interprocess::os::unix::local_socket::ListenerOptionsExt;
+use tokio::signal::unix::{signal, SignalKind};
+use tracing::{info, warn};
+
+use crate::server::{serve, Shared};
+use crate::state::State;
+
+/// Holds the per-user lock for the daemon's lifetime.
+pub struct Lock {
+    _file: File,
+}
+
+/// Takes the daemon lock, or says which daemon holds it.
+pub fn acquire_lock(runtime_dir: &Path) -> anyhow::Result<Lock> {
+    let path = lock_path(runtime_dir);
+    let mut file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("could not open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            bail!(
+                "another dctx daemon is already running (pid {})",
+                pid.trim()
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("could not lock {}", path.display()))
+        }
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    write!(file, "{}", std::process::id())?;
+    Ok(Lock { _file: file })
+}
+
+/// Whether some daemon holds the lock (i.e. is running or starting).
+pub fn lock_is_held(runtime_dir: &Path) -> bool {
+    match File::open(lock_path(runtime_dir)) {
+        Ok(file) => matches!(
+            file.try_lock_shared(),
+            Err(std::fs::TryLockError::WouldBlock)
+        ),
+        Err(_) => false,
+    }
+}
+
+/// Removes a socket file nobody listens on (connection refused). A live
+/// listener's socket is left alone.
+pub fn remove_stale_socket(socket: &Path) -> anyhow::Result<()> {
+    match std::os::unix::net::UnixStream::connect(socket) {
+        Ok(_) => bail!(
+            "a daemon without the lock is serving {}; stop it first",
+            socket.display()
+        ),
+        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+            warn!(socket = %socket.display(), "removing a stale socket left by a daemon that died");
+            std::fs::remove_file(socket)
+                .with_context(|| format!("could not remove {}", socket.display()))
+        }
+        Err(_) => {
+            // Not a socket or not there: only ever remove a socket file.
+            if std::fs::symlink_metadata(socket).is_ok_and(|m| {
+                use std::os::unix::fs::FileTypeExt;
+                m.file_type().is_socket()
+            }) {
+                std::fs::remove_file(socket)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The listener systemd passed us (`LISTEN_FDS`), if any.
+fn activated_listener() -> anyhow::Result<Option<Listener>> {
+    let for_us = std::env::var("LISTEN_PID")
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok())
+        == Some(std::process::id());
+    let count = std::env::var("LISTEN_FDS")
+        .ok()
+        .and_then(|n| n.parse::<u32>().ok())
+        .unwrap_or(0);
+    if !for_us || count == 0 {
+        return Ok(None);
+    }
+    // SAFETY: systemd passes the listening socket as fd 3 (SD_LISTEN_FDS_START)
+    // and this process owns it from here on.
+    let fd = unsafe { OwnedFd::from_raw_fd(3) };
+    let uds = interprocess::os::unix::uds_local_socket::tokio::Listener::try_from(fd)
+        .context("could not use the socket passed by systemd")?;
+    Ok(Some(Listener::from(uds)))
+}
+
+fn bind(socket: &Path) -> anyhow::Result<Listener> {
+    let name = socket.to_fs_name::<GenericFilePath>()?;
+    // mode() applies 0600 before bind, so there is no moment of a wider mode.
+    ListenerOptions::new()
+        .name(name)
+        .mode(0o600)
+        .reclaim_name(true)
+        .create_tokio()
+        .with_context(|| format!("could not listen on {}", socket.display()))
+}
+
+/// Runs the daemon in this process until SIGTERM, SIGINT or a Shutdown request.
+pub fn run(runtime_dir: PathBuf) -> anyhow::Result<()> {
+    ensure_private_dir(&runtime_dir)?;
+    let _lock = acquire_lock(&runtime_dir)?;
+    let socket = socket_path(&runtime_dir);
+    raise_fd_limit();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("dctx-daemon")
+        .build()
+        .context("could not start the async runtime")?;
+    runtime.block_on(async {
+        let listener = match activated_listener()? {
+            Some(listener) => {
+                info!("using the socket passed by systemd");
+                listener
+            }
+            None => {
+                remove_stale_socket(&socket)?;
+                bind(&socket)?
+            }
+        };
+        let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();
+        let state = Arc::new(State::new(watch_tx, None));
+        tokio::spawn(crate::watch::run(state.clone(), watch_rx));
+        // SAFETY: getuid cannot fail.
+        let uid = unsafe { libc::getuid() };
+        let shared = Arc::new(Shared { state, shutdown: tokio::sync::Notify::new(), uid, socket: socket.clone() });
+        info!(socket = %socket.display(), pid = std::process::id(), version = env!("CARGO_PKG_VERSION"), "dctx daemon ready");
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            () = serve(listener, shared.clone()) => {}
+            _ = term.recv() => info!("SIGTERM: shutting down"),
+            _ = int.recv() => info!("SIGINT: shutting down"),
+        }
+        // Dropping the listener (reclaim_name) removes the socket file.
+        anyhow::Ok(())
+    })?;
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    Ok(())
+}
+
+/// Persistent shell connections each hold a descriptor; the default soft
+/// limit of 1024 is too low for a busy machine.
+fn raise_fd_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain syscalls on a valid struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max.min(65536);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}

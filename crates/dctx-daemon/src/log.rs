@@ -1,0 +1,38 @@
+//! Logging: to stderr in the foreground, to a file under
+//! `$XDG_STATE_HOME/dctx/` in the background; level from `DCTX_LOG`.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use anyhow::Context as _;
+use tracing_subscriber::filter::LevelFilter;
+
+fn level() -> LevelFilter {
+    std::env::var("DCTX_LOG")
+        .ok()
+        .and_then(|v| LevelFilter::from_str(v.trim()).ok())
+        .unwrap_or(LevelFilter::INFO)
+}
+
+pub fn to_stderr() {
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level())
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn to_file(dir: &Path) -> anyhow::Result<()> {
+    dctx_core::paths::ensure_private_dir(dir)?;
+    let path = dir.join("daemon.log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("could not open {}", path.display()))?;
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level())
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! Accepts connections and answers requests, one line at a time.
+//!
+//! Every connection is its own task, so a client that stalls, floods or
+//! sends garbage only ever hurts itself.
+
+use std::sync::Arc;
+
+use dctx_core::protocol::{
+    decode_request, encode_line, DaemonStatus, Request, Response, MAX_REQUEST_BYTES,
+    PROTOCOL_VERSION,
+};
+use interprocess::local_socket::tokio::{prelude::*, Listener, Stream};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::{Notify, Semaphore};
+use tracing::{debug, info, warn};
+
+use crate::state::State;
+
+/// Connections served at once; more are closed at accept.
+pub const MAX_CONNECTIONS: usize = 2048;
+
+/// What a connection needs besides its stream.
+pub struct Shared {
+    pub state: Arc<State>,
+    pub shutdown: Notify,
+    pub uid: u32,
+    pub socket: std::path::PathBuf,
+}
+
+/// Whether a peer with effective uid `peer` may talk to a daemon run by `own`.
+pub fn peer_allowed(peer: Option<u32>, own: u32) -> bool {
+    peer == Some(own)
+}
+
+/// Serves until shutdown is requested.
+pub async fn serve(listener: Listener, shared: Arc<Shared>) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(stream) => stream,
+                Err(e) => {
+                    warn!(error = %e, "accept failed");
+                    // e.g. EMFILE: back off briefly instead of spinning.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            () = shared.shutdown.notified() => return,
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            warn!("too many connections; closing a new one");
+            continue;
+        };
+        let peer = stream.peer_creds().ok().and_then(|c| c.euid());
+        if !peer_allowed(peer, shared.uid) {
+            warn!(?peer, "refused a connection from another user");
+            continue;
+        }
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            if let Err(e) = connection(stream, &shared).await {
+                debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+}
+
+async fn connection(stream: Stream, shared: &Shared) -> std::io::Result<()> {
+    let mut reader = BufReader::new(&stream);
+    let mut writer = &stream;
+    let mut line = Vec::with_capacity(512);
+    let mut greeted = false;
+    loop {
+        line.clear();
+        let limit = MAX_REQUEST_BYTES as u64 + 1;
+        let n = (&mut reader)
+            .take(limit)
+            .read_until(b'\n', &mut line)
+            .await?;
+        if n == 0 {
+            return Ok(());
+        }
+        if line.last() != Some(&b'\n') {
+            let message = if line.len() > MAX_REQUEST_BYTES {
+                format!("request longer than {MAX_REQUEST_BYTES} bytes; closing")
+            } else {
+                "truncated request (no newline before end of input); closing".to_string()
+            };
+            writer
+                .write_all(&encode_line(&Response::Error { message }))
+                .await?;
+            return Ok(());
+        }
+        let response = match decode_request(&line) {
+            Err(message) => Response::Error { message },
+            Ok(Request::Hello { protocol, client }) => {
+                debug!(protocol, client, "hello");
+                greeted = protocol == PROTOCOL_VERSION;
+                Response::Hello {
+                    protocol: PROTOCOL_VERSION,
+                    version: env!("CARGO_PKG_VERSION").into(),
+                    pid: std::process::id(),
+                }
+            }
+            Ok(_) if !greeted => Response::Error {
+                message: format!("send hello with protocol {PROTOCOL_VERSION} first"),
+            },
+            Ok(request) => answer(request, shared),
+        };
+        writer.write_all(&encode_line(&response)).await?;
+        if response == Response::Ok {
+            info!("shutdown requested by a client");
+            shared.shutdown.notify_waiters();
+            return Ok(());
+        }
+    }
+}
+
+fn answer(request: Request, shared: &Shared) -> Response {
+    let state = &shared.state;
+    match request {
+        Request::Hello { .. } => unreachable!("handled by the connection"),
+        Request::Query {
+            env,
+            caller,
+            render,
+        } => Response::Segment(state.query(&env, caller.as_ref(), &render)),
+        Request::Lookup {
+            tty,
+            pid,
+            fallback,
+            render,
+        } => Response::Segment(state.lookup(tty.as_deref(), pid, &fallback, &render)),
+        Request::Status => Response::Status(DaemonStatus {
+            pid: std::process::id(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            protocol: PROTOCOL_VERSION,
+            uptime_secs: state.uptime_secs(),
+            socket: shared.socket.clone(),
+            watched: state.watched(),
+            shells: state.shell_count(),
+            queries: state.queries(),
+        }),
+        Request::Shutdown => Response::Ok,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_same_user_is_allowed() {
+        assert!(peer_allowed(Some(1000), 1000));
+        assert!(!peer_allowed(Some(0), 1000));
+        assert!(!peer_allowed(Some(1001), 1000));
+        assert!(!peer_allowed(None, 1000), "unknown credentials are refused");
+    }
+}

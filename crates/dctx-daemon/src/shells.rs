@@ -1,0 +1,192 @@
+//! Which environment each shell last prompted with, by pid and by tty, so
+//! tmux (which cannot see a pane's environment) can ask "what does the shell
+//! on /dev/pts/7 see?".
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use dctx_core::protocol::Caller;
+use dctx_core::Env;
+
+/// More shells than one person plausibly has open; past it, dead shells
+/// are swept and then the least recently seen dropped.
+pub const MAX_SHELLS: usize = 4096;
+
+#[derive(Debug, Clone)]
+struct Shell {
+    env: Env,
+    tty: Option<String>,
+    tmux: Option<String>,
+    seen: Instant,
+}
+
+#[derive(Debug, Default)]
+pub struct ShellTable {
+    by_pid: HashMap<u32, Shell>,
+    by_tty: HashMap<String, u32>,
+}
+
+impl ShellTable {
+    pub fn len(&self) -> usize {
+        self.by_pid.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_pid.is_empty()
+    }
+
+    /// Remembers `env` for the caller; returns true when this changed what
+    /// the shell (or its tty) shows, which is when a status bar should redraw.
+    pub fn record(&mut self, caller: &Caller, env: &Env) -> bool {
+        if caller.pid == 0 {
+            return false;
+        }
+        if !self.by_pid.contains_key(&caller.pid) && self.by_pid.len() >= MAX_SHELLS {
+            self.sweep();
+        }
+        let shell = Shell {
+            env: env.clone(),
+            tty: caller.tty.clone(),
+            tmux: caller.tmux.clone(),
+            seen: Instant::now(),
+        };
+        let changed = match self.by_pid.insert(caller.pid, shell) {
+            Some(old) => {
+                if old.tty != caller.tty {
+                    if let Some(tty) = &old.tty {
+                        if self.by_tty.get(tty) == Some(&caller.pid) {
+                            self.by_tty.remove(tty);
+                        }
+                    }
+                }
+                old.env != *env || old.tty != caller.tty
+            }
+            None => true,
+        };
+        if let Some(tty) = &caller.tty {
+            let previous = self.by_tty.insert(tty.clone(), caller.pid);
+            return changed || previous != Some(caller.pid);
+        }
+        changed
+    }
+
+    /// The environment of the live shell that last prompted on `tty`.
+    pub fn by_tty(&mut self, tty: &str) -> Option<Env> {
+        let pid = *self.by_tty.get(tty)?;
+        self.by_pid(pid)
+    }
+
+    /// The environment `pid` last prompted with, if it is still alive.
+    pub fn by_pid(&mut self, pid: u32) -> Option<Env> {
+        if !alive(pid) {
+            self.forget(pid);
+            return None;
+        }
+        self.by_pid.get(&pid).map(|s| s.env.clone())
+    }
+
+    /// The tmux servers (`TMUX` values) of live shells, for status redraws.
+    pub fn tmux_servers(&self) -> Vec<String> {
+        let mut servers: Vec<String> = self
+            .by_pid
+            .values()
+            .filter_map(|s| s.tmux.clone())
+            .collect();
+        servers.sort();
+        servers.dedup();
+        servers
+    }
+
+    fn forget(&mut self, pid: u32) {
+        if let Some(shell) = self.by_pid.remove(&pid) {
+            if let Some(tty) = shell.tty {
+                if self.by_tty.get(&tty) == Some(&pid) {
+                    self.by_tty.remove(&tty);
+                }
+            }
+        }
+    }
+
+    /// Drops exited shells, then the least recently seen down to 3/4 full.
+    fn sweep(&mut self) {
+        let dead: Vec<u32> = self.by_pid.keys().copied().filter(|&p| !alive(p)).collect();
+        for pid in dead {
+            self.forget(pid);
+        }
+        if self.by_pid.len() >= MAX_SHELLS {
+            let mut by_age: Vec<(Instant, u32)> =
+                self.by_pid.iter().map(|(p, s)| (s.seen, *p)).collect();
+            by_age.sort();
+            for (_, pid) in by_age
+                .into_iter()
+                .take(self.by_pid.len() - MAX_SHELLS * 3 / 4)
+            {
+                self.forget(pid);
+            }
+        }
+    }
+}
+
+/// Whether a process exists (EPERM means it does, under another user).
+fn alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks for existence.
+    unsafe { libc::kill(pid, 0) == 0 || *libc::__errno_location() == libc::EPERM }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(pid: u32, tty: &str) -> Caller {
+        Caller {
+            pid,
+            tty: Some(tty.into()),
+            ..Caller::default()
+        }
+    }
+
+    fn env(ctx: &str) -> Env {
+        Env::new([("DOCKER_CONTEXT", ctx)], None)
+    }
+
+    #[test]
+    fn looks_up_the_last_shell_on_a_tty() {
+        let me = std::process::id();
+        let mut t = ShellTable::default();
+        assert!(t.record(&caller(me, "/dev/pts/1"), &env("a")));
+        assert!(
+            !t.record(&caller(me, "/dev/pts/1"), &env("a")),
+            "no change, no redraw"
+        );
+        assert!(t.record(&caller(me, "/dev/pts/1"), &env("b")));
+        assert_eq!(t.by_tty("/dev/pts/1"), Some(env("b")));
+        assert_eq!(t.by_tty("/dev/pts/2"), None);
+    }
+
+    #[test]
+    fn forgets_exited_shells() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        let mut t = ShellTable::default();
+        t.record(&caller(pid, "/dev/pts/9"), &env("a"));
+        assert_eq!(t.by_tty("/dev/pts/9"), None);
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn stays_bounded() {
+        let mut t = ShellTable::default();
+        let me = std::process::id();
+        t.record(&caller(me, "/dev/pts/0"), &env("mine"));
+        // Pids far above pid_max never exist, so they are swept as dead.
+        for i in 0..(MAX_SHELLS as u32 + 10) {
+            t.record(&caller(4_000_000 + i, &format!("/dev/pts/x{i}")), &env("x"));
+        }
+        assert!(t.len() <= MAX_SHELLS);
+        assert_eq!(t.by_tty("/dev/pts/0"), Some(env("mine")));
+    }
+}

@@ -1,0 +1,296 @@
+//! The daemon's memory: resolutions cached per Docker config dir, the shell
+//! table, and the users' settings files.
+//!
+//! Cache correctness rests on a generation counter per config dir: a
+//! resolution computed outside the lock is stored only if no file-system
+//! event arrived meanwhile, and nothing is cached for a dir until its watch
+//! is in place. A dir whose watch failed is never cached: every query reads
+//! the files again, so nothing stale is ever served.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Instant, SystemTime};
+
+use dctx_core::protocol::{Caller, Render, Segment, WatchedDir};
+use dctx_core::segment::{render, Request};
+use dctx_core::{resolve, Env, RealFs, Resolution, Settings};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::shells::ShellTable;
+
+/// Config dirs kept at once; the least recently used is dropped past it.
+pub const MAX_DIRS: usize = 64;
+/// Distinct environments cached per config dir before the cache is reset.
+pub const MAX_ANSWERS_PER_DIR: usize = 512;
+
+/// How a config dir is kept fresh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Freshness {
+    /// The watch is being set up: answers are not cached yet.
+    Pending,
+    Inotify,
+    /// Watching failed; every query re-reads the files.
+    Polling(String),
+}
+
+#[derive(Debug)]
+struct DirCache {
+    generation: u64,
+    freshness: Freshness,
+    answers: HashMap<Env, Resolution>,
+    used: Instant,
+}
+
+/// Messages for the watch task.
+#[derive(Debug)]
+pub enum WatchRequest {
+    Add(PathBuf),
+    Remove(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+struct CachedSettings {
+    stamp: Option<(SystemTime, u64)>,
+    settings: Settings,
+    problem: Option<String>,
+}
+
+#[derive(Default)]
+struct Inner {
+    dirs: HashMap<PathBuf, DirCache>,
+    shells: ShellTable,
+    settings: HashMap<PathBuf, CachedSettings>,
+}
+
+pub struct State {
+    started: Instant,
+    queries: AtomicU64,
+    inner: Mutex<Inner>,
+    watch_tx: UnboundedSender<WatchRequest>,
+    /// Told when something a status bar shows may have changed.
+    redraw_tx: Option<UnboundedSender<()>>,
+}
+
+impl State {
+    pub fn new(
+        watch_tx: UnboundedSender<WatchRequest>,
+        redraw_tx: Option<UnboundedSender<()>>,
+    ) -> State {
+        State {
+            started: Instant::now(),
+            queries: AtomicU64::new(0),
+            inner: Mutex::new(Inner::default()),
+            watch_tx,
+            redraw_tx,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain data behind; serving
+        // on is better than taking every prompt down with it.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn uptime_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    pub fn queries(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
+    }
+
+    pub fn shell_count(&self) -> usize {
+        self.lock().shells.len()
+    }
+
+    pub fn tmux_servers(&self) -> Vec<String> {
+        self.lock().shells.tmux_servers()
+    }
+
+    pub fn watched(&self) -> Vec<WatchedDir> {
+        let inner = self.lock();
+        let mut out: Vec<WatchedDir> = inner
+            .dirs
+            .iter()
+            .map(|(dir, c)| WatchedDir {
+                dir: dir.clone(),
+                mode: match &c.freshness {
+                    Freshness::Pending => "pending".into(),
+                    Freshness::Inotify => "inotify".into(),
+                    Freshness::Polling(why) => format!("polling: {why}"),
+                },
+            })
+            .collect();
+        out.sort_by(|a, b| a.dir.cmp(&b.dir));
+        out
+    }
+
+    /// Resolves `env`, from the cache when it is known to be fresh.
+    pub fn resolve(&self, env: &Env) -> Resolution {
+        let dir = env.config_dir();
+        // TLS material may live outside the config dir, where no watch sees it.
+        let cacheable = !env.tls();
+        let generation = {
+            let mut inner = self.lock();
+            let cache = self.dir_cache(&mut inner, &dir);
+            cache.used = Instant::now();
+            if cacheable && cache.freshness == Freshness::Inotify {
+                if let Some(hit) = cache.answers.get(env) {
+                    return hit.clone();
+                }
+            }
+            (cacheable && cache.freshness == Freshness::Inotify).then_some(cache.generation)
+        };
+        let resolution = resolve(env, &RealFs);
+        if let Some(generation) = generation {
+            let mut inner = self.lock();
+            if let Some(cache) = inner.dirs.get_mut(&dir) {
+                if cache.generation == generation && cache.freshness == Freshness::Inotify {
+                    if cache.answers.len() >= MAX_ANSWERS_PER_DIR {
+                        cache.answers.clear();
+                    }
+                    cache.answers.insert(env.clone(), resolution.clone());
+                }
+            }
+        }
+        resolution
+    }
+
+    fn dir_cache<'a>(&self, inner: &'a mut Inner, dir: &Path) -> &'a mut DirCache {
+        if !inner.dirs.contains_key(dir) {
+            if inner.dirs.len() >= MAX_DIRS {
+                let oldest = inner
+                    .dirs
+                    .iter()
+                    .min_by_key(|(_, c)| c.used)
+                    .map(|(d, _)| d.clone());
+                if let Some(oldest) = oldest {
+                    inner.dirs.remove(&oldest);
+                    let _ = self.watch_tx.send(WatchRequest::Remove(oldest));
+                }
+            }
+            let _ = self.watch_tx.send(WatchRequest::Add(dir.to_path_buf()));
+        }
+        inner
+            .dirs
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| DirCache {
+                generation: 0,
+                freshness: Freshness::Pending,
+                answers: HashMap::new(),
+                used: Instant::now(),
+            })
+    }
+
+    /// Called by the watch task once it knows how `dir` is watched.
+    pub fn set_freshness(&self, dir: &Path, freshness: Freshness) {
+        let mut inner = self.lock();
+        if let Some(cache) = inner.dirs.get_mut(dir) {
+            cache.generation += 1;
+            cache.answers.clear();
+            cache.freshness = freshness;
+        }
+    }
+
+    /// Drops the cached answers of `dirs`, or of every dir for `None`.
+    pub fn invalidate(&self, dirs: Option<&[PathBuf]>) {
+        let mut inner = self.lock();
+        for (dir, cache) in inner.dirs.iter_mut() {
+            if dirs.is_none_or(|dirs| dirs.contains(dir)) {
+                cache.generation += 1;
+                cache.answers.clear();
+            }
+        }
+        drop(inner);
+        self.request_redraw();
+    }
+
+    pub fn request_redraw(&self) {
+        if let Some(tx) = &self.redraw_tx {
+            let _ = tx.send(());
+        }
+    }
+
+    fn settings(&self, path: Option<&Path>) -> (Settings, Option<String>) {
+        let Some(path) = path else {
+            return (Settings::default(), None);
+        };
+        let stamp = std::fs::metadata(path)
+            .ok()
+            .and_then(|m| Some((m.modified().ok()?, m.len())));
+        let mut inner = self.lock();
+        if let Some(cached) = inner.settings.get(path) {
+            if cached.stamp == stamp {
+                return (cached.settings.clone(), cached.problem.clone());
+            }
+        }
+        let (settings, problem) = Settings::load(path);
+        if inner.settings.len() >= MAX_DIRS {
+            inner.settings.clear();
+        }
+        inner.settings.insert(
+            path.to_path_buf(),
+            CachedSettings {
+                stamp,
+                settings: settings.clone(),
+                problem: problem.clone(),
+            },
+        );
+        (settings, problem)
+    }
+
+    fn segment(
+        &self,
+        resolution: &Resolution,
+        render_opts: &Render,
+        matched_shell: bool,
+    ) -> Segment {
+        let (settings, problem) = self.settings(render_opts.settings.as_deref());
+        let request = Request {
+            shell: render_opts.shell.into(),
+            format: render_opts.format.as_deref(),
+            extra_problem: problem.is_some(),
+        };
+        Segment::new(
+            render(resolution, &settings, &request),
+            resolution,
+            matched_shell,
+        )
+    }
+
+    /// A shell's query: answer for its environment and remember it.
+    pub fn query(&self, env: &Env, caller: Option<&Caller>, render_opts: &Render) -> Segment {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        if let Some(caller) = caller {
+            if self.lock().shells.record(caller, env) {
+                self.request_redraw();
+            }
+        }
+        let resolution = self.resolve(env);
+        self.segment(&resolution, render_opts, caller.is_some())
+    }
+
+    /// A lookup by tty or pid, for status bars that cannot see the shell.
+    pub fn lookup(
+        &self,
+        tty: Option<&str>,
+        pid: Option<u32>,
+        fallback: &Env,
+        render_opts: &Render,
+    ) -> Segment {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        let known = {
+            let mut inner = self.lock();
+            let by_tty = tty.and_then(|t| inner.shells.by_tty(t));
+            by_tty.or_else(|| pid.and_then(|p| inner.shells.by_pid(p)))
+        };
+        let matched = known.is_some();
+        let env = known.unwrap_or_else(|| fallback.clone());
+        let resolution = self.resolve(&env);
+        self.segment(&resolution, render_opts, matched)
+    }
+}

@@ -1,0 +1,251 @@
+//! Keeps inotify watches on every Docker config dir the daemon serves, and
+//! turns file-system events into cache invalidations.
+//!
+//! Directories are watched, not files: `docker context use` replaces
+//! config.json by renaming a temp file over it. Per config dir we watch its
+//! nearest existing ancestor (to see the dir created, deleted, renamed or
+//! re-pointed when it is a symlink), the dir itself, `contexts/`,
+//! `contexts/meta/` recursively, and the target's directory when config.json
+//! is a symlink. Whenever the tree's shape changes the watches are re-added
+//! and the dir's cache generation bumped, so nothing cached while a watch
+//! was missing survives.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use notify::event::{EventKind, ModifyKind};
+use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+use tracing::{debug, warn};
+
+use crate::state::{Freshness, State, WatchRequest};
+
+/// Whether a change at `path` can change what is resolved for `dir`.
+pub fn affects(dir: &Path, path: &Path) -> bool {
+    path.starts_with(dir) || dir.starts_with(path)
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Plan {
+    watches: Vec<(PathBuf, bool)>,
+    /// config.json's target when it is a symlink.
+    link_target: Option<PathBuf>,
+}
+
+fn plan(dir: &Path) -> Plan {
+    let mut plan = Plan::default();
+    let mut ancestor = dir.parent();
+    while let Some(a) = ancestor {
+        if a.is_dir() {
+            plan.watches.push((a.to_path_buf(), false));
+            break;
+        }
+        ancestor = a.parent();
+    }
+    if dir.is_dir() {
+        plan.watches.push((dir.to_path_buf(), false));
+        let contexts = dir.join("contexts");
+        if contexts.is_dir() {
+            plan.watches.push((contexts.clone(), false));
+            let meta = contexts.join("meta");
+            if meta.is_dir() {
+                plan.watches.push((meta, true));
+            }
+        }
+        let config = dir.join("config.json");
+        let is_link = std::fs::symlink_metadata(&config)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false);
+        if is_link {
+            if let Ok(target) = std::fs::canonicalize(&config) {
+                if let Some(parent) = target.parent() {
+                    plan.watches.push((parent.to_path_buf(), false));
+                }
+                plan.link_target = Some(target);
+            }
+        }
+    }
+    plan
+}
+
+struct Watches {
+    watcher: Result<RecommendedWatcher, String>,
+    plans: HashMap<PathBuf, Plan>,
+}
+
+impl Watches {
+    /// (Re-)adds every watch `dir` needs; adding an existing watch is
+    /// harmless, and re-adding picks up a directory that was replaced.
+    fn refresh(&mut self, dir: &Path) -> Freshness {
+        let new = plan(dir);
+        let old = self
+            .plans
+            .insert(dir.to_path_buf(), new.clone())
+            .unwrap_or_default();
+        let watcher = match &mut self.watcher {
+            Ok(w) => w,
+            Err(e) => return Freshness::Polling(e.clone()),
+        };
+        for (path, recursive) in &old.watches {
+            let still_needed = self
+                .plans
+                .values()
+                .any(|p| p.watches.iter().any(|(q, _)| q == path));
+            if !still_needed && !new.watches.contains(&(path.clone(), *recursive)) {
+                let _ = watcher.unwatch(path);
+            }
+        }
+        for (path, recursive) in &new.watches {
+            let mode = if *recursive {
+                RecursiveMode::Recursive
+            } else {
+                RecursiveMode::NonRecursive
+            };
+            if let Err(e) = watcher.watch(path, mode) {
+                warn!(dir = %dir.display(), path = %path.display(), error = %e, "could not watch; resolving on every query");
+                return Freshness::Polling(format!("could not watch {}: {e}", path.display()));
+            }
+        }
+        if new.watches.is_empty() {
+            return Freshness::Polling(format!("nothing to watch for {}", dir.display()));
+        }
+        Freshness::Inotify
+    }
+
+    fn remove(&mut self, dir: &Path) {
+        let Some(old) = self.plans.remove(dir) else {
+            return;
+        };
+        if let Ok(watcher) = &mut self.watcher {
+            for (path, _) in old.watches {
+                if !self
+                    .plans
+                    .values()
+                    .any(|p| p.watches.iter().any(|(q, _)| *q == path))
+                {
+                    let _ = watcher.unwatch(&path);
+                }
+            }
+        }
+    }
+
+    fn affected(&self, paths: &[PathBuf]) -> Vec<PathBuf> {
+        self.plans
+            .iter()
+            .filter(|(dir, plan)| {
+                paths
+                    .iter()
+                    .any(|p| affects(dir, p) || plan.link_target.as_deref() == Some(p.as_path()))
+            })
+            .map(|(dir, _)| dir.clone())
+            .collect()
+    }
+}
+
+/// Whether an event may mean the watched tree changed shape.
+fn reshapes(kind: &EventKind) -> bool {
+    !matches!(
+        kind,
+        EventKind::Access(_)
+            | EventKind::Modify(ModifyKind::Data(_))
+            | EventKind::Modify(ModifyKind::Metadata(_))
+    )
+}
+
+/// Runs until `requests` closes: sets up watches as the state asks for
+/// them and applies events to the state.
+pub async fn run(state: Arc<State>, mut requests: UnboundedReceiver<WatchRequest>) {
+    let (event_tx, mut events) = unbounded_channel::<notify::Result<Event>>();
+    let watcher = notify::recommended_watcher(move |res| {
+        let _ = event_tx.send(res);
+    })
+    .map_err(|e| {
+        warn!(error = %e, "file watching is unavailable; resolving on every query");
+        format!("file watching unavailable: {e}")
+    });
+    let mut watches = Watches {
+        watcher,
+        plans: HashMap::new(),
+    };
+    loop {
+        tokio::select! {
+            request = requests.recv() => match request {
+                Some(WatchRequest::Add(dir)) => {
+                    let freshness = watches.refresh(&dir);
+                    debug!(dir = %dir.display(), ?freshness, "watching config dir");
+                    state.set_freshness(&dir, freshness);
+                }
+                Some(WatchRequest::Remove(dir)) => watches.remove(&dir),
+                None => return,
+            },
+            Some(event) = events.recv() => match event {
+                Ok(event) => {
+                    if event.need_rescan() {
+                        warn!("file events were lost; dropping every cached answer");
+                        state.invalidate(None);
+                        continue;
+                    }
+                    let affected = watches.affected(&event.paths);
+                    if affected.is_empty() {
+                        continue;
+                    }
+                    debug!(kind = ?event.kind, paths = ?event.paths, "config changed");
+                    state.invalidate(Some(&affected));
+                    if reshapes(&event.kind) {
+                        for dir in affected {
+                            let freshness = watches.refresh(&dir);
+                            state.set_freshness(&dir, freshness);
+                        }
+                    }
+                }
+                Err(e) => {
+                    warn!(error = %e, "file watch error; dropping every cached answer");
+                    state.invalidate(None);
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_inside_or_above_a_config_dir_affect_it() {
+        let dir = Path::new("/home/u/.docker");
+        assert!(affects(dir, Path::new("/home/u/.docker/config.json")));
+        assert!(affects(
+            dir,
+            Path::new("/home/u/.docker/contexts/meta/ab/meta.json")
+        ));
+        assert!(affects(dir, Path::new("/home/u/.docker")));
+        assert!(affects(dir, Path::new("/home/u")));
+        assert!(!affects(dir, Path::new("/home/u/.bash_history")));
+        assert!(!affects(
+            dir,
+            Path::new("/home/u/.docker-other/config.json")
+        ));
+    }
+
+    #[test]
+    fn plans_watch_the_nearest_existing_ancestor_of_a_missing_dir() {
+        let base = std::env::temp_dir().join(format!("dctx-watch-{}", std::process::id()));
+        std::fs::create_dir_all(&base).unwrap();
+        let p = plan(&base.join("a/b/.docker"));
+        assert_eq!(p.watches, vec![(base.clone(), false)]);
+        std::fs::create_dir_all(base.join("d/contexts/meta")).unwrap();
+        let p = plan(&base.join("d"));
+        assert_eq!(
+            p.watches,
+            vec![
+                (base.clone(), false),
+                (base.join("d"), false),
+                (base.join("d/contexts"), false),
+                (base.join("d/contexts/meta"), true)
+            ]
+        );
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+}

@@ -1,0 +1,84 @@
+//! Asking the daemon, with a hard time budget, and starting it when absent.
+//!
+//! The whole exchange is bounded (connect 10 ms, each reply 15 ms), so a
+//! missing, dead or wedged daemon costs a prompt at most ~40 ms before the
+//! direct resolution takes over.
+
+use std::ffi::CStr;
+use std::io;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use dctx_core::client::{daemon_lock_held, sibling_dctx, spawn_daemon, Client};
+use dctx_core::paths::{ensure_private_dir, socket_path, spawn_stamp_path};
+use dctx_core::protocol::{Caller, Render, Request, Response, Segment};
+use dctx_core::Env;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(10);
+const REPLY_TIMEOUT: Duration = Duration::from_millis(15);
+/// A daemon that keeps dying is restarted at most this often.
+const RESPAWN_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The shell this prompt is for: our parent unless told otherwise.
+pub fn caller(pid: Option<u32>) -> Caller {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    Caller {
+        // SAFETY: getppid cannot fail.
+        pid: pid.unwrap_or_else(|| unsafe { libc::getppid() } as u32),
+        tty: tty_name(),
+        tmux: var("TMUX"),
+        tmux_pane: var("TMUX_PANE"),
+    }
+}
+
+/// The terminal of stdin, else of stderr (stdout is the prompt's pipe).
+fn tty_name() -> Option<String> {
+    [0, 2].into_iter().find_map(|fd| {
+        // SAFETY: ttyname returns NULL or a pointer to a static buffer that
+        // stays valid until the next call, and we copy it at once.
+        let ptr = unsafe { libc::ttyname(fd) };
+        (!ptr.is_null()).then(|| {
+            unsafe { CStr::from_ptr(ptr) }
+                .to_string_lossy()
+                .into_owned()
+        })
+    })
+}
+
+pub fn ask(runtime_dir: &Path, request: &Request) -> io::Result<Segment> {
+    let mut client = Client::connect(&socket_path(runtime_dir), CONNECT_TIMEOUT, "dctx-prompt")?;
+    client.set_timeout(REPLY_TIMEOUT)?;
+    match client.call(request)? {
+        Response::Segment(segment) => Ok(segment),
+        other => Err(io::Error::other(format!("unexpected reply {other:?}"))),
+    }
+}
+
+pub fn query(env: &Env, caller: Caller, render: Render) -> Request {
+    Request::Query {
+        env: env.clone(),
+        caller: Some(caller),
+        render,
+    }
+}
+
+/// Starts a daemon for next time, unless one is starting or running, one
+/// was started moments ago, or the user opted out with `DCTX_NO_AUTOSTART`.
+pub fn autostart(runtime_dir: &Path) {
+    if std::env::var_os("DCTX_NO_AUTOSTART").is_some_and(|v| !v.is_empty()) {
+        return;
+    }
+    if ensure_private_dir(runtime_dir).is_err() || daemon_lock_held(runtime_dir) {
+        return;
+    }
+    let stamp = spawn_stamp_path(runtime_dir);
+    let recent = std::fs::metadata(&stamp)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .is_some_and(|age| age < RESPAWN_INTERVAL);
+    if recent || std::fs::write(&stamp, b"").is_err() {
+        return;
+    }
+    let _ = spawn_daemon(&sibling_dctx(), None);
+}
