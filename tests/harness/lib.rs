@@ -101,9 +101,16 @@ impl Sandbox {
             .env("XDG_STATE_HOME", self.path().join("xdg-state"))
             .env("XDG_RUNTIME_DIR", self.path().join("runtime"))
             .env("LANG", "C.UTF-8")
+            // Tests start daemons explicitly, so none outlives its test.
+            .env("DCTX_NO_AUTOSTART", "1")
             .current_dir(self.path())
             .stdin(Stdio::null());
         cmd
+    }
+
+    /// The daemon socket for this sandbox's XDG_RUNTIME_DIR.
+    pub fn socket(&self) -> PathBuf {
+        self.path().join("runtime").join("dctx").join("dctx.sock")
     }
 
     /// One of dctx's binaries, in the sandbox.
@@ -114,6 +121,192 @@ impl Sandbox {
     /// The real Docker CLI, in the sandbox.
     pub fn docker(&self) -> Command {
         self.command("docker")
+    }
+}
+
+/// `dctx daemon run` in the foreground for one test; stopped on drop.
+pub struct Daemon {
+    child: Option<std::process::Child>,
+    pub socket: PathBuf,
+}
+
+impl Daemon {
+    pub fn start(sandbox: &Sandbox) -> Daemon {
+        let log = std::fs::File::create(sandbox.path().join("daemon.log")).expect("daemon log");
+        let child = sandbox
+            .dctx("dctx")
+            .args(["daemon", "run"])
+            .env("DCTX_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn daemon");
+        let socket = sandbox.socket();
+        let daemon = Daemon {
+            child: Some(child),
+            socket,
+        };
+        wait_for(
+            "the daemon to answer",
+            std::time::Duration::from_secs(10),
+            || Conn::open(&daemon.socket).is_ok(),
+        );
+        daemon
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, |c| c.id())
+    }
+
+    /// Kills the daemon with SIGKILL and reaps it, leaving its socket behind.
+    pub fn kill9(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        // SAFETY: signalling our own child, which has not been reaped yet.
+        unsafe { libc_kill(child.id() as i32, 15) };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Runs `dctx daemon stop` in the sandbox when dropped, for tests whose
+/// daemon was started in the background rather than as a [`Daemon`].
+pub struct StopOnDrop<'a>(pub &'a Sandbox);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.dctx("dctx").args(["daemon", "stop"]).output();
+    }
+}
+
+/// Pids of `dctx daemon run` processes serving this sandbox's runtime dir.
+pub fn daemons_in(sandbox: &Sandbox) -> Vec<u32> {
+    let marker = format!(
+        "XDG_RUNTIME_DIR={}",
+        sandbox.path().join("runtime").display()
+    );
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            let has = |hay: &[u8], needle: &[u8]| hay.split(|&b| b == 0).any(|part| part == needle);
+            has(&cmdline, b"daemon") && has(&cmdline, b"run") && has(&environ, marker.as_bytes())
+        })
+        .collect()
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
+
+/// A raw protocol connection, for driving the daemon byte by byte.
+pub struct Conn {
+    reader: std::io::BufReader<std::os::unix::net::UnixStream>,
+}
+
+impl Conn {
+    /// Connects and completes the handshake.
+    pub fn open(socket: &Path) -> std::io::Result<Conn> {
+        let mut conn = Conn::raw(socket)?;
+        let hello =
+            conn.call(&serde_json::json!({"type": "hello", "protocol": 1, "client": "tests"}))?;
+        if hello["type"] != "hello" {
+            return Err(std::io::Error::other(format!("bad hello reply {hello}")));
+        }
+        Ok(conn)
+    }
+
+    /// Connects without a handshake.
+    pub fn raw(socket: &Path) -> std::io::Result<Conn> {
+        let stream = std::os::unix::net::UnixStream::connect(socket)?;
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+        Ok(Conn {
+            reader: std::io::BufReader::new(stream),
+        })
+    }
+
+    pub fn send_bytes(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        self.reader.get_mut().write_all(bytes)
+    }
+
+    pub fn shutdown_write(&self) {
+        let _ = self.reader.get_ref().shutdown(std::net::Shutdown::Write);
+    }
+
+    /// Reads one reply line as JSON; `Err(UnexpectedEof)` when closed.
+    pub fn read(&mut self) -> std::io::Result<serde_json::Value> {
+        use std::io::BufRead;
+        let mut line = String::new();
+        if self.reader.read_line(&mut line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        serde_json::from_str(&line).map_err(std::io::Error::other)
+    }
+
+    pub fn call(&mut self, request: &serde_json::Value) -> std::io::Result<serde_json::Value> {
+        let mut line = serde_json::to_vec(request)?;
+        line.push(b'\n');
+        self.send_bytes(&line)?;
+        self.read()
+    }
+
+    /// A Query for a shell with these DOCKER_* variables.
+    pub fn query(
+        &mut self,
+        home: &Path,
+        vars: &[(&str, &str)],
+        caller: Option<(u32, &str)>,
+    ) -> serde_json::Value {
+        let vars: serde_json::Map<String, serde_json::Value> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+            .collect();
+        let caller = caller.map(|(pid, tty)| serde_json::json!({"pid": pid, "tty": tty}));
+        let request = serde_json::json!({
+            "type": "query",
+            "env": {"vars": vars, "home": home},
+            "caller": caller,
+            "render": {"shell": "plain", "format": "{name}|{host}"},
+        });
+        let reply = self.call(&request).expect("query");
+        assert_eq!(reply["type"], "segment", "{reply}");
+        reply
+    }
+}
+
+/// Polls `done` until it holds, failing after `limit`: for eventual
+/// consistency, not for measuring speed.
+pub fn wait_for(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
     }
 }
 

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use dctx_tests::{copy_tree, require_tool, run, run_ok, Sandbox};
+use dctx_tests::{copy_tree, require_tool, run, run_ok, Conn, Daemon, Sandbox};
 
 /// Contexts created with `docker context create`: names at the edges of
 /// `^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$`, with assorted hosts and descriptions.
@@ -316,6 +316,24 @@ fn check(sandbox: &Sandbox, case: &Case, env: &[(String, String)]) -> Vec<String
             .args(["--no-daemon", "--format", "{name}|{host}"]),
         env,
     );
+    // The same question through the daemon (the test runs one): first a
+    // different environment on the same config dir, so the dir is watched
+    // and that other answer cached, then this case twice (a miss that is stored, then a hit).
+    let daemon_prompt = |extra: Option<(String, String)>| {
+        let mut all = env.to_vec();
+        all.extend(extra);
+        observe(
+            sandbox
+                .dctx("dctx-prompt")
+                .args(["--format", "{name}|{host}"]),
+            &all,
+        )
+    };
+    // Twice: the first ask only makes the daemon start watching the dir.
+    for _ in 0..2 {
+        daemon_prompt(Some(("DOCKER_CONTEXT".into(), "zz-other".into())));
+    }
+    let via_daemon = [daemon_prompt(None), daemon_prompt(None)];
 
     if !docker_show.ok || !show.ok || show.stdout != docker_show.stdout {
         bad.push(format!(
@@ -375,6 +393,15 @@ fn check(sandbox: &Sandbox, case: &Case, env: &[(String, String)]) -> Vec<String
             prompt.stdout
         ));
     }
+    for (i, answer) in via_daemon.iter().enumerate() {
+        if !answer.ok || answer.stdout != expected_prompt {
+            bad.push(format!(
+                "prompt via daemon (ask {}) {:?}, expected {expected_prompt:?}",
+                i + 1,
+                answer.stdout
+            ));
+        }
+    }
     if !bad.is_empty() {
         bad.insert(0, format!("case {case:?}"));
     }
@@ -421,6 +448,7 @@ fn dctx_agrees_with_the_docker_cli_on_generated_cases() {
     }
     let sandbox = Sandbox::new();
     let (template, certs, pools) = setup_template(&sandbox);
+    let daemon = Daemon::start(&sandbox);
     let seed = env_number("DCTX_TEST_SEED", 0x00d0_c7e2);
     let count = env_number("DCTX_TEST_CASES", 240);
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -438,6 +466,16 @@ fn dctx_agrees_with_the_docker_cli_on_generated_cases() {
             }
         }
     }
+    // Every daemon-path prompt must have been answered by the daemon itself,
+    // not by the direct fallback.
+    let status = Conn::open(&daemon.socket)
+        .unwrap()
+        .call(&serde_json::json!({"type": "status"}))
+        .unwrap();
+    assert!(
+        status["queries"].as_u64().unwrap() >= 4 * count,
+        "daemon served too few queries: {status}"
+    );
     assert!(
         failed == 0,
         "{failed} of {count} cases disagree with the Docker CLI (DCTX_TEST_SEED={seed}):\n{failures}"
