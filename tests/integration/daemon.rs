@@ -439,3 +439,62 @@ extern "C" {
     #[link_name = "getuid"]
     fn libc_getuid() -> u32;
 }
+
+#[test]
+fn a_socket_activated_listener_is_served() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let sandbox = Sandbox::new();
+    // Made the way systemd's dctx.socket makes it: by someone else, 0600.
+    let socket = sandbox.socket();
+    std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let fd = listener.as_raw_fd();
+    let dctx = dctx_tests::bin_dir().join("dctx");
+    let mut cmd = sandbox.command("sh");
+    // LISTEN_PID must be the daemon's own pid, which only the shell knows before exec.
+    cmd.args(["-c", "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" daemon run"])
+        .arg(&dctx);
+    cmd.stderr(std::fs::File::create(sandbox.path().join("daemon.log")).unwrap());
+    // SAFETY: dup2 is async-signal-safe; fd 3 is where systemd puts the socket.
+    unsafe {
+        cmd.pre_exec(move || {
+            // dup2 onto itself would keep close-on-exec, so clear it explicitly.
+            if (fd != 3 && libc_dup2(fd, 3) < 0) || libc_fcntl(3, 2 /* F_SETFD */, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    drop(listener);
+    let log_path = sandbox.path().join("daemon.log");
+    let started = Instant::now();
+    while Conn::open(&socket).is_err() {
+        if started.elapsed() > EVENTUALLY || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            panic!(
+                "the activated daemon did not answer:\n{}",
+                std::fs::read_to_string(&log_path).unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(
+        Conn::open(&socket)
+            .unwrap()
+            .query(&sandbox.home(), &[("DOCKER_CONTEXT", "sa")], None)["name"],
+        "sa"
+    );
+    let log = std::fs::read_to_string(sandbox.path().join("daemon.log")).unwrap();
+    assert!(log.contains("passed by systemd"), "{log}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+extern "C" {
+    #[link_name = "dup2"]
+    fn libc_dup2(old: i32, new: i32) -> i32;
+    #[link_name = "fcntl"]
+    fn libc_fcntl(fd: i32, cmd: i32, arg: i32) -> i32;
+}

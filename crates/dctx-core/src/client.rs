@@ -20,7 +20,7 @@ pub struct Client {
 
 impl Client {
     /// Connects to `socket`, waiting at most `timeout` for the connection
-    /// and then for each reply.
+    /// and then for each reply (see [`Client::set_timeout`]).
     pub fn connect(socket: &Path, timeout: Duration, client_name: &str) -> io::Result<Client> {
         let name = socket.to_fs_name::<GenericFilePath>()?;
         let stream = ConnectOptions::new()

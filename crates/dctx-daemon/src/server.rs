@@ -72,6 +72,7 @@ async fn connection(stream: Stream, shared: &Shared) -> std::io::Result<()> {
     let mut writer = &stream;
     let mut line = Vec::with_capacity(512);
     let mut greeted = false;
+    let mut pending = Vec::new();
     loop {
         line.clear();
         let limit = MAX_REQUEST_BYTES as u64 + 1;
@@ -88,9 +89,8 @@ async fn connection(stream: Stream, shared: &Shared) -> std::io::Result<()> {
             } else {
                 "truncated request (no newline before end of input); closing".to_string()
             };
-            writer
-                .write_all(&encode_line(&Response::Error { message }))
-                .await?;
+            pending.extend(encode_line(&Response::Error { message }));
+            writer.write_all(&pending).await?;
             return Ok(());
         }
         let response = match decode_request(&line) {
@@ -109,7 +109,14 @@ async fn connection(stream: Stream, shared: &Shared) -> std::io::Result<()> {
             },
             Ok(request) => answer(request, shared),
         };
-        writer.write_all(&encode_line(&response)).await?;
+        // Replies to pipelined requests go out in one write: a client that
+        // sent hello and a query together wakes up once, not twice.
+        pending.extend(encode_line(&response));
+        if reader.buffer().contains(&b'\n') && response != Response::Ok {
+            continue;
+        }
+        writer.write_all(&pending).await?;
+        pending.clear();
         if response == Response::Ok {
             info!("shutdown requested by a client");
             shared.shutdown.notify_waiters();

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use dctx_core::protocol::{Caller, Render, Segment, WatchedDir};
@@ -53,12 +53,12 @@ pub enum WatchRequest {
 #[derive(Debug, Clone)]
 struct CachedSettings {
     stamp: Option<(SystemTime, u64)>,
-    settings: Settings,
+    settings: Arc<Settings>,
     problem: Option<String>,
 }
 
-#[derive(Default)]
 struct Inner {
+    builtin: Arc<Settings>,
     dirs: HashMap<PathBuf, DirCache>,
     shells: ShellTable,
     settings: HashMap<PathBuf, CachedSettings>,
@@ -78,10 +78,16 @@ impl State {
         watch_tx: UnboundedSender<WatchRequest>,
         redraw_tx: Option<UnboundedSender<()>>,
     ) -> State {
+        let inner = Inner {
+            builtin: Arc::new(Settings::default()),
+            dirs: HashMap::new(),
+            shells: ShellTable::default(),
+            settings: HashMap::new(),
+        };
         State {
             started: Instant::now(),
             queries: AtomicU64::new(0),
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(inner),
             watch_tx,
             redraw_tx,
         }
@@ -215,9 +221,9 @@ impl State {
         }
     }
 
-    fn settings(&self, path: Option<&Path>) -> (Settings, Option<String>) {
+    fn settings(&self, path: Option<&Path>) -> (Arc<Settings>, Option<String>) {
         let Some(path) = path else {
-            return (Settings::default(), None);
+            return (self.lock().builtin.clone(), None);
         };
         let stamp = std::fs::metadata(path)
             .ok()
@@ -229,6 +235,7 @@ impl State {
             }
         }
         let (settings, problem) = Settings::load(path);
+        let settings = Arc::new(settings);
         if inner.settings.len() >= MAX_DIRS {
             inner.settings.clear();
         }

@@ -1,0 +1,377 @@
+//! `cargo run --release -p dctx-bench`: measures the daemon and the prompt
+//! client, always beside a reference measured in the same run (`/bin/true`,
+//! `docker context show`), because absolute times on a shared machine mean
+//! little and ratios travel.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use dctx_core::client::Client;
+use dctx_core::protocol::{Caller, Render, Request, Response};
+use dctx_core::Env;
+
+struct World {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    bins: PathBuf,
+}
+
+impl World {
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.root.join("home"))
+            .env("XDG_RUNTIME_DIR", self.root.join("runtime"))
+            .env("XDG_STATE_HOME", self.root.join("state"))
+            .env("XDG_CONFIG_HOME", self.root.join("config"))
+            .env("DCTX_NO_AUTOSTART", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.root.join("runtime/dctx/dctx.sock")
+    }
+
+    fn env(&self) -> Env {
+        Env::new(Vec::<(String, String)>::new(), Some(self.root.join("home")))
+    }
+}
+
+fn build_binaries() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe.parent().context("exe has no dir")?.to_path_buf();
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "--release",
+                "-q",
+                "-p",
+                "dctx",
+                "-p",
+                "dctx-prompt",
+            ])
+            .status()?;
+        if !status.success() {
+            bail!("cargo build --release failed");
+        }
+    }
+    for bin in ["dctx", "dctx-prompt"] {
+        if !dir.join(bin).is_file() {
+            bail!("{} not found next to the benchmark; run it with `cargo run --release -p dctx-bench`", bin);
+        }
+    }
+    Ok(dir)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn query(world: &World) -> Request {
+    Request::Query {
+        env: world.env(),
+        caller: Some(Caller {
+            pid: std::process::id(),
+            tty: Some("/dev/pts/bench".into()),
+            ..Caller::default()
+        }),
+        render: Render::default(),
+    }
+}
+
+fn ask(client: &mut Client, request: &Request) {
+    match client.call(request) {
+        Ok(Response::Segment(_)) => {}
+        other => panic!("unexpected reply {other:?}"),
+    }
+}
+
+/// Median wall time of running `cmd` `n` times.
+fn median_run(mut make: impl FnMut() -> Command, n: usize) -> Duration {
+    let mut times: Vec<Duration> = (0..n)
+        .map(|_| {
+            let start = Instant::now();
+            let status = make().status().expect("run");
+            assert!(status.success() || status.code().is_some());
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    percentile(&times, 0.5)
+}
+
+fn proc_field(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Context switches of every thread of `pid`: each wake-up counts one.
+fn wakeups(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| {
+            let status = std::fs::read_to_string(t.ok()?.path().join("status")).ok()?;
+            let sum: u64 = status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum();
+            Some(sum)
+        })
+        .sum()
+}
+
+/// The floor for any request/response over a Unix socket here: a bare
+/// echo thread, same line length, same number of round trips.
+fn echo_floor(line_len: usize, n: usize) -> Vec<Duration> {
+    use std::io::{BufRead, BufReader, Write};
+    let (a, b) = std::os::unix::net::UnixStream::pair().expect("socketpair");
+    let echo = std::thread::spawn(move || {
+        let mut reader = BufReader::new(b.try_clone().unwrap());
+        let mut writer = b;
+        let mut line = Vec::new();
+        while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+            writer.write_all(&line).unwrap();
+            line.clear();
+        }
+    });
+    let mut message = vec![b'x'; line_len];
+    message.push(b'\n');
+    let mut reader = BufReader::new(a.try_clone().unwrap());
+    let mut writer = a;
+    let mut line = Vec::new();
+    let mut lat = Vec::with_capacity(n);
+    for i in 0..n + 2000 {
+        let t = Instant::now();
+        writer.write_all(&message).unwrap();
+        line.clear();
+        reader.read_until(b'\n', &mut line).unwrap();
+        if i >= 2000 {
+            lat.push(t.elapsed());
+        }
+    }
+    drop(writer);
+    drop(reader);
+    echo.join().unwrap();
+    lat.sort();
+    lat
+}
+
+fn throughput(world: &Arc<World>, clients: usize, duration: Duration) -> f64 {
+    let start = Instant::now();
+    let handles: Vec<_> = (0..clients)
+        .map(|_| {
+            let world = world.clone();
+            std::thread::spawn(move || {
+                let mut client =
+                    Client::connect(&world.socket(), Duration::from_secs(1), "bench").unwrap();
+                let request = query(&world);
+                let mut n = 0u64;
+                while start.elapsed() < duration {
+                    ask(&mut client, &request);
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let total: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() -> anyhow::Result<()> {
+    let bins = build_binaries()?;
+    let dir = tempfile::Builder::new().prefix("dctx-bench-").tempdir()?;
+    let root = dir.path().to_path_buf();
+    let world = Arc::new(World {
+        _dir: dir,
+        root,
+        bins,
+    });
+    std::fs::create_dir_all(world.root.join("home"))?;
+    let have_docker = world
+        .command("docker")
+        .args([
+            "context",
+            "create",
+            "bench-prod",
+            "--docker",
+            "host=ssh://deploy@prod",
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    if have_docker {
+        world
+            .command("docker")
+            .args(["context", "use", "bench-prod"])
+            .status()?;
+    }
+
+    let mut daemon: Child = world
+        .command(world.bins.join("dctx"))
+        .args(["daemon", "run"])
+        .spawn()?;
+    let pid = daemon.id();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Client::connect(&world.socket(), Duration::from_millis(100), "bench").is_err() {
+        if Instant::now() > deadline {
+            bail!("the daemon did not come up");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let rss_start = proc_field(pid, "VmRSS:").unwrap_or(0);
+
+    println!(
+        "dctx benchmark (release build; {} cores)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "config: {}",
+        if have_docker {
+            "one context made by `docker context create`, selected"
+        } else {
+            "empty (docker CLI not found)"
+        }
+    );
+
+    // Latency on one persistent connection.
+    let mut client = Client::connect(&world.socket(), Duration::from_secs(1), "bench")?;
+    let request = query(&world);
+    for _ in 0..2000 {
+        ask(&mut client, &request);
+    }
+    let mut lat: Vec<Duration> = (0..20_000)
+        .map(|_| {
+            let t = Instant::now();
+            ask(&mut client, &request);
+            t.elapsed()
+        })
+        .collect();
+    lat.sort();
+    println!(
+        "query latency, persistent connection: median {:.1} µs, p99 {:.1} µs, max {:.1} µs (20,000 queries)",
+        micros(percentile(&lat, 0.5)),
+        micros(percentile(&lat, 0.99)),
+        micros(*lat.last().unwrap())
+    );
+    let request_len = dctx_core::protocol::encode_line(&request).len();
+    let floor = echo_floor(request_len, 20_000);
+    println!(
+        "  reference, bare Unix-socket echo of the same size: median {:.1} µs, p99 {:.1} µs; daemon/echo median {:.2}x",
+        micros(percentile(&floor, 0.5)),
+        micros(percentile(&floor, 0.99)),
+        percentile(&lat, 0.5).as_secs_f64() / percentile(&floor, 0.5).as_secs_f64()
+    );
+
+    for clients in [1, 8, 64] {
+        let qps = throughput(&world, clients, Duration::from_secs(1));
+        println!("throughput, {clients:>2} concurrent clients: {qps:>9.0} queries/s");
+    }
+
+    // One prompt call beside its references, interleaved to share noise.
+    let runs = 300;
+    let prompt = || {
+        let mut c = world.command(world.bins.join("dctx-prompt"));
+        c.args(["--format", "{name}"]);
+        c
+    };
+    let direct = || {
+        let mut c = world.command(world.bins.join("dctx-prompt"));
+        c.args(["--no-daemon", "--format", "{name}"]);
+        c
+    };
+    let truth = || world.command("/bin/true");
+    let floor_bin = std::env::current_exe()
+        .ok()
+        .and_then(|e| Some(e.parent()?.join("dctx-bench-floor")));
+    let floor = || world.command(floor_bin.clone().unwrap_or_else(|| "/bin/true".into()));
+    let mut t_floor = Vec::new();
+    let mut t_true = Vec::new();
+    let mut t_prompt = Vec::new();
+    let mut t_direct = Vec::new();
+    for _ in 0..5 {
+        t_true.push(median_run(truth, runs / 5));
+        t_floor.push(median_run(floor, runs / 5));
+        t_prompt.push(median_run(prompt, runs / 5));
+        t_direct.push(median_run(direct, runs / 5));
+    }
+    let med = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (t_true, t_prompt, t_direct) = (med(&mut t_true), med(&mut t_prompt), med(&mut t_direct));
+    let t_floor = med(&mut t_floor);
+    println!(
+        "one call, median of {runs}: /bin/true {:.0} µs",
+        micros(t_true)
+    );
+    println!(
+        "  empty Rust binary (floor) {:>6.0} µs = {:.2}x /bin/true",
+        micros(t_floor),
+        t_floor.as_secs_f64() / t_true.as_secs_f64()
+    );
+    println!(
+        "  dctx-prompt (daemon)      {:>6.0} µs = {:.2}x /bin/true",
+        micros(t_prompt),
+        t_prompt.as_secs_f64() / t_true.as_secs_f64()
+    );
+    println!(
+        "  dctx-prompt --no-daemon   {:>6.0} µs = {:.2}x /bin/true",
+        micros(t_direct),
+        t_direct.as_secs_f64() / t_true.as_secs_f64()
+    );
+    if have_docker {
+        let t_docker = median_run(
+            || {
+                let mut c = world.command("docker");
+                c.args(["context", "show"]);
+                c
+            },
+            40,
+        );
+        println!(
+            "  docker context show       {:>6.0} µs; dctx-prompt is {:.1}x faster",
+            micros(t_docker),
+            t_docker.as_secs_f64() / t_prompt.as_secs_f64()
+        );
+    }
+
+    // Idle: no timers, so no wake-ups and no CPU while nothing changes.
+    std::thread::sleep(Duration::from_millis(200));
+    let (ticks0, wake0) = (cpu_ticks(pid).unwrap_or(0), wakeups(pid));
+    std::thread::sleep(Duration::from_secs(3));
+    let (ticks1, wake1) = (cpu_ticks(pid).unwrap_or(0), wakeups(pid));
+    println!(
+        "idle 3 s: {} CPU ticks, {} thread wake-ups",
+        ticks1 - ticks0,
+        wake1 - wake0
+    );
+    let rss_end = proc_field(pid, "VmRSS:").unwrap_or(0);
+    println!("daemon RSS: {rss_start} KiB at start, {rss_end} KiB after the run");
+
+    let _ = Command::new("kill").arg(pid.to_string()).status();
+    let _ = daemon.wait();
+    Ok(())
+}
