@@ -108,6 +108,20 @@ impl Sandbox {
         cmd
     }
 
+    /// Creates contexts with the real `docker context create`, in
+    /// `$HOME/.docker` unless the command is pointed elsewhere.
+    pub fn create_contexts(&self, contexts: &[(&str, &str)]) {
+        for (name, host) in contexts {
+            run_ok(self.docker().args([
+                "context",
+                "create",
+                name,
+                "--docker",
+                &format!("host={host}"),
+            ]));
+        }
+    }
+
     /// The daemon socket for this sandbox's XDG_RUNTIME_DIR.
     pub fn socket(&self) -> PathBuf {
         self.path().join("runtime").join("dctx").join("dctx.sock")

@@ -11,18 +11,6 @@ use dctx_tests::{
 
 const EVENTUALLY: Duration = Duration::from_secs(5);
 
-fn create_contexts(sandbox: &Sandbox, contexts: &[(&str, &str)]) {
-    for (name, host) in contexts {
-        run_ok(sandbox.docker().args([
-            "context",
-            "create",
-            name,
-            "--docker",
-            &format!("host={host}"),
-        ]));
-    }
-}
-
 fn name_host(reply: &serde_json::Value) -> String {
     format!(
         "{}|{}",
@@ -37,13 +25,10 @@ fn docker_context_use_reaches_the_daemon_within_20ms() {
         return;
     }
     let sandbox = Sandbox::new();
-    create_contexts(
-        &sandbox,
-        &[
-            ("blue", "tcp://10.0.0.1:2375"),
-            ("green", "ssh://deploy@green"),
-        ],
-    );
+    sandbox.create_contexts(&[
+        ("blue", "tcp://10.0.0.1:2375"),
+        ("green", "ssh://deploy@green"),
+    ]);
     let daemon = Daemon::start(&sandbox);
     let mut conn = Conn::open(&daemon.socket).unwrap();
     let home = sandbox.home();
@@ -86,13 +71,10 @@ fn the_daemon_follows_removal_recreation_and_rewritten_metadata() {
         return;
     }
     let sandbox = Sandbox::new();
-    create_contexts(
-        &sandbox,
-        &[
-            ("alpha", "tcp://10.0.0.1:2375"),
-            ("beta", "tcp://10.0.0.2:2375"),
-        ],
-    );
+    sandbox.create_contexts(&[
+        ("alpha", "tcp://10.0.0.1:2375"),
+        ("beta", "tcp://10.0.0.2:2375"),
+    ]);
     run_ok(sandbox.docker().args(["context", "use", "alpha"]));
     let daemon = Daemon::start(&sandbox);
     let mut conn = Conn::open(&daemon.socket).unwrap();
@@ -139,7 +121,7 @@ fn the_daemon_follows_removal_recreation_and_rewritten_metadata() {
     });
 
     // ... and recreated by the Docker CLI.
-    create_contexts(&sandbox, &[("gamma", "ssh://gamma")]);
+    sandbox.create_contexts(&[("gamma", "ssh://gamma")]);
     run_ok(sandbox.docker().args(["context", "use", "gamma"]));
     wait_for("the config dir recreated", EVENTUALLY, || {
         name_host(&conn.query(&home, &[], None)) == "gamma|ssh://gamma"

@@ -56,18 +56,10 @@ fn dctx_never_writes_to_the_docker_config_dir() {
     }
     let sandbox = Sandbox::new();
     let config = sandbox.home_docker();
-    for (name, host) in [
+    sandbox.create_contexts(&[
         ("prod", "ssh://deploy@prod-01"),
         ("staging", "tcp://10.0.0.2:2376"),
-    ] {
-        run_ok(sandbox.docker().args([
-            "context",
-            "create",
-            name,
-            "--docker",
-            &format!("host={host}"),
-        ]));
-    }
+    ]);
     run_ok(sandbox.docker().args(["context", "use", "prod"]));
     // A broken context and an unreadable file too, so error paths are covered.
     let broken = dctx_core::context_meta::meta_path(&config, "broken");

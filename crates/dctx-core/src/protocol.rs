@@ -37,47 +37,11 @@ pub struct Caller {
 /// How the answer should be rendered.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Render {
-    pub shell: ShellName,
+    pub shell: Shell,
     /// An explicit format (never hidden); `None` uses the settings file.
     pub format: Option<String>,
     /// The client's settings file (`DCTX_CONFIG` or the XDG default).
     pub settings: Option<PathBuf>,
-}
-
-/// [`Shell`] as it travels on the wire.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ShellName {
-    Bash,
-    Zsh,
-    Fish,
-    Tmux,
-    #[default]
-    Plain,
-}
-
-impl From<ShellName> for Shell {
-    fn from(s: ShellName) -> Shell {
-        match s {
-            ShellName::Bash => Shell::Bash,
-            ShellName::Zsh => Shell::Zsh,
-            ShellName::Fish => Shell::Fish,
-            ShellName::Tmux => Shell::Tmux,
-            ShellName::Plain => Shell::Plain,
-        }
-    }
-}
-
-impl From<Shell> for ShellName {
-    fn from(s: Shell) -> ShellName {
-        match s {
-            Shell::Bash => ShellName::Bash,
-            Shell::Zsh => ShellName::Zsh,
-            Shell::Fish => ShellName::Fish,
-            Shell::Tmux => ShellName::Tmux,
-            Shell::Plain => ShellName::Plain,
-        }
-    }
 }
 
 /// Everything a client can ask.
@@ -198,7 +162,7 @@ mod tests {
                 ..Caller::default()
             }),
             render: Render {
-                shell: ShellName::Zsh,
+                shell: Shell::Zsh,
                 format: None,
                 settings: None,
             },

@@ -258,7 +258,7 @@ impl State {
     ) -> Segment {
         let (settings, problem) = self.settings(render_opts.settings.as_deref());
         let request = Request {
-            shell: render_opts.shell.into(),
+            shell: render_opts.shell,
             format: render_opts.format.as_deref(),
             extra_problem: problem.is_some(),
         };

@@ -71,7 +71,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     if !args.no_daemon {
         let cwd = std::env::current_dir().unwrap_or_default();
         let render = Render {
-            shell: shell.into(),
+            shell,
             format: args.format.clone(),
             settings: settings_path.clone(),
         };
