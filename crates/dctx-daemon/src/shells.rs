@@ -31,6 +31,15 @@ impl ShellTable {
         self.by_pid.len()
     }
 
+    /// How many recorded shells are still running, forgetting the rest.
+    pub fn live(&mut self) -> usize {
+        let dead: Vec<u32> = self.by_pid.keys().copied().filter(|&p| !alive(p)).collect();
+        for pid in dead {
+            self.forget(pid);
+        }
+        self.by_pid.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.by_pid.is_empty()
     }
@@ -173,7 +182,12 @@ mod tests {
         child.wait().unwrap();
         let mut t = ShellTable::default();
         t.record(&caller(pid, "/dev/pts/9"), &env("a"));
+        t.record(&caller(std::process::id(), "/dev/pts/8"), &env("b"));
+        assert_eq!(t.live(), 1);
+        t.record(&caller(pid, "/dev/pts/9"), &env("a"));
         assert_eq!(t.by_tty("/dev/pts/9"), None);
+        assert_eq!(t.by_tty("/dev/pts/8"), Some(env("b")));
+        t.forget(std::process::id());
         assert!(t.is_empty());
     }
 

@@ -109,8 +109,9 @@ impl State {
         self.queries.load(Ordering::Relaxed)
     }
 
+    /// Shells still running (exited ones are forgotten on the way).
     pub fn shell_count(&self) -> usize {
-        self.lock().shells.len()
+        self.lock().shells.live()
     }
 
     pub fn tmux_servers(&self) -> Vec<String> {

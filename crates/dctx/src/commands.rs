@@ -53,6 +53,7 @@ pub fn status() -> anyhow::Result<()> {
         }
         None => text.push_str("settings:    no home directory; built-in defaults\n"),
     }
+    text.push_str(&crate::daemon::one_line_status());
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())

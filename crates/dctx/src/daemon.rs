@@ -28,6 +28,20 @@ fn daemon_status(socket: &Path) -> std::io::Result<DaemonStatus> {
     }
 }
 
+/// One line for `dctx status`: is the daemon serving prompts?
+pub fn one_line_status() -> String {
+    let socket = socket_path(&current_runtime_dir());
+    match Client::connect(&socket, Duration::from_millis(100), "dctx")
+        .and_then(|mut c| c.call(&Request::Status))
+    {
+        Ok(Response::Status(s)) => format!(
+            "daemon:      running (pid {}, {} queries served)\n",
+            s.pid, s.queries
+        ),
+        _ => "daemon:      not running (prompts resolve directly and start it)\n".to_string(),
+    }
+}
+
 pub fn run(background: bool) -> anyhow::Result<()> {
     if background {
         let dir = log_dir().context("no home directory to keep the daemon log in")?;
