@@ -5,3 +5,4 @@ mod daemon;
 mod differential;
 mod prompt;
 mod read_only;
+mod shells;

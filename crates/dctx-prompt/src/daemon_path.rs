@@ -14,8 +14,8 @@ use dctx_core::paths::{ensure_private_dir, socket_path, spawn_stamp_path};
 use dctx_core::protocol::{Caller, Render, Request, Response, Segment};
 use dctx_core::Env;
 
-const CONNECT_TIMEOUT: Duration = Duration::from_millis(10);
-const REPLY_TIMEOUT: Duration = Duration::from_millis(15);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(10);
+pub const REPLY_TIMEOUT: Duration = Duration::from_millis(15);
 /// A daemon that keeps dying is restarted at most this often.
 const RESPAWN_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -25,7 +25,9 @@ pub fn caller(pid: Option<u32>) -> Caller {
     Caller {
         // SAFETY: getppid cannot fail.
         pid: pid.unwrap_or_else(|| unsafe { libc::getppid() } as u32),
-        tty: tty_name(),
+        tty: tty_name().or_else(|| {
+            crate::serve::tty_of(pid.unwrap_or_else(|| unsafe { libc::getppid() } as u32))
+        }),
         tmux: var("TMUX"),
         tmux_pane: var("TMUX_PANE"),
     }

@@ -9,6 +9,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 mod daemon_path;
+mod serve;
 
 use clap::Parser;
 use dctx_core::paths::current_runtime_dir;
@@ -41,6 +42,10 @@ struct Args {
     /// The pid of the shell this prompt is for (default: the parent process)
     #[arg(long, value_name = "PID")]
     pid: Option<u32>,
+    /// Serve one shell for its lifetime: requests on stdin, segments on
+    /// stdout (used by `dctx init bash`; see shell-integrations/)
+    #[arg(long, hide = true)]
+    serve: bool,
     /// Print this format, placeholders filled, never hidden
     #[arg(long, value_name = "FMT")]
     format: Option<String>,
@@ -68,6 +73,13 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     let shell: Shell = args.shell.parse().unwrap_or_default();
     let env = Env::from_process();
     let settings_path = config_path(|k| std::env::var_os(k), env.home().map(|h| h.as_path()));
+    if args.serve {
+        let caller = daemon_path::caller(args.pid);
+        let mut helper = serve::Helper::new(shell, args.format.clone(), settings_path, caller);
+        let stdin = std::io::stdin().lock();
+        let _ = helper.run(stdin, std::io::stdout().lock());
+        return ExitCode::SUCCESS;
+    }
     if !args.no_daemon {
         let cwd = std::env::current_dir().unwrap_or_default();
         let render = Render {

@@ -30,6 +30,22 @@ pub enum Command {
     /// Manage the per-user daemon that answers prompts from memory
     #[command(subcommand)]
     Daemon(DaemonCommand),
+    /// Print the shell integration; load it with `eval "$(dctx init bash)"`
+    ///
+    /// It sets DCTX_SEGMENT (not exported) before every prompt; put
+    /// ${DCTX_SEGMENT} in PS1, or pass --prompt to have it prepended.
+    Init {
+        #[arg(value_enum)]
+        shell: InitShell,
+        /// Also prepend the segment to the existing prompt
+        #[arg(long)]
+        prompt: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum InitShell {
+    Bash,
 }
 
 #[derive(Debug, Subcommand)]

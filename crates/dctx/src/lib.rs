@@ -4,6 +4,7 @@
 pub mod cli;
 mod commands;
 mod daemon;
+mod init;
 
 use std::process::ExitCode;
 
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Daemon(DaemonCommand::Start) => daemon::start().map(|()| ExitCode::SUCCESS),
         Command::Daemon(DaemonCommand::Stop) => daemon::stop().map(|()| ExitCode::SUCCESS),
         Command::Daemon(DaemonCommand::Status) => daemon::status(),
+        Command::Init { shell, prompt } => init::run(shell, prompt).map(|()| ExitCode::SUCCESS),
     }
 }
 

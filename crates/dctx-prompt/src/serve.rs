@@ -1,0 +1,208 @@
+//! `dctx-prompt --serve`: one long-lived helper per shell, so that a bash or
+//! zsh prompt costs a write and a read on a pipe instead of a fork and exec.
+//!
+//! The shell writes one request per prompt as seven NUL-terminated fields:
+//! `PWD`, `DOCKER_HOST`, `DOCKER_CONTEXT`, `DOCKER_CONFIG`,
+//! `DOCKER_TLS_VERIFY`, `DOCKER_TLS`, `DOCKER_CERT_PATH` (empty = unset).
+//! The helper answers with the segment and a NUL. It keeps one connection
+//! to the daemon, reconnects after a restart, and answers directly when the
+//! daemon is away, so every request gets an answer within ~40 ms.
+
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+
+use dctx_core::client::Client;
+use dctx_core::paths::{current_runtime_dir, socket_path};
+use dctx_core::protocol::{Caller, Render, Request, Response};
+use dctx_core::segment::{render, Request as RenderRequest};
+use dctx_core::settings::Settings;
+use dctx_core::{resolve, Env, RealFs, Shell};
+
+use crate::daemon_path::{autostart, CONNECT_TIMEOUT, REPLY_TIMEOUT};
+
+/// The variables a request carries, in order, after `PWD`.
+const FIELDS: [&str; 6] = [
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "DOCKER_CONFIG",
+    "DOCKER_TLS_VERIFY",
+    "DOCKER_TLS",
+    "DOCKER_CERT_PATH",
+];
+
+pub struct Helper {
+    shell: Shell,
+    format: Option<String>,
+    settings: Option<PathBuf>,
+    caller: Caller,
+    home: Option<PathBuf>,
+    runtime_dir: PathBuf,
+    client: Option<Client>,
+    autostart: bool,
+}
+
+impl Helper {
+    pub fn new(
+        shell: Shell,
+        format: Option<String>,
+        settings: Option<PathBuf>,
+        caller: Caller,
+    ) -> Helper {
+        Helper {
+            shell,
+            format,
+            settings,
+            caller,
+            home: Env::from_process().home().cloned(),
+            runtime_dir: current_runtime_dir(),
+            client: None,
+            autostart: true,
+        }
+    }
+
+    /// Serves requests from `input` until it closes.
+    pub fn run(&mut self, input: impl BufRead, mut output: impl Write) -> io::Result<()> {
+        let mut fields = Vec::with_capacity(FIELDS.len() + 1);
+        let mut input = input;
+        loop {
+            fields.clear();
+            for _ in 0..=FIELDS.len() {
+                let mut field = Vec::new();
+                if input.read_until(0, &mut field)? == 0 {
+                    return Ok(());
+                }
+                if field.last() == Some(&0) {
+                    field.pop();
+                }
+                fields.push(String::from_utf8_lossy(&field).into_owned());
+            }
+            let cwd = PathBuf::from(&fields[0]);
+            let vars = FIELDS
+                .iter()
+                .zip(&fields[1..])
+                .map(|(k, v)| (k.to_string(), v.clone()));
+            let env = Env::new(vars, self.home.clone()).absolutized(&cwd);
+            let segment = self.answer(&env);
+            output.write_all(segment.as_bytes())?;
+            output.write_all(b"\0")?;
+            output.flush()?;
+        }
+    }
+
+    fn answer(&mut self, env: &Env) -> String {
+        let render_opts = Render {
+            shell: self.shell,
+            format: self.format.clone(),
+            settings: self.settings.clone(),
+        };
+        let request = Request::Query {
+            env: env.clone(),
+            caller: Some(self.caller.clone()),
+            render: render_opts,
+        };
+        // Two tries: after a daemon restart the kept connection is dead, and
+        // only a fresh one can tell a restarted daemon from a missing one.
+        for _ in 0..2 {
+            if self.client.is_none() {
+                self.client = self.connect();
+                if self.client.is_none() {
+                    if self.autostart {
+                        autostart(&self.runtime_dir);
+                    }
+                    break;
+                }
+            }
+            if let Some(Ok(Response::Segment(segment))) =
+                self.client.as_mut().map(|c| c.call(&request))
+            {
+                return segment.text;
+            }
+            self.client = None;
+        }
+        self.direct(env)
+    }
+
+    fn connect(&self) -> Option<Client> {
+        let mut client = Client::connect(
+            &socket_path(&self.runtime_dir),
+            CONNECT_TIMEOUT,
+            "dctx-prompt --serve",
+        )
+        .ok()?;
+        client.set_timeout(REPLY_TIMEOUT).ok()?;
+        Some(client)
+    }
+
+    fn direct(&self, env: &Env) -> String {
+        let resolution = resolve(env, &RealFs);
+        let (settings, problem) = match &self.settings {
+            Some(path) => Settings::load(path),
+            None => (Settings::default(), None),
+        };
+        let request = RenderRequest {
+            shell: self.shell,
+            format: self.format.as_deref(),
+            extra_problem: problem.is_some(),
+        };
+        render(&resolution, &settings, &request)
+    }
+}
+
+/// The terminal of process `pid`'s stdin, e.g. `/dev/pts/3`: how the helper,
+/// whose own stdin is a pipe, learns its shell's tty.
+pub fn tty_of(pid: u32) -> Option<String> {
+    let target = std::fs::read_link(format!("/proc/{pid}/fd/0")).ok()?;
+    let text = target.to_string_lossy().into_owned();
+    (text.starts_with("/dev/pts/") || text.starts_with("/dev/tty")).then_some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(pwd: &str, context: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        for field in [pwd, "", context, "", "", "", ""] {
+            out.extend_from_slice(field.as_bytes());
+            out.push(0);
+        }
+        out
+    }
+
+    #[test]
+    fn answers_each_request_with_a_nul_terminated_segment() {
+        let dir = std::env::temp_dir().join(format!("dctx-serve-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut helper = Helper::new(Shell::Plain, Some("{name}".into()), None, Caller::default());
+        // No daemon in this private runtime dir: answers come from the direct path.
+        helper.runtime_dir = dir.join("runtime");
+        helper.home = Some(dir.clone());
+        helper.autostart = false;
+        let mut input = request("/", "alpha");
+        input.extend(request("/", "beta"));
+        let mut output = Vec::new();
+        helper.run(&input[..], &mut output).unwrap();
+        assert_eq!(output, b"alpha?\0beta?\0");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn relative_docker_config_is_taken_from_the_shells_directory() {
+        let mut input = Vec::new();
+        for field in ["/work", "", "", "cfg", "", "", ""] {
+            input.extend_from_slice(field.as_bytes());
+            input.push(0);
+        }
+        let mut helper = Helper::new(
+            Shell::Plain,
+            Some("{source}".into()),
+            None,
+            Caller::default(),
+        );
+        helper.runtime_dir = PathBuf::from("/nonexistent/dctx");
+        helper.autostart = false;
+        let mut output = Vec::new();
+        helper.run(&input[..], &mut output).unwrap();
+        assert_eq!(output, b"default\0");
+    }
+}
