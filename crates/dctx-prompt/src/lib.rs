@@ -6,6 +6,7 @@
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 mod daemon_path;
@@ -101,18 +102,33 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             Err(_) => daemon_path::autostart(&runtime_dir),
         }
     }
-    let resolution = resolve(&env, &RealFs);
-    let (settings, settings_problem) = match &settings_path {
+    print_segment(&render_direct(
+        &env,
+        shell,
+        args.format.as_deref(),
+        settings_path.as_deref(),
+    ));
+    ExitCode::SUCCESS
+}
+
+/// Resolves and renders in this process, without the daemon.
+fn render_direct(
+    env: &Env,
+    shell: Shell,
+    format: Option<&str>,
+    settings_path: Option<&Path>,
+) -> String {
+    let resolution = resolve(env, &RealFs);
+    let (settings, settings_problem) = match settings_path {
         Some(path) => Settings::load(path),
         None => (Settings::default(), None),
     };
     let request = Request {
         shell,
-        format: args.format.as_deref(),
+        format,
         extra_problem: settings_problem.is_some(),
     };
-    print_segment(&render(&resolution, &settings, &request));
-    ExitCode::SUCCESS
+    render(&resolution, &settings, &request)
 }
 
 /// Writes the segment; a newline only for a person at a terminal, since

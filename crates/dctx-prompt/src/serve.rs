@@ -1,9 +1,10 @@
 //! `dctx-prompt --serve`: one long-lived helper per shell, so that a bash or
 //! zsh prompt costs a write and a read on a pipe instead of a fork and exec.
 //!
-//! The shell writes one request per prompt as seven NUL-terminated fields:
-//! `PWD`, `DOCKER_HOST`, `DOCKER_CONTEXT`, `DOCKER_CONFIG`,
-//! `DOCKER_TLS_VERIFY`, `DOCKER_TLS`, `DOCKER_CERT_PATH` (empty = unset).
+//! The shell writes one request per prompt as NUL-terminated fields: `PWD`,
+//! then each of `dctx_core::env::DOCKER_VARS` in that order (`DOCKER_HOST`,
+//! `DOCKER_CONTEXT`, `DOCKER_CONFIG`, `DOCKER_TLS_VERIFY`, `DOCKER_TLS`,
+//! `DOCKER_CERT_PATH`; empty = unset).
 //! The helper answers with the segment and a NUL. It keeps one connection
 //! to the daemon, reconnects after a restart, and answers directly when the
 //! daemon is away, so every request gets an answer within ~40 ms.
@@ -12,23 +13,12 @@ use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 
 use dctx_core::client::Client;
+use dctx_core::env::DOCKER_VARS;
 use dctx_core::paths::{current_runtime_dir, socket_path};
 use dctx_core::protocol::{Caller, Render, Request, Response};
-use dctx_core::segment::{render, Request as RenderRequest};
-use dctx_core::settings::Settings;
-use dctx_core::{resolve, Env, RealFs, Shell};
+use dctx_core::{Env, Shell};
 
 use crate::daemon_path::{autostart, CONNECT_TIMEOUT, REPLY_TIMEOUT};
-
-/// The variables a request carries, in order, after `PWD`.
-const FIELDS: [&str; 6] = [
-    "DOCKER_HOST",
-    "DOCKER_CONTEXT",
-    "DOCKER_CONFIG",
-    "DOCKER_TLS_VERIFY",
-    "DOCKER_TLS",
-    "DOCKER_CERT_PATH",
-];
 
 pub struct Helper {
     shell: Shell,
@@ -62,11 +52,11 @@ impl Helper {
 
     /// Serves requests from `input` until it closes.
     pub fn run(&mut self, input: impl BufRead, mut output: impl Write) -> io::Result<()> {
-        let mut fields = Vec::with_capacity(FIELDS.len() + 1);
+        let mut fields = Vec::with_capacity(DOCKER_VARS.len() + 1);
         let mut input = input;
         loop {
             fields.clear();
-            for _ in 0..=FIELDS.len() {
+            for _ in 0..=DOCKER_VARS.len() {
                 let mut field = Vec::new();
                 if input.read_until(0, &mut field)? == 0 {
                     return Ok(());
@@ -77,7 +67,7 @@ impl Helper {
                 fields.push(String::from_utf8_lossy(&field).into_owned());
             }
             let cwd = PathBuf::from(&fields[0]);
-            let vars = FIELDS
+            let vars = DOCKER_VARS
                 .iter()
                 .zip(&fields[1..])
                 .map(|(k, v)| (k.to_string(), v.clone()));
@@ -134,17 +124,12 @@ impl Helper {
     }
 
     fn direct(&self, env: &Env) -> String {
-        let resolution = resolve(env, &RealFs);
-        let (settings, problem) = match &self.settings {
-            Some(path) => Settings::load(path),
-            None => (Settings::default(), None),
-        };
-        let request = RenderRequest {
-            shell: self.shell,
-            format: self.format.as_deref(),
-            extra_problem: problem.is_some(),
-        };
-        render(&resolution, &settings, &request)
+        crate::render_direct(
+            env,
+            self.shell,
+            self.format.as_deref(),
+            self.settings.as_deref(),
+        )
     }
 }
 
