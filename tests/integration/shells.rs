@@ -95,12 +95,80 @@ impl Drop for Tmux<'_> {
     }
 }
 
-#[test]
-fn bash_prompt_follows_the_context_without_forking() {
-    if !require_tool("tmux", "bash integration test")
-        || !require_tool("docker", "bash integration test")
-    {
-        return;
+/// How to say the same things in each shell.
+struct ShellSpec {
+    shell: &'static str,
+    /// Starts the shell interactively with no user configuration.
+    command: &'static str,
+    /// Loads dctx (`{dctx}` is the binary).
+    init: &'static str,
+    /// Makes the prompt `<segment|status> `.
+    prompt: &'static str,
+    set: fn(&str, &str) -> String,
+    unset: fn(&str) -> String,
+    /// Extra strictness to turn on while loading again (`set -u`).
+    strict: &'static str,
+    /// Prints `hooks=` and the installed hook list.
+    hooks: &'static str,
+    hooks_expected: &'static str,
+    /// Whether a per-shell `--serve` helper answers (bash, zsh).
+    helper: bool,
+}
+
+fn posix_set(k: &str, v: &str) -> String {
+    format!("export {k}={v}")
+}
+
+fn posix_unset(k: &str) -> String {
+    format!("unset {k}")
+}
+
+const BASH: ShellSpec = ShellSpec {
+    shell: "bash",
+    command: "bash --noprofile --norc -i",
+    init: "eval \"$('{dctx}' init bash)\"",
+    prompt: "PS1='<${DCTX_SEGMENT}|$?> '",
+    set: posix_set,
+    unset: posix_unset,
+    strict: "; set -u",
+    hooks: "echo \"hooks=${PROMPT_COMMAND}\"",
+    hooks_expected: "hooks=__dctx_precmd",
+    helper: true,
+};
+
+const ZSH: ShellSpec = ShellSpec {
+    shell: "zsh",
+    command: "zsh -f -i",
+    init: "eval \"$('{dctx}' init zsh)\"",
+    prompt: "setopt prompt_subst; PROMPT='<${DCTX_SEGMENT}|%?> '",
+    set: posix_set,
+    unset: posix_unset,
+    strict: "; setopt nounset",
+    hooks: "echo \"hooks=${precmd_functions}\"",
+    hooks_expected: "hooks=__dctx_precmd",
+    helper: true,
+};
+
+const FISH: ShellSpec = ShellSpec {
+    shell: "fish",
+    command: "fish --no-config -i",
+    init: "'{dctx}' init fish | source",
+    prompt: "function fish_prompt; set -l s $status; printf '<%s|%s> ' \"$DCTX_SEGMENT\" $s; end",
+    set: |k, v| format!("set -gx {k} {v}"),
+    unset: |k| format!("set -e {k}"),
+    strict: "",
+    hooks: "echo hooks=(functions --handlers | string match -e __dctx_precmd | count)",
+    hooks_expected: "hooks=1",
+    helper: false,
+};
+
+/// The whole user story in one real interactive shell.
+fn prompt_follows_the_context(spec: &ShellSpec) {
+    let test = format!("{} integration test", spec.shell);
+    for tool in ["tmux", "docker", spec.shell] {
+        if !require_tool(tool, &test) {
+            return;
+        }
     }
     let sandbox = Sandbox::new();
     sandbox.create_contexts(&[
@@ -108,10 +176,11 @@ fn bash_prompt_follows_the_context_without_forking() {
         ("staging", "tcp://10.0.0.2:2376"),
     ]);
     let daemon = Daemon::start(&sandbox);
-    let tmux = Tmux::start(&sandbox, "bash --noprofile --norc -i");
+    let tmux = Tmux::start(&sandbox, spec.command);
     let dctx = bin_dir().join("dctx");
-    tmux.type_line(&format!("eval \"$('{}' init bash)\"", dctx.display()));
-    tmux.type_line("PS1='<${DCTX_SEGMENT}|$?> '");
+    let init = spec.init.replace("{dctx}", &dctx.display().to_string());
+    tmux.type_line(&init);
+    tmux.type_line(spec.prompt);
     // The local default context is hidden.
     tmux.expect_prompt("<|0>");
 
@@ -119,58 +188,51 @@ fn bash_prompt_follows_the_context_without_forking() {
     dctx_tests::run_ok(sandbox.docker().args(["context", "use", "prod"]));
     tmux.type_line("");
     tmux.expect_prompt("<prod|0>");
-    tmux.type_line("export DOCKER_CONTEXT=staging");
+    tmux.type_line(&(spec.set)("DOCKER_CONTEXT", "staging"));
     tmux.expect_prompt("<staging|0>");
-    tmux.type_line("unset DOCKER_CONTEXT");
+    tmux.type_line(&(spec.unset)("DOCKER_CONTEXT"));
     tmux.expect_prompt("<prod|0>");
-    tmux.type_line("export DOCKER_HOST=tcp://10.9.8.7");
+    tmux.type_line(&(spec.set)("DOCKER_HOST", "tcp://10.9.8.7"));
     tmux.expect_prompt("<tcp://10.9.8.7:2375|0>");
-    tmux.type_line("unset DOCKER_HOST");
+    tmux.type_line(&(spec.unset)("DOCKER_HOST"));
     tmux.expect_prompt("<prod|0>");
 
     // $? reaches the user's prompt untouched.
     tmux.type_line("false");
     tmux.expect_prompt("<prod|1>");
-
-    // Loading twice installs one hook; set -u does not break it.
-    tmux.type_line(&format!(
-        "eval \"$('{}' init bash)\"; set -u",
-        dctx.display()
-    ));
-    tmux.type_line("echo \"hooks=${PROMPT_COMMAND}\"");
-    wait_for("the hook list", EVENTUALLY, || {
-        tmux.screen().contains("hooks=__dctx_precmd\n")
-    });
-
-    // The prompt is answered by the per-shell helper, not a dctx-prompt per prompt.
-    tmux.type_line("echo \"helper=${__DCTX_HELPER_PID:-none}\"");
-    wait_for("the helper pid", EVENTUALLY, || {
-        tmux.screen().contains("helper=")
-    });
-    let screen = tmux.screen();
-    let helper: u32 = screen
-        .lines()
-        .filter_map(|l| l.strip_prefix("helper="))
-        .next_back()
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no helper pid on screen:\n{screen}"));
-    let cmdline = std::fs::read(format!("/proc/{helper}/cmdline")).unwrap();
-    assert!(String::from_utf8_lossy(&cmdline).contains("--serve"));
-
-    // Line editing stays right after a styled (bold red) segment: type, move
-    // left, and the cursor is where the visible text says it should be.
+    tmux.type_line("true");
     tmux.expect_prompt("<prod|0>");
-    tmux.run(&["send-keys", "-t", "t", "-l", "abcdef"]);
-    tmux.run(&["send-keys", "-t", "t", "Left", "Left", "Left"]);
-    let visible = "<prod|0> ".len();
-    wait_for("the cursor to settle", EVENTUALLY, || {
-        tmux.cursor_x() == visible + 3
+
+    // Loading twice installs one hook, strict mode or not.
+    tmux.type_line(&format!("{init}{}", spec.strict));
+    tmux.type_line(spec.hooks);
+    let expected = format!("{}\n", spec.hooks_expected);
+    wait_for("the hook list", EVENTUALLY, || {
+        tmux.screen().contains(&expected)
     });
-    // And past the end of the line: readline wraps where it believes the
-    // prompt ends, so miscounted escape bytes put the cursor elsewhere.
-    tmux.run(&["send-keys", "-t", "t", "End", "C-u"]);
-    // A line that exactly fills the row is the telling case: readline only
+
+    if spec.helper {
+        // The prompt is answered by the per-shell helper, not a process per prompt.
+        tmux.type_line("echo \"helper=${__DCTX_HELPER_PID:-none}\"");
+        wait_for("the helper pid", EVENTUALLY, || {
+            tmux.screen().contains("helper=")
+        });
+        let screen = tmux.screen();
+        let helper: u32 = screen
+            .lines()
+            .filter_map(|l| l.strip_prefix("helper="))
+            .next_back()
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no helper pid on screen:\n{screen}"));
+        let cmdline = std::fs::read(format!("/proc/{helper}/cmdline")).unwrap();
+        assert!(String::from_utf8_lossy(&cmdline).contains("--serve"));
+    }
+
+    // Line editing stays right after a styled (bold red) segment. A line
+    // that exactly fills the row is the telling case: the line editor only
     // moves to the next row if it knows the prompt's true width.
+    tmux.expect_prompt("<prod|0>");
+    let visible = "<prod|0> ".len();
     let width = 160;
     let long = "x".repeat(width - visible);
     tmux.run(&["send-keys", "-t", "t", "-l", &long]);
@@ -178,6 +240,8 @@ fn bash_prompt_follows_the_context_without_forking() {
         tmux.cursor_x() == 0
     });
     tmux.run(&["send-keys", "-t", "t", "C-u"]);
+    tmux.type_line("");
+    tmux.expect_prompt("<prod|0>");
 
     // A killed daemon neither hangs nor blanks the prompt.
     daemon.kill9();
@@ -186,41 +250,72 @@ fn bash_prompt_follows_the_context_without_forking() {
 }
 
 #[test]
-fn bash_integration_does_nothing_in_a_non_interactive_shell() {
-    let sandbox = Sandbox::new();
-    let dctx = bin_dir().join("dctx");
-    let script = format!(
-        "eval \"$('{}' init bash)\"; echo \"[${{PROMPT_COMMAND-}}]\"",
-        dctx.display()
-    );
-    let out = run(sandbox
-        .command("bash")
-        .args(["--noprofile", "--norc", "-c", &script]));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "[]\n");
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+fn bash_prompt_follows_the_context_without_forking() {
+    prompt_follows_the_context(&BASH);
 }
 
 #[test]
-fn bash_script_passes_shellcheck_with_all_checks() {
-    if !require_tool("shellcheck", "shellcheck test") {
-        return;
-    }
+fn zsh_prompt_follows_the_context_without_forking() {
+    prompt_follows_the_context(&ZSH);
+}
+
+#[test]
+fn fish_prompt_follows_the_context() {
+    prompt_follows_the_context(&FISH);
+}
+
+#[test]
+fn integrations_do_nothing_in_non_interactive_shells() {
     let sandbox = Sandbox::new();
-    let rendered = sandbox.path().join("dctx.bash");
-    let script = dctx_tests::run_ok(sandbox.dctx("dctx").args(["init", "bash", "--prompt"]));
-    std::fs::write(&rendered, script).unwrap();
-    let source =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shell-integrations/dctx.bash");
-    for file in [source, rendered] {
-        let out = run(sandbox
-            .command("shellcheck")
-            .args(["-o", "all", "-s", "bash"])
-            .arg(&file));
-        assert!(
-            out.status.success(),
-            "{}:\n{}",
-            file.display(),
-            String::from_utf8_lossy(&out.stdout)
-        );
+    let dctx = bin_dir().join("dctx").display().to_string();
+    let cases = [
+        ("bash", vec!["--noprofile", "--norc", "-c"], format!("eval \"$('{dctx}' init bash)\"; echo \"[${{PROMPT_COMMAND-}}]\""), "[]\n"),
+        ("zsh", vec!["-f", "-c"], format!("eval \"$('{dctx}' init zsh)\"; echo \"[${{precmd_functions-}}]\""), "[]\n"),
+        ("fish", vec!["--no-config", "-c"], format!("'{dctx}' init fish --prompt | source; functions -q __dctx_user_prompt; echo \"[$status]\""), "[1]\n"),
+    ];
+    for (shell, args, script, expected) in cases {
+        if !require_tool(shell, "non-interactive shell test") {
+            continue;
+        }
+        let out = run(sandbox.command(shell).args(args).arg(&script));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{shell}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{shell}");
+    }
+}
+
+#[test]
+fn scripts_pass_their_linters() {
+    let sandbox = Sandbox::new();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shell-integrations");
+    let linters: [(&str, &str, &[&str]); 3] = [
+        ("bash", "shellcheck", &["-o", "all", "-s", "bash"]),
+        ("zsh", "zsh", &["-n"]),
+        ("fish", "fish", &["--no-execute"]),
+    ];
+    for (shell, linter, args) in linters {
+        if !require_tool(linter, "lint test") {
+            continue;
+        }
+        let mut files = vec![dir.join(format!("dctx.{shell}"))];
+        for prompt in [false, true] {
+            let mut cmd = sandbox.dctx("dctx");
+            cmd.args(["init", shell]);
+            if prompt {
+                cmd.arg("--prompt");
+            }
+            let rendered = sandbox.path().join(format!("rendered-{prompt}.{shell}"));
+            std::fs::write(&rendered, dctx_tests::run_ok(&mut cmd)).unwrap();
+            files.push(rendered);
+        }
+        for file in files {
+            let out = run(sandbox.command(linter).args(args).arg(&file));
+            assert!(
+                out.status.success(),
+                "{linter} {}:\n{}{}",
+                file.display(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 }

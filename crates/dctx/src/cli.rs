@@ -30,10 +30,12 @@ pub enum Command {
     /// Manage the per-user daemon that answers prompts from memory
     #[command(subcommand)]
     Daemon(DaemonCommand),
-    /// Print the shell integration; load it with `eval "$(dctx init bash)"`
+    /// Print the shell integration: `eval "$(dctx init bash)"`,
+    /// `eval "$(dctx init zsh)"`, `dctx init fish | source`
     ///
     /// It sets DCTX_SEGMENT (not exported) before every prompt; put
-    /// ${DCTX_SEGMENT} in PS1, or pass --prompt to have it prepended.
+    /// ${DCTX_SEGMENT} in PS1/PROMPT (fish: call dctx_segment in
+    /// fish_prompt), or pass --prompt to have it put first in your prompt.
     Init {
         #[arg(value_enum)]
         shell: InitShell,
@@ -46,6 +48,8 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum InitShell {
     Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,10 +9,17 @@ use anyhow::Context as _;
 use crate::cli::InitShell;
 
 const BASH: &str = include_str!("../../../shell-integrations/dctx.bash");
+const ZSH: &str = include_str!("../../../shell-integrations/dctx.zsh");
+const FISH: &str = include_str!("../../../shell-integrations/dctx.fish");
 
-/// Single-quotes `s` for POSIX shells.
+/// Single-quotes `s` for bash and zsh.
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Single-quotes `s` for fish, where `\\` and `\'` are the escapes.
+fn fish_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'"))
 }
 
 fn prompt_binary() -> String {
@@ -26,18 +33,28 @@ fn prompt_binary() -> String {
 }
 
 pub fn script(shell: InitShell, prepend_to_prompt: bool) -> String {
-    match shell {
-        InitShell::Bash => {
-            let edit = if prepend_to_prompt {
-                // Added once: re-sourcing must not stack segments.
-                r#"case ${PS1-} in *DCTX_SEGMENT*) ;; *) PS1='${DCTX_SEGMENT:+$DCTX_SEGMENT }'"${PS1-}" ;; esac"#
-            } else {
-                ":"
-            };
-            BASH.replace("@DCTX_PROMPT@", &shell_quote(&prompt_binary()))
-                .replace("@DCTX_PROMPT_EDIT@", edit)
-        }
-    }
+    // Each edit is guarded so that loading twice does not stack segments.
+    let (template, binary, edit) = match shell {
+        InitShell::Bash => (
+            BASH,
+            shell_quote(&prompt_binary()),
+            r#"case ${PS1-} in *DCTX_SEGMENT*) ;; *) PS1='${DCTX_SEGMENT:+$DCTX_SEGMENT }'"${PS1-}" ;; esac"#,
+        ),
+        InitShell::Zsh => (
+            ZSH,
+            shell_quote(&prompt_binary()),
+            r#"setopt prompt_subst; [[ ${PROMPT-} == *DCTX_SEGMENT* ]] || PROMPT='${DCTX_SEGMENT:+$DCTX_SEGMENT }'"${PROMPT-}""#,
+        ),
+        InitShell::Fish => (
+            FISH,
+            fish_quote(&prompt_binary()),
+            "if not functions -q __dctx_user_prompt; and functions -q fish_prompt\n        functions -c fish_prompt __dctx_user_prompt\n        function fish_prompt\n            set -l __dctx_status $status\n            test -n \"$DCTX_SEGMENT\"; and printf '%s ' $DCTX_SEGMENT\n            __dctx_return $__dctx_status; __dctx_user_prompt\n        end\n    end",
+        ),
+    };
+    let edit = if prepend_to_prompt { edit } else { ":" };
+    template
+        .replace("@DCTX_PROMPT@", &binary)
+        .replace("@DCTX_PROMPT_EDIT@", edit)
 }
 
 pub fn run(shell: InitShell, prepend_to_prompt: bool) -> anyhow::Result<()> {
@@ -60,11 +77,22 @@ mod tests {
     }
 
     #[test]
+    fn quotes_paths_for_fish() {
+        assert_eq!(fish_quote(r"/opt/it's\here"), r"'/opt/it\'s\\here'");
+    }
+
+    #[test]
     fn fills_every_placeholder() {
-        for prompt in [false, true] {
-            let s = script(InitShell::Bash, prompt);
-            assert!(!s.contains("@DCTX_"), "unfilled placeholder");
-            assert_eq!(s.contains("*) PS1="), prompt);
+        for shell in [InitShell::Bash, InitShell::Zsh, InitShell::Fish] {
+            for prompt in [false, true] {
+                let s = script(shell, prompt);
+                assert!(!s.contains("@DCTX_"), "unfilled placeholder for {shell:?}");
+                assert_eq!(
+                    s.contains("__dctx_user_prompt") || s.contains("*DCTX_SEGMENT*"),
+                    prompt,
+                    "{shell:?}"
+                );
+            }
         }
     }
 }
