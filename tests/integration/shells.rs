@@ -319,3 +319,61 @@ fn scripts_pass_their_linters() {
         }
     }
 }
+
+/// The README's starship block, run the way starship's custom module runs
+/// it (`shell[0]` with `shell[1..]`, then `command` as the last argument when
+/// `use_stdin = false`; stdin, stdout and stderr piped; output trimmed, and
+/// empty output hides the module). No starship binary is needed: building
+/// one takes ~15 minutes, so this checks the exact text instead.
+#[test]
+fn the_readme_starship_configuration_runs_dctx_prompt_directly() {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .unwrap();
+    let start = readme
+        .find("[custom.docker_context]")
+        .expect("starship block in README");
+    let block = &readme[start..readme[start..].find("```").map(|e| start + e).unwrap()];
+    let config: toml::Table =
+        toml::from_str(block).expect("the README's starship block is valid TOML");
+    let module = config["custom"]["docker_context"].as_table().unwrap();
+    assert_eq!(
+        module["when"].as_bool(),
+        Some(true),
+        "when must not start a process"
+    );
+    assert_eq!(module["use_stdin"].as_bool(), Some(false));
+    let shell: Vec<&str> = module["shell"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(shell.len() > 1, "with one element starship would insert -c");
+    let command = module["command"].as_str().unwrap();
+
+    let sandbox = Sandbox::new();
+    let starship_like = |env: &[(&str, &str)]| {
+        let mut cmd = sandbox.command(bin_dir().join(shell[0]));
+        cmd.args(&shell[1..]).arg(command).envs(env.iter().copied());
+        cmd.stdin(std::process::Stdio::piped());
+        let out = run(&mut cmd);
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(
+        starship_like(&[("DOCKER_CONTEXT", "prod")]),
+        "prod?",
+        "plain text, problem marker kept"
+    );
+    assert_eq!(
+        starship_like(&[("DOCKER_HOST", "tcp://10.0.0.1")]),
+        "tcp://10.0.0.1:2375"
+    );
+    assert_eq!(
+        starship_like(&[]),
+        "",
+        "the local default is empty, so starship hides the module"
+    );
+}

@@ -201,6 +201,90 @@ fn throughput(world: &Arc<World>, clients: usize, duration: Duration) -> f64 {
     total as f64 / start.elapsed().as_secs_f64()
 }
 
+/// Times `__dctx_precmd` inside `shell` (loaded as a user would) beside an
+/// in-shell `read` of a file (the floor) and the command substitutions
+/// people use today.
+fn in_shell_cost(world: &World, shell: &str, have_docker: bool) {
+    // Mean µs per call of "$@", run n times. bash's EPOCHREALTIME has six
+    // decimals, so the digits are µs; zsh's has nine and does float maths.
+    let per = if shell == "zsh" {
+        r#"zmodload zsh/datetime
+per() { local n=$1; shift; local t0=$EPOCHREALTIME; for ((i = 0; i < n; i++)); do "$@"; done; local t1=$EPOCHREALTIME
+  echo $(( (t1 - t0) * 1000000 / n )); }"#
+    } else {
+        r#"per() { local n=$1; shift; local t0=$EPOCHREALTIME; for ((i = 0; i < n; i++)); do "$@"; done; local t1=$EPOCHREALTIME
+  echo $(( (${t1/./} - ${t0/./}) / n )); }"#
+    };
+    let script = format!(
+        r#"eval "$('{dctx}' init {shell})"
+floor=$(mktemp); echo bench-prod > "$floor"
+{per}
+read_floor() {{ IFS= read -r x < "$floor"; }}
+sub_prompt() {{ x=$('{prompt}' --format '{{name}}'); }}
+sub_docker() {{ x=$(docker context show); }}
+__dctx_precmd; __dctx_precmd
+echo "precmd $(per 3000 __dctx_precmd)"
+echo "read $(per 3000 read_floor)"
+echo "dctx-prompt $(per 200 sub_prompt)"
+{docker}
+rm -f "$floor""#,
+        dctx = world.bins.join("dctx").display(),
+        prompt = world.bins.join("dctx-prompt").display(),
+        docker = if have_docker {
+            r#"echo "docker $(per 20 sub_docker)""#
+        } else {
+            ""
+        },
+        per = per,
+    );
+    let args: &[&str] = if shell == "zsh" {
+        &["-f", "-c"]
+    } else {
+        &["--noprofile", "--norc", "-c"]
+    };
+    let out = match world
+        .command(shell)
+        .args(args)
+        .arg(&script)
+        .stdout(Stdio::piped())
+        .output()
+    {
+        Ok(out) => out,
+        Err(_) => {
+            println!("{shell}: not installed, not measured");
+            return;
+        }
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+    };
+    match (field("precmd "), field("read ")) {
+        (Some(precmd), Some(read)) => {
+            println!(
+                "{shell}, per prompt (mean of 3,000): __dctx_precmd {precmd:.0} µs; in-shell `read` of a file {read:.0} µs (floor)"
+            );
+            if let Some(sub) = field("dctx-prompt ") {
+                println!(
+                    "  $(dctx-prompt) {sub:.0} µs = {:.1}x __dctx_precmd",
+                    sub / precmd
+                );
+            }
+            if let Some(docker) = field("docker ") {
+                println!(
+                    "  $(docker context show) {docker:.0} µs = {:.0}x __dctx_precmd",
+                    docker / precmd
+                );
+            }
+        }
+        _ => println!(
+            "{shell} measurement failed: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let bins = build_binaries()?;
     let dir = tempfile::Builder::new().prefix("dctx-bench-").tempdir()?;
@@ -358,60 +442,9 @@ fn main() -> anyhow::Result<()> {
         );
     }
 
-    // Per-prompt cost inside bash, over many calls, beside in-shell references.
-    let script = format!(
-        r#"eval "$('{dctx}' init bash)"
-floor=$(mktemp); echo bench-prod > "$floor"
-per() {{ local n=$1; shift; local t0=$EPOCHREALTIME; for ((i = 0; i < n; i++)); do "$@"; done; local t1=$EPOCHREALTIME
-  echo $(( (${{t1/./}} - ${{t0/./}}) / n )); }}
-read_floor() {{ IFS= read -r x < "$floor"; }}
-sub_prompt() {{ x=$('{prompt}' --format '{{name}}'); }}
-sub_docker() {{ x=$(docker context show); }}
-__dctx_precmd; __dctx_precmd
-echo "precmd $(per 3000 __dctx_precmd)"
-echo "read $(per 3000 read_floor)"
-echo "dctx-prompt $(per 200 sub_prompt)"
-{docker}
-echo "segment [$DCTX_SEGMENT]"
-rm -f "$floor""#,
-        dctx = world.bins.join("dctx").display(),
-        prompt = world.bins.join("dctx-prompt").display(),
-        docker = if have_docker {
-            r#"echo "docker $(per 20 sub_docker)""#
-        } else {
-            ""
-        },
-    );
-    let out = world
-        .command("bash")
-        .args(["--noprofile", "--norc", "-c", &script])
-        .stdout(Stdio::piped())
-        .output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
-    };
-    match (field("precmd "), field("read ")) {
-        (Some(precmd), Some(read)) => {
-            println!("bash, per prompt (mean of 3,000): __dctx_precmd {precmd:.0} µs; in-shell `read` of a file {read:.0} µs (floor)");
-            if let Some(sub) = field("dctx-prompt ") {
-                println!(
-                    "  $(dctx-prompt) {sub:.0} µs = {:.1}x __dctx_precmd",
-                    sub / precmd
-                );
-            }
-            if let Some(docker) = field("docker ") {
-                println!(
-                    "  $(docker context show) {docker:.0} µs = {:.0}x __dctx_precmd",
-                    docker / precmd
-                );
-            }
-        }
-        _ => println!(
-            "bash measurement failed: {text} {}",
-            String::from_utf8_lossy(&out.stderr)
-        ),
+    // Per-prompt cost inside bash and zsh, over many calls, beside in-shell references.
+    for shell in ["bash", "zsh"] {
+        in_shell_cost(&world, shell, have_docker);
     }
 
     // Idle: no timers, so no wake-ups and no CPU while nothing changes.
