@@ -377,3 +377,60 @@ fn the_readme_starship_configuration_runs_dctx_prompt_directly() {
         "the local default is empty, so starship hides the module"
     );
 }
+
+/// How the hook and `--prompt` join what the user already has, loaded twice.
+#[test]
+fn hooks_and_prompt_edits_join_existing_configuration_once() {
+    let sandbox = Sandbox::new();
+    let dctx = bin_dir().join("dctx").display().to_string();
+    let load = |shell: &str, flag: &str| format!("eval \"$('{dctx}' init {shell}{flag})\"");
+    let cases = [
+        (
+            "bash",
+            vec!["--noprofile", "--norc", "-i", "-c"],
+            format!("PROMPT_COMMAND=(mine); {0}; {0}; echo \"${{PROMPT_COMMAND[*]}}\"", load("bash", "")),
+            "__dctx_precmd mine\n".to_string(),
+        ),
+        (
+            "bash",
+            vec!["--noprofile", "--norc", "-i", "-c"],
+            format!("PROMPT_COMMAND='mine'; {0}; {0}; echo \"$PROMPT_COMMAND\"", load("bash", "")),
+            "__dctx_precmd;mine\n".to_string(),
+        ),
+        (
+            "bash",
+            vec!["--noprofile", "--norc", "-i", "-c"],
+            format!("PS1='\\$ '; {0}; {0}; echo \"$PS1\"", load("bash", " --prompt")),
+            "${DCTX_SEGMENT:+$DCTX_SEGMENT }\\$ \n".to_string(),
+        ),
+        (
+            "zsh",
+            vec!["-f", "-i", "-c"],
+            format!("precmd_functions=(mine); PROMPT='%# '; {0}; {0}; print -r -- \"$precmd_functions|$PROMPT\"", load("zsh", " --prompt")),
+            "__dctx_precmd mine|${DCTX_SEGMENT:+$DCTX_SEGMENT }%# \n".to_string(),
+        ),
+        (
+            "fish",
+            vec!["--no-config", "-i", "-c"],
+            format!(
+                "function fish_prompt; printf 'mine> '; end; '{dctx}' init fish --prompt | source; '{dctx}' init fish --prompt | source; set DCTX_SEGMENT prod; fish_prompt; echo"
+            ),
+            "prod mine> \n".to_string(),
+        ),
+    ];
+    for (shell, args, script, expected) in cases {
+        if !require_tool(shell, "hook installation test") {
+            continue;
+        }
+        let out = run(sandbox
+            .command(shell)
+            .args(args)
+            .arg(&script)
+            .env("DCTX_NO_AUTOSTART", "1"));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.ends_with(&expected),
+            "{shell}: {script}\ngot {stdout:?}, expected it to end with {expected:?}"
+        );
+    }
+}
