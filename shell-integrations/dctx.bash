@@ -24,7 +24,7 @@ __dctx_stop() {
 __dctx_start() {
     __dctx_stop
     # The helper is a coprocess: its stdin and stdout are pipes held by this shell.
-    coproc __DCTX_HELPER { \builtin exec "${__DCTX_PROMPT}" --serve --shell bash --pid "$$" 2>/dev/null; }
+    coproc __DCTX_HELPER { \builtin exec "${__DCTX_PROMPT}" --serve --shell @DCTX_SHELL@ --pid "$$" 2>/dev/null; }
 
 }
 
@@ -43,8 +43,9 @@ __dctx_precmd() {
         # A stuck or dead helper must never hang or blank the prompt.
         __dctx_stop
         # shellcheck disable=SC2034 # read by PS1
-        DCTX_SEGMENT=$(\command "${__DCTX_PROMPT}" --shell bash --pid "$$" 2>/dev/null)
+        DCTX_SEGMENT=$(\command "${__DCTX_PROMPT}" --shell @DCTX_SHELL@ --pid "$$" 2>/dev/null)
     fi
+    @DCTX_EXPORT@
     return "${__dctx_status}"
 }
 

@@ -11,7 +11,8 @@ set -q DCTX_SEGMENT; or set -g DCTX_SEGMENT ''
 
 function __dctx_precmd --on-event fish_prompt --description 'dctx: set DCTX_SEGMENT for this prompt'
     set -l __dctx_status $status
-    set -g DCTX_SEGMENT (command $__dctx_prompt --shell fish --pid $fish_pid 2>/dev/null | string collect)
+    set -g DCTX_SEGMENT (command $__dctx_prompt --shell @DCTX_SHELL@ --pid $fish_pid 2>/dev/null | string collect)
+    @DCTX_EXPORT@
     return $__dctx_status
 end
 

@@ -42,7 +42,7 @@ __dctx_start() {
     # stay until __dctx_stop, so the helper can open them whenever it runs;
     # it sees end of input when this shell, the only writer, goes away.
     exec {__DCTX_FD_IN}<>"${dir}/in" {__DCTX_FD_OUT}<>"${dir}/out"
-    "${__DCTX_PROMPT}" --serve --shell zsh --pid $$ <"${dir}/in" >"${dir}/out" 2>/dev/null &!
+    "${__DCTX_PROMPT}" --serve --shell @DCTX_SHELL@ --pid $$ <"${dir}/in" >"${dir}/out" 2>/dev/null &!
     typeset -g __DCTX_HELPER_PID=$!
 }
 
@@ -60,8 +60,9 @@ __dctx_precmd() {
     else
         # A stuck or dead helper must never hang or blank the prompt.
         __dctx_stop
-        DCTX_SEGMENT=$(\command "${__DCTX_PROMPT}" --shell zsh --pid $$ 2>/dev/null)
+        DCTX_SEGMENT=$(\command "${__DCTX_PROMPT}" --shell @DCTX_SHELL@ --pid $$ 2>/dev/null)
     fi
+    @DCTX_EXPORT@
     return ${__dctx_status}
 }
 

@@ -228,6 +228,20 @@ fn prompt_follows_the_context(spec: &ShellSpec) {
         assert!(String::from_utf8_lossy(&cmdline).contains("--serve"));
     }
 
+    // The production context is drawn bold red on the real screen.
+    let styled =
+        String::from_utf8_lossy(&tmux.run(&["capture-pane", "-e", "-p", "-t", "t"]).stdout)
+            .into_owned();
+    let last = styled
+        .lines()
+        .rev()
+        .find(|l| l.contains("prod") && l.contains("|0>"))
+        .unwrap_or_default();
+    assert!(
+        last.contains("\x1b[1m") && last.contains("31m"),
+        "prod is not bold red: {last:?}"
+    );
+
     // Line editing stays right after a styled (bold red) segment. A line
     // that exactly fills the row is the telling case: the line editor only
     // moves to the next row if it knows the prompt's true width.
@@ -431,6 +445,44 @@ fn hooks_and_prompt_edits_join_existing_configuration_once() {
         assert!(
             stdout.ends_with(&expected),
             "{shell}: {script}\ngot {stdout:?}, expected it to end with {expected:?}"
+        );
+    }
+}
+
+/// `--starship`: plain text in an exported DCTX_SEGMENT while there is
+/// something to show, and no variable at all otherwise (starship's env_var
+/// module shows a module exactly while its variable is defined).
+#[test]
+fn starship_mode_exports_plain_text_only_while_there_is_a_segment() {
+    let sandbox = Sandbox::new();
+    let dctx = bin_dir().join("dctx").display().to_string();
+    let posix = |shell: &str| {
+        format!(
+            "eval \"$('{dctx}' init {shell} --starship)\"; export DOCKER_CONTEXT=prod; __dctx_precmd; env | grep '^DCTX_SEGMENT='; \
+             unset DOCKER_CONTEXT; __dctx_precmd; echo \"left=$(env | grep -c '^DCTX_SEGMENT=')\""
+        )
+    };
+    let cases = [
+        ("bash", vec!["--noprofile", "--norc", "-i", "-c"], posix("bash")),
+        ("zsh", vec!["-f", "-i", "-c"], posix("zsh")),
+        (
+            "fish",
+            vec!["--no-config", "-i", "-c"],
+            format!(
+                "'{dctx}' init fish --starship | source; set -gx DOCKER_CONTEXT prod; __dctx_precmd; env | string match 'DCTX_SEGMENT=*'; \
+                 set -e DOCKER_CONTEXT; __dctx_precmd; echo left=(env | string match 'DCTX_SEGMENT=*' | count)"
+            ),
+        ),
+    ];
+    for (shell, args, script) in cases {
+        if !require_tool(shell, "starship mode test") {
+            continue;
+        }
+        let out = run(sandbox.command(shell).args(args).arg(&script));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.ends_with("DCTX_SEGMENT=prod?\nleft=0\n"),
+            "{shell}: got {stdout:?}"
         );
     }
 }

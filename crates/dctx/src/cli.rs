@@ -42,6 +42,9 @@ pub enum Command {
         /// Also prepend the segment to the existing prompt
         #[arg(long)]
         prompt: bool,
+        /// For starship's env_var module: plain text, exported while non-empty
+        #[arg(long)]
+        starship: bool,
     },
 }
 

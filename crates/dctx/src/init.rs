@@ -32,7 +32,16 @@ fn prompt_binary() -> String {
     }
 }
 
-pub fn script(shell: InitShell, prepend_to_prompt: bool) -> String {
+/// How the hook should publish the segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publish {
+    /// A shell variable, escaped for this shell's line editor.
+    ShellVariable,
+    /// Plain text, exported while non-empty, for starship's `env_var`.
+    Starship,
+}
+
+pub fn script(shell: InitShell, prepend_to_prompt: bool, publish: Publish) -> String {
     // Each edit is guarded so that loading twice does not stack segments.
     let (template, binary, edit) = match shell {
         InitShell::Bash => (
@@ -52,15 +61,36 @@ pub fn script(shell: InitShell, prepend_to_prompt: bool) -> String {
         ),
     };
     let edit = if prepend_to_prompt { edit } else { ":" };
+    let (render_as, export) = match (publish, shell) {
+        (Publish::ShellVariable, InitShell::Bash) => ("bash", ":"),
+        (Publish::ShellVariable, InitShell::Zsh) => ("zsh", ":"),
+        (Publish::ShellVariable, InitShell::Fish) => ("fish", ":"),
+        // Starship shows an env_var module only while the variable is defined.
+        (Publish::Starship, InitShell::Bash | InitShell::Zsh) => (
+            "plain",
+            r"if [[ -n ${DCTX_SEGMENT-} ]]; then \builtin export DCTX_SEGMENT; else \builtin unset DCTX_SEGMENT; fi",
+        ),
+        (Publish::Starship, InitShell::Fish) => (
+            "plain",
+            r#"test -n "$DCTX_SEGMENT"; and set -gx DCTX_SEGMENT $DCTX_SEGMENT; or set -e DCTX_SEGMENT"#,
+        ),
+    };
     template
         .replace("@DCTX_PROMPT@", &binary)
         .replace("@DCTX_PROMPT_EDIT@", edit)
+        .replace("@DCTX_SHELL@", render_as)
+        .replace("@DCTX_EXPORT@", export)
 }
 
-pub fn run(shell: InitShell, prepend_to_prompt: bool) -> anyhow::Result<()> {
+pub fn run(shell: InitShell, prepend_to_prompt: bool, starship: bool) -> anyhow::Result<()> {
+    let publish = if starship {
+        Publish::Starship
+    } else {
+        Publish::ShellVariable
+    };
     std::io::stdout()
         .lock()
-        .write_all(script(shell, prepend_to_prompt).as_bytes())
+        .write_all(script(shell, prepend_to_prompt, publish).as_bytes())
         .context("could not write to stdout")
 }
 
@@ -85,8 +115,13 @@ mod tests {
     fn fills_every_placeholder() {
         for shell in [InitShell::Bash, InitShell::Zsh, InitShell::Fish] {
             for prompt in [false, true] {
-                let s = script(shell, prompt);
+                let s = script(shell, prompt, Publish::ShellVariable);
                 assert!(!s.contains("@DCTX_"), "unfilled placeholder for {shell:?}");
+                let starship = script(shell, prompt, Publish::Starship);
+                assert!(
+                    !starship.contains("@DCTX_") && starship.contains("--shell plain"),
+                    "{shell:?}"
+                );
                 assert_eq!(
                     s.contains("__dctx_user_prompt") || s.contains("*DCTX_SEGMENT*"),
                     prompt,

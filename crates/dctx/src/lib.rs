@@ -22,7 +22,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Daemon(DaemonCommand::Start) => daemon::start().map(|()| ExitCode::SUCCESS),
         Command::Daemon(DaemonCommand::Stop) => daemon::stop().map(|()| ExitCode::SUCCESS),
         Command::Daemon(DaemonCommand::Status) => daemon::status(),
-        Command::Init { shell, prompt } => init::run(shell, prompt).map(|()| ExitCode::SUCCESS),
+        Command::Init {
+            shell,
+            prompt,
+            starship,
+        } => init::run(shell, prompt, starship).map(|()| ExitCode::SUCCESS),
     }
 }
 
