@@ -34,10 +34,12 @@ __dctx_precmd() {
     if [[ -z ${__DCTX_HELPER_PID-} ]] || ! \builtin kill -0 "${__DCTX_HELPER_PID}" 2>/dev/null; then
         __dctx_start
     fi
+    # read -u, not a redirection of stdin: the helper finds this shell's
+    # terminal through /proc/$$/fd/0, which must stay the terminal.
     if [[ -n ${__DCTX_HELPER[1]-} ]] &&
         \builtin printf '%s\0' "${PWD}" "${DOCKER_HOST-}" "${DOCKER_CONTEXT-}" "${DOCKER_CONFIG-}" \
             "${DOCKER_TLS_VERIFY-}" "${DOCKER_TLS-}" "${DOCKER_CERT_PATH-}" 1>&"${__DCTX_HELPER[1]}" 2>/dev/null &&
-        IFS= \builtin read -r -d '' -t 0.5 DCTX_SEGMENT 0<&"${__DCTX_HELPER[0]}" 2>/dev/null; then
+        IFS= \builtin read -r -d '' -t 0.5 -u "${__DCTX_HELPER[0]}" DCTX_SEGMENT 2>/dev/null; then
         :
     else
         # A stuck or dead helper must never hang or blank the prompt.

@@ -42,7 +42,10 @@ __dctx_start() {
     # stay until __dctx_stop, so the helper can open them whenever it runs;
     # it sees end of input when this shell, the only writer, goes away.
     exec {__DCTX_FD_IN}<>"${dir}/in" {__DCTX_FD_OUT}<>"${dir}/out"
-    "${__DCTX_PROMPT}" --serve --shell @DCTX_SHELL@ --pid $$ <"${dir}/in" >"${dir}/out" 2>/dev/null &!
+    # The helper must not inherit this shell's own read-write ends, or it
+    # would hold a writer to its input and never see this shell go away.
+    "${__DCTX_PROMPT}" --serve --shell @DCTX_SHELL@ --pid $$ <"${dir}/in" >"${dir}/out" 2>/dev/null \
+        {__DCTX_FD_IN}>&- {__DCTX_FD_OUT}>&- &!
     typeset -g __DCTX_HELPER_PID=$!
 }
 

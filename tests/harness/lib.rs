@@ -311,6 +311,95 @@ impl Conn {
     }
 }
 
+/// A tmux server of our own (`-L`), killed on drop.
+pub struct Tmux<'a> {
+    sandbox: &'a Sandbox,
+    pub name: String,
+}
+
+impl<'a> Tmux<'a> {
+    /// A server named after the sandbox and `label`, with one session `t`
+    /// (160x40) running `shell_command`.
+    pub fn start(sandbox: &'a Sandbox, label: &str, shell_command: &str) -> Tmux<'a> {
+        let name = format!(
+            "dctx-{label}-{}",
+            sandbox.path().file_name().unwrap().to_string_lossy()
+        );
+        let tmux = Tmux { sandbox, name };
+        let out = tmux.run(&[
+            "new-session",
+            "-d",
+            "-x",
+            "160",
+            "-y",
+            "40",
+            "-s",
+            "t",
+            shell_command,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        run(self
+            .sandbox
+            .command("tmux")
+            .args(["-L", &self.name, "-f", "/dev/null"])
+            .args(args))
+    }
+
+    pub fn type_line(&self, line: &str) {
+        self.run(&["send-keys", "-t", "t", "-l", line]);
+        self.run(&["send-keys", "-t", "t", "Enter"]);
+    }
+
+    pub fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
+    }
+
+    pub fn last_line(&self) -> String {
+        self.screen()
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Waits until the last non-empty screen line is `expected`.
+    pub fn expect_prompt(&self, expected: &str) {
+        let mut seen = String::new();
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(10) {
+            seen = self.last_line();
+            if seen.trim_end() == expected {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!(
+            "expected the prompt {expected:?}, the screen ends with {seen:?}:\n{}",
+            self.screen()
+        );
+    }
+
+    pub fn cursor_x(&self) -> usize {
+        let out = self.run(&["display-message", "-p", "-t", "t", "#{cursor_x}"]);
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+}
+
+impl Drop for Tmux<'_> {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
 /// Polls `done` until it holds, failing after `limit`: for eventual
 /// consistency, not for measuring speed.
 pub fn wait_for(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {

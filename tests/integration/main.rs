@@ -6,3 +6,4 @@ mod differential;
 mod prompt;
 mod read_only;
 mod shells;
+mod tmux;

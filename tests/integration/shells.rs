@@ -1,99 +1,9 @@
 //! The shell integrations in real interactive shells, typed into through a
 //! private tmux server and read back from the screen.
 
-use std::process::Output;
 use std::time::Duration;
 
-use dctx_tests::{bin_dir, require_tool, run, wait_for, Daemon, Sandbox};
-
-const EVENTUALLY: Duration = Duration::from_secs(10);
-
-/// A tmux server of our own (`-L`), killed on drop.
-struct Tmux<'a> {
-    sandbox: &'a Sandbox,
-    name: String,
-}
-
-impl<'a> Tmux<'a> {
-    fn start(sandbox: &'a Sandbox, shell_command: &str) -> Tmux<'a> {
-        let name = format!(
-            "dctx-test-{}",
-            sandbox.path().file_name().unwrap().to_string_lossy()
-        );
-        let tmux = Tmux { sandbox, name };
-        let out = tmux.run(&[
-            "new-session",
-            "-d",
-            "-x",
-            "160",
-            "-y",
-            "40",
-            "-s",
-            "t",
-            shell_command,
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        tmux
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        run(self
-            .sandbox
-            .command("tmux")
-            .args(["-L", &self.name, "-f", "/dev/null"])
-            .args(args))
-    }
-
-    fn type_line(&self, line: &str) {
-        self.run(&["send-keys", "-t", "t", "-l", line]);
-        self.run(&["send-keys", "-t", "t", "Enter"]);
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
-    }
-
-    fn last_line(&self) -> String {
-        self.screen()
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or_default()
-            .to_string()
-    }
-
-    /// Waits until the last non-empty screen line is `expected`.
-    fn expect_prompt(&self, expected: &str) {
-        let mut seen = String::new();
-        let start = std::time::Instant::now();
-        while start.elapsed() < EVENTUALLY {
-            seen = self.last_line();
-            if seen.trim_end() == expected {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!(
-            "expected the prompt {expected:?}, the screen ends with {seen:?}:\n{}",
-            self.screen()
-        );
-    }
-
-    fn cursor_x(&self) -> usize {
-        let out = self.run(&["display-message", "-p", "-t", "t", "#{cursor_x}"]);
-        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
-    }
-}
-
-impl Drop for Tmux<'_> {
-    fn drop(&mut self) {
-        self.run(&["kill-server"]);
-    }
-}
+use dctx_tests::{bin_dir, require_tool, run, wait_for, Daemon, Sandbox, Tmux};
 
 /// How to say the same things in each shell.
 struct ShellSpec {
@@ -176,7 +86,7 @@ fn prompt_follows_the_context(spec: &ShellSpec) {
         ("staging", "tcp://10.0.0.2:2376"),
     ]);
     let daemon = Daemon::start(&sandbox);
-    let tmux = Tmux::start(&sandbox, spec.command);
+    let tmux = Tmux::start(&sandbox, "shell", spec.command);
     let dctx = bin_dir().join("dctx");
     let init = spec.init.replace("{dctx}", &dctx.display().to_string());
     tmux.type_line(&init);
@@ -207,14 +117,14 @@ fn prompt_follows_the_context(spec: &ShellSpec) {
     tmux.type_line(&format!("{init}{}", spec.strict));
     tmux.type_line(spec.hooks);
     let expected = format!("{}\n", spec.hooks_expected);
-    wait_for("the hook list", EVENTUALLY, || {
+    wait_for("the hook list", Duration::from_secs(10), || {
         tmux.screen().contains(&expected)
     });
 
     if spec.helper {
         // The prompt is answered by the per-shell helper, not a process per prompt.
         tmux.type_line("echo \"helper=${__DCTX_HELPER_PID:-none}\"");
-        wait_for("the helper pid", EVENTUALLY, || {
+        wait_for("the helper pid", Duration::from_secs(10), || {
             tmux.screen().contains("helper=")
         });
         let screen = tmux.screen();
@@ -250,9 +160,11 @@ fn prompt_follows_the_context(spec: &ShellSpec) {
     let width = 160;
     let long = "x".repeat(width - visible);
     tmux.run(&["send-keys", "-t", "t", "-l", &long]);
-    wait_for("the cursor to wrap to column 0", EVENTUALLY, || {
-        tmux.cursor_x() == 0
-    });
+    wait_for(
+        "the cursor to wrap to column 0",
+        Duration::from_secs(10),
+        || tmux.cursor_x() == 0,
+    );
     tmux.run(&["send-keys", "-t", "t", "C-u"]);
     tmux.type_line("");
     tmux.expect_prompt("<prod|0>");
@@ -485,4 +397,31 @@ fn starship_mode_exports_plain_text_only_while_there_is_a_segment() {
             "{shell}: got {stdout:?}"
         );
     }
+}
+
+/// A zsh helper must end when its shell does, even when no exit hook ran
+/// (it sees end of input once the shell's descriptors are gone).
+#[test]
+fn zsh_helper_exits_with_its_shell() {
+    if !require_tool("zsh", "zsh helper lifetime test") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let dctx = bin_dir().join("dctx").display().to_string();
+    let script =
+        format!("eval \"$('{dctx}' init zsh)\"; __dctx_precmd; print -r -- $__DCTX_HELPER_PID");
+    let out = dctx_tests::run_ok(sandbox.command("zsh").args(["-f", "-c", &script]));
+    let pid: u32 = out
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("no helper pid: {out:?}"));
+    wait_for(
+        "the helper to exit after its shell",
+        Duration::from_secs(10),
+        || {
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .is_ok_and(|s| s.contains(") Z "))
+        },
+    );
 }

@@ -3,11 +3,13 @@
 //!
 //! `lifecycle` starts and stops it, `server` speaks the protocol
 //! (`dctx_core::protocol`), `state` holds the caches and shell table, and
-//! `watch` turns file-system events into invalidations.
+//! `watch` turns file-system events into invalidations, and `tmux` asks tmux
+//! servers to redraw when something they show may have changed.
 
 pub mod lifecycle;
 pub mod log;
 pub mod server;
 pub mod shells;
 pub mod state;
+pub mod tmux;
 pub mod watch;

@@ -172,8 +172,10 @@ pub fn run(runtime_dir: PathBuf) -> anyhow::Result<()> {
             }
         };
         let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();
-        let state = Arc::new(State::new(watch_tx, None));
+        let (redraw_tx, redraw_rx) = tokio::sync::mpsc::unbounded_channel();
+        let state = Arc::new(State::new(watch_tx, Some(redraw_tx)));
         tokio::spawn(crate::watch::run(state.clone(), watch_rx));
+        tokio::spawn(crate::tmux::run(state.clone(), redraw_rx));
         // SAFETY: getuid cannot fail.
         let uid = unsafe { libc::getuid() };
         let shared = Arc::new(Shared { state, shutdown: tokio::sync::Notify::new(), uid, socket: socket.clone() });

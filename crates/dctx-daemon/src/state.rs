@@ -274,6 +274,7 @@ impl State {
     pub fn query(&self, env: &Env, caller: Option<&Caller>, render_opts: &Render) -> Segment {
         self.queries.fetch_add(1, Ordering::Relaxed);
         if let Some(caller) = caller {
+            tracing::trace!(?caller, "query from a shell");
             if self.lock().shells.record(caller, env) {
                 self.request_redraw();
             }

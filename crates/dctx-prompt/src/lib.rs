@@ -14,7 +14,7 @@ mod serve;
 
 use clap::Parser;
 use dctx_core::paths::current_runtime_dir;
-use dctx_core::protocol::Render;
+use dctx_core::protocol::{Render, Request as DaemonRequest};
 use dctx_core::segment::{render, Request};
 use dctx_core::settings::{config_path, Settings};
 use dctx_core::{resolve, Env, RealFs, Shell};
@@ -43,6 +43,10 @@ struct Args {
     /// The pid of the shell this prompt is for (default: the parent process)
     #[arg(long, value_name = "PID")]
     pid: Option<u32>,
+    /// Show the context of the dctx-hooked shell on this terminal (for tmux:
+    /// `--tty #{pane_tty}`); without one, this process's own environment
+    #[arg(long, value_name = "TTY")]
+    tty: Option<String>,
     /// Serve one shell for its lifetime: requests on stdin, segments on
     /// stdout (used by `dctx init bash`; see shell-integrations/)
     #[arg(long, hide = true)]
@@ -88,11 +92,18 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             format: args.format.clone(),
             settings: settings_path.clone(),
         };
-        let request = daemon_path::query(
-            &env.clone().absolutized(&cwd),
-            daemon_path::caller(args.pid),
-            render,
-        );
+        let env = env.clone().absolutized(&cwd);
+        let request = match &args.tty {
+            // A status bar asks about a pane's shell; it is not a shell itself.
+            Some(tty) => DaemonRequest::Lookup {
+                tty: Some(tty.clone()),
+                pid: None,
+                fallback: env,
+                render,
+            },
+            None => daemon_path::query(&env, daemon_path::caller(args.pid), render),
+        };
+
         let runtime_dir = current_runtime_dir();
         match daemon_path::ask(&runtime_dir, &request) {
             Ok(segment) => {

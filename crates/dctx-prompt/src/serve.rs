@@ -72,6 +72,10 @@ impl Helper {
                 .zip(&fields[1..])
                 .map(|(k, v)| (k.to_string(), v.clone()));
             let env = Env::new(vars, self.home.clone()).absolutized(&cwd);
+            if self.caller.tty.is_none() {
+                // The shell may have had its stdin redirected when we started.
+                self.caller.tty = tty_of(self.caller.pid);
+            }
             let segment = self.answer(&env);
             output.write_all(segment.as_bytes())?;
             output.write_all(b"\0")?;

@@ -1,0 +1,122 @@
+//! The tmux plugin end to end: a private tmux server with the plugin loaded
+//! as a user would, two hooked shells in two panes, and the rendered status
+//! line read through a second tmux attached to the first.
+
+use std::time::{Duration, Instant};
+
+use dctx_tests::{bin_dir, require_tool, run_ok, wait_for, Daemon, Sandbox, Tmux};
+
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The inner server's status line, as its attached client draws it.
+fn status_line(outer: &Tmux) -> String {
+    outer.last_line()
+}
+
+#[test]
+fn status_bar_shows_the_active_panes_context_and_follows_changes() {
+    for tool in ["tmux", "docker", "bash"] {
+        if !require_tool(tool, "tmux plugin test") {
+            return;
+        }
+    }
+    let sandbox = Sandbox::new();
+    sandbox.create_contexts(&[
+        ("blue", "tcp://10.0.0.1:2375"),
+        ("green", "ssh://green"),
+        ("staging", "tcp://10.0.0.2:2376"),
+        ("prod", "ssh://deploy@prod-01"),
+    ]);
+    run_ok(sandbox.docker().args(["context", "use", "blue"]));
+    let _daemon = Daemon::start(&sandbox);
+
+    let inner = Tmux::start(&sandbox, "inner", "bash --noprofile --norc -i");
+    let plugin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tmux/dctx.tmux");
+    let prompt = bin_dir().join("dctx-prompt");
+    for args in [
+        &["set-option", "-g", "status-interval", "15"][..],
+        &["set-option", "-g", "status-right-length", "60"],
+        &["set-option", "-g", "status-right", "[#{docker_context}]"],
+        &["set-option", "-g", "@dctx-prompt", prompt.to_str().unwrap()],
+    ] {
+        inner.run(args);
+    }
+    let loaded = inner.run(&["run-shell", plugin.to_str().unwrap()]);
+    assert!(
+        loaded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+    let right = String::from_utf8_lossy(&inner.run(&["show-option", "-gv", "status-right"]).stdout)
+        .into_owned();
+    assert!(
+        right.contains("--tty #{pane_tty}") && !right.contains("#{docker_context}"),
+        "{right}"
+    );
+
+    let init = format!(
+        "eval \"$('{}' init bash)\"",
+        bin_dir().join("dctx").display()
+    );
+    // Pane 0 exports staging, pane 1 (active) exports prod.
+    inner.type_line(&init);
+    inner.type_line("export DOCKER_CONTEXT=staging");
+    inner.run(&["split-window", "-t", "t", "bash --noprofile --norc -i"]);
+    inner.type_line(&init);
+    inner.type_line("export DOCKER_CONTEXT=prod");
+
+    let outer = Tmux::start(
+        &sandbox,
+        "outer",
+        &format!("tmux -L {} attach -t t", inner.name),
+    );
+    wait_for("the active pane's context (prod)", PATIENCE, || {
+        status_line(&outer).contains("[prod]")
+    });
+
+    // Selecting the other pane shows its shell's context.
+    inner.run(&["select-pane", "-t", "t.0"]);
+    wait_for("the other pane's context (staging)", PATIENCE, || {
+        status_line(&outer).contains("[staging]")
+    });
+
+    // That shell drops its override: the daemon learns it and pushes a redraw.
+    inner.type_line("unset DOCKER_CONTEXT");
+    wait_for("the config's context (blue)", PATIENCE, || {
+        status_line(&outer).contains("[blue]")
+    });
+
+    // A `docker context use` in a third shell shows within 1 s, although
+    // status-interval is 15 s: the daemon asks tmux to redraw.
+    run_ok(sandbox.docker().args(["context", "use", "green"]));
+    let changed = Instant::now();
+    wait_for(
+        "docker context use to reach the status bar",
+        PATIENCE,
+        || status_line(&outer).contains("[green]"),
+    );
+    let took = changed.elapsed();
+    eprintln!("status bar updated {took:?} after `docker context use`");
+    assert!(
+        took < Duration::from_secs(1),
+        "took {took:?}, status-interval is 15 s"
+    );
+
+    // The production pane's context is styled with tmux markup.
+    inner.run(&["select-pane", "-t", "t.1"]);
+    wait_for("prod again", PATIENCE, || {
+        status_line(&outer).contains("[prod]")
+    });
+    let styled =
+        String::from_utf8_lossy(&outer.run(&["capture-pane", "-e", "-p", "-t", "t"]).stdout)
+            .into_owned();
+    let last = styled
+        .lines()
+        .rev()
+        .find(|l| l.contains("prod"))
+        .unwrap_or_default();
+    assert!(
+        last.contains("31m"),
+        "prod is not red in the status bar: {last:?}"
+    );
+}
