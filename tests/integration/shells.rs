@@ -233,6 +233,11 @@ fn scripts_pass_their_linters() {
             std::fs::write(&rendered, dctx_tests::run_ok(&mut cmd)).unwrap();
             files.push(rendered);
         }
+        if shell == "bash" {
+            // The tmux plugin and its TPM entry point are bash too.
+            let root = dir.join("..");
+            files.extend([root.join("tmux/dctx.tmux"), root.join("dctx.tmux")]);
+        }
         for file in files {
             let out = run(sandbox.command(linter).args(args).arg(&file));
             assert!(
