@@ -3,6 +3,7 @@
 
 mod daemon;
 mod differential;
+mod edge_cases;
 mod prompt;
 mod read_only;
 mod shells;
