@@ -388,6 +388,20 @@ impl<'a> Tmux<'a> {
         );
     }
 
+    /// The last screen line holding every one of `needles`, with its
+    /// escape sequences (how it is styled), or "" if there is none.
+    pub fn styled_line(&self, needles: &[&str]) -> String {
+        let screen =
+            String::from_utf8_lossy(&self.run(&["capture-pane", "-e", "-p", "-t", "t"]).stdout)
+                .into_owned();
+        screen
+            .lines()
+            .rev()
+            .find(|l| needles.iter().all(|n| l.contains(n)))
+            .unwrap_or_default()
+            .to_string()
+    }
+
     pub fn cursor_x(&self) -> usize {
         let out = self.run(&["display-message", "-p", "-t", "t", "#{cursor_x}"]);
         String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()

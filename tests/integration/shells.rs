@@ -139,14 +139,7 @@ fn prompt_follows_the_context(spec: &ShellSpec) {
     }
 
     // The production context is drawn bold red on the real screen.
-    let styled =
-        String::from_utf8_lossy(&tmux.run(&["capture-pane", "-e", "-p", "-t", "t"]).stdout)
-            .into_owned();
-    let last = styled
-        .lines()
-        .rev()
-        .find(|l| l.contains("prod") && l.contains("|0>"))
-        .unwrap_or_default();
+    let last = tmux.styled_line(&["prod", "|0>"]);
     assert!(
         last.contains("\x1b[1m") && last.contains("31m"),
         "prod is not bold red: {last:?}"

@@ -107,14 +107,7 @@ fn status_bar_shows_the_active_panes_context_and_follows_changes() {
     wait_for("prod again", PATIENCE, || {
         status_line(&outer).contains("[prod]")
     });
-    let styled =
-        String::from_utf8_lossy(&outer.run(&["capture-pane", "-e", "-p", "-t", "t"]).stdout)
-            .into_owned();
-    let last = styled
-        .lines()
-        .rev()
-        .find(|l| l.contains("prod"))
-        .unwrap_or_default();
+    let last = outer.styled_line(&["prod"]);
     assert!(
         last.contains("31m"),
         "prod is not red in the status bar: {last:?}"
