@@ -19,21 +19,15 @@ pub struct ConfigFile {
 /// Parses config.json. Never fails: problems become `warning`, as they do for
 /// the CLI, which falls back to the `default` context.
 pub fn parse(bytes: &[u8]) -> ConfigFile {
-    let mut probe = Cursor::new(bytes);
-    if probe.at_end() {
+    let mut cursor = Cursor::new(bytes);
+    if cursor.at_end() {
         // io.EOF: an empty or blank file is silently the same as no file.
         return ConfigFile::default();
     }
-    if let Err(e) = probe.skip_value() {
-        return ConfigFile {
-            current_context: None,
-            warning: Some(e.message),
-        };
-    }
-    let mut cursor = Cursor::new(bytes);
     let mut current = String::new();
-    let mut warning = None;
-    // The value is known to be well-formed, so these walks cannot fail.
+    let mut type_error = None;
+    // One pass: Go checks the whole value's syntax before decoding, so a
+    // syntax error anywhere discards whatever this walk picked up.
     let walked = match cursor.peek_kind() {
         Ok(Kind::Object) => cursor.object(|key, value| {
             if !field_matches(key, "currentContext") {
@@ -47,7 +41,7 @@ pub fn parse(bytes: &[u8]) -> ConfigFile {
                 }
                 other => {
                     value.skip_value()?;
-                    warning.get_or_insert_with(|| {
+                    type_error.get_or_insert_with(|| {
                         format!(
                             "json: cannot unmarshal {} into Go struct field \
                              ConfigFile.currentContext of type string",
@@ -58,22 +52,25 @@ pub fn parse(bytes: &[u8]) -> ConfigFile {
             }
             Ok(())
         }),
-        Ok(Kind::Null) => Ok(()),
-        Ok(other) => {
-            return ConfigFile {
-                current_context: None,
-                warning: Some(format!(
+        Ok(other) => cursor.skip_value().map(|_| {
+            if other != Kind::Null {
+                type_error = Some(format!(
                     "json: cannot unmarshal {} into Go value of type configfile.ConfigFile",
                     other.go_name()
-                )),
+                ));
             }
-        }
+        }),
         Err(e) => Err(e),
     };
-    debug_assert!(walked.is_ok(), "validated value failed to walk: {walked:?}");
-    ConfigFile {
-        current_context: Some(current).filter(|c| !c.is_empty()),
-        warning,
+    match walked {
+        Err(syntax) => ConfigFile {
+            current_context: None,
+            warning: Some(syntax.message),
+        },
+        Ok(()) => ConfigFile {
+            current_context: Some(current).filter(|c| !c.is_empty()),
+            warning: type_error,
+        },
     }
 }
 
