@@ -43,6 +43,14 @@ struct DirCache {
     used: Instant,
 }
 
+impl DirCache {
+    /// Forgets every answer; anything computed before now will not be stored.
+    fn reset(&mut self) {
+        self.generation += 1;
+        self.answers.clear();
+    }
+}
+
 /// Messages for the watch task.
 #[derive(Debug)]
 pub enum WatchRequest {
@@ -145,12 +153,12 @@ impl State {
             let mut inner = self.lock();
             let cache = self.dir_cache(&mut inner, &dir);
             cache.used = Instant::now();
-            if cacheable && cache.freshness == Freshness::Inotify {
-                if let Some(hit) = cache.answers.get(env) {
-                    return hit.clone();
-                }
+            let generation =
+                (cacheable && cache.freshness == Freshness::Inotify).then_some(cache.generation);
+            if let Some(hit) = generation.and_then(|_| cache.answers.get(env)) {
+                return hit.clone();
             }
-            (cacheable && cache.freshness == Freshness::Inotify).then_some(cache.generation)
+            generation
         };
         let resolution = resolve(env, &RealFs);
         if let Some(generation) = generation {
@@ -197,8 +205,7 @@ impl State {
     pub fn set_freshness(&self, dir: &Path, freshness: Freshness) {
         let mut inner = self.lock();
         if let Some(cache) = inner.dirs.get_mut(dir) {
-            cache.generation += 1;
-            cache.answers.clear();
+            cache.reset();
             cache.freshness = freshness;
         }
     }
@@ -208,8 +215,7 @@ impl State {
         let mut inner = self.lock();
         for (dir, cache) in inner.dirs.iter_mut() {
             if dirs.is_none_or(|dirs| dirs.contains(dir)) {
-                cache.generation += 1;
-                cache.answers.clear();
+                cache.reset();
             }
         }
         drop(inner);

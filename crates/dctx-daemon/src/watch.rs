@@ -87,15 +87,7 @@ impl Watches {
             Ok(w) => w,
             Err(e) => return Freshness::Polling(e.clone()),
         };
-        for (path, recursive) in &old.watches {
-            let still_needed = self
-                .plans
-                .values()
-                .any(|p| p.watches.iter().any(|(q, _)| q == path));
-            if !still_needed && !new.watches.contains(&(path.clone(), *recursive)) {
-                let _ = watcher.unwatch(path);
-            }
-        }
+        unwatch_unneeded(watcher, &self.plans, &old);
         for (path, recursive) in &new.watches {
             let mode = if *recursive {
                 RecursiveMode::Recursive
@@ -118,15 +110,7 @@ impl Watches {
             return;
         };
         if let Ok(watcher) = &mut self.watcher {
-            for (path, _) in old.watches {
-                if !self
-                    .plans
-                    .values()
-                    .any(|p| p.watches.iter().any(|(q, _)| *q == path))
-                {
-                    let _ = watcher.unwatch(&path);
-                }
-            }
+            unwatch_unneeded(watcher, &self.plans, &old);
         }
     }
 
@@ -140,6 +124,19 @@ impl Watches {
             })
             .map(|(dir, _)| dir.clone())
             .collect()
+    }
+}
+
+/// Drops the watches of a superseded plan that no current plan uses; config
+/// dirs can share paths (a common parent), so a path stays while any needs it.
+fn unwatch_unneeded(watcher: &mut RecommendedWatcher, plans: &HashMap<PathBuf, Plan>, old: &Plan) {
+    for (path, _) in &old.watches {
+        if !plans
+            .values()
+            .any(|p| p.watches.iter().any(|(q, _)| q == path))
+        {
+            let _ = watcher.unwatch(path);
+        }
     }
 }
 

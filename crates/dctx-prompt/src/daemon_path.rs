@@ -22,12 +22,11 @@ const RESPAWN_INTERVAL: Duration = Duration::from_secs(5);
 /// The shell this prompt is for: our parent unless told otherwise.
 pub fn caller(pid: Option<u32>) -> Caller {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    // SAFETY: getppid cannot fail.
+    let pid = pid.unwrap_or_else(|| unsafe { libc::getppid() } as u32);
     Caller {
-        // SAFETY: getppid cannot fail.
-        pid: pid.unwrap_or_else(|| unsafe { libc::getppid() } as u32),
-        tty: tty_name().or_else(|| {
-            crate::serve::tty_of(pid.unwrap_or_else(|| unsafe { libc::getppid() } as u32))
-        }),
+        pid,
+        tty: tty_name().or_else(|| crate::serve::tty_of(pid)),
         tmux: var("TMUX"),
         tmux_pane: var("TMUX_PANE"),
     }
