@@ -64,10 +64,6 @@ impl<'a> Cursor<'a> {
         Cursor { bytes, pos: 0 }
     }
 
-    pub fn position(&self) -> usize {
-        self.pos
-    }
-
     fn err<T>(&self, message: impl Into<String>) -> Result<T, SyntaxError> {
         Err(SyntaxError {
             message: message.into(),
@@ -185,7 +181,7 @@ impl<'a> Cursor<'a> {
                     }
                     stack.push(is_object);
                     if is_object {
-                        self.object_key_after_open()?;
+                        self.object_key()?;
                     }
                     kind = self.peek_kind()?;
                 }
@@ -193,7 +189,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn object_key_after_open(&mut self) -> Result<String, SyntaxError> {
+    fn object_key(&mut self) -> Result<String, SyntaxError> {
         self.skip_ws();
         if self.bytes.get(self.pos) != Some(&b'"') {
             return self.unexpected("looking for beginning of object key string");
@@ -201,10 +197,6 @@ impl<'a> Cursor<'a> {
         let key = self.string()?;
         self.colon()?;
         Ok(key)
-    }
-
-    fn object_key(&mut self) -> Result<String, SyntaxError> {
-        self.object_key_after_open()
     }
 
     fn colon(&mut self) -> Result<(), SyntaxError> {
@@ -375,7 +367,7 @@ impl<'a> Cursor<'a> {
             return Ok(());
         }
         loop {
-            let key = self.object_key_after_open()?;
+            let key = self.object_key()?;
             visit(&key, self)?;
             self.skip_ws();
             match self.bytes.get(self.pos) {
