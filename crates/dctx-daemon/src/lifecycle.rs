@@ -134,7 +134,7 @@ fn adopt(fd: OwnedFd) -> anyhow::Result<Listener> {
     Ok(Listener::from(uds))
 }
 
-fn bind(socket: &Path) -> anyhow::Result<Listener> {
+pub(crate) fn bind(socket: &Path) -> anyhow::Result<Listener> {
     let name = socket.to_fs_name::<GenericFilePath>()?;
     // mode() applies 0600 before bind, so there is no moment of a wider mode.
     ListenerOptions::new()

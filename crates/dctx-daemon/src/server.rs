@@ -35,6 +35,11 @@ pub fn peer_allowed(peer: Option<u32>, own: u32) -> bool {
 /// Serves until shutdown is requested.
 pub async fn serve(listener: Listener, shared: Arc<Shared>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    // One future for the whole loop: notify_waiters() only wakes futures that
+    // exist when it is called, and a fresh one per iteration would miss a
+    // shutdown announced while a new connection is being set up.
+    let shutdown = shared.shutdown.notified();
+    tokio::pin!(shutdown);
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -46,7 +51,7 @@ pub async fn serve(listener: Listener, shared: Arc<Shared>) {
                     continue;
                 }
             },
-            () = shared.shutdown.notified() => return,
+            () = &mut shutdown => return,
         };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             warn!("too many connections; closing a new one");
@@ -157,6 +162,50 @@ fn answer(request: Request, shared: &Shared) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // `dctx daemon stop` reconnects the moment it reads the reply to Shutdown,
+    // so the accept loop is often busy with that new connection just as the
+    // shutdown is announced. The announcement must not be lost then.
+    #[test]
+    fn shutdown_is_not_lost_when_a_connection_arrives_at_the_same_moment() {
+        use std::io::{BufRead, Write};
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for round in 0..1000 {
+            let socket = dir.path().join(format!("s{round}"));
+            let served = runtime.block_on(async {
+                let listener = crate::lifecycle::bind(&socket).unwrap();
+                let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
+                let shared = Arc::new(Shared {
+                    state: Arc::new(State::new(watch_tx, None)),
+                    shutdown: Notify::new(),
+                    // SAFETY: getuid cannot fail.
+                    uid: unsafe { libc::getuid() },
+                    socket: socket.clone(),
+                });
+                tokio::spawn(serve(listener, shared))
+            });
+            let client = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+            (&client)
+                .write_all(b"{\"type\":\"hello\",\"protocol\":1,\"client\":\"t\"}\n{\"type\":\"shutdown\"}\n")
+                .unwrap();
+            let mut reader = std::io::BufReader::new(&client);
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            assert!(line.contains("ok"), "round {round}: {line}");
+            let _again = std::os::unix::net::UnixStream::connect(&socket);
+            let ended = runtime.block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(2), served).await
+            });
+            assert!(ended.is_ok(), "round {round}: serve() missed the shutdown");
+        }
+    }
 
     #[test]
     fn only_the_same_user_is_allowed() {
