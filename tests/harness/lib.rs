@@ -3,10 +3,12 @@
 //! Docker CLI that see only the sandbox, and the skip-or-fail rule for
 //! external tools.
 
+use std::cell::RefCell;
 use std::ffi::OsStr;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tempfile::TempDir;
 
@@ -20,7 +22,16 @@ pub fn bin_dir() -> &'static Path {
             .parent()
             .expect("workspace root");
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "dctx", "-p", "dctx-prompt"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "dctx",
+                "-p",
+                "dctx-prompt",
+                "-p",
+                "dctx-soak",
+            ])
             .current_dir(root)
             .status()
             .expect("could not run cargo build");
@@ -49,9 +60,54 @@ pub fn require_tool(tool: &str, test: &str) -> bool {
     found
 }
 
+/// Tests share the machine, except one that loads it whole (the soak),
+/// which would starve the tests that wait for something with a deadline.
+static MACHINE: RwLock<()> = RwLock::new(());
+
+thread_local! {
+    /// This test thread's share of the machine and how many sandboxes use
+    /// it; counted, because a second read while the soak waits to write
+    /// would deadlock.
+    static SHARE: RefCell<(usize, Option<RwLockReadGuard<'static, ()>>)> =
+        const { RefCell::new((0, None)) };
+}
+
+/// Held by each sandbox; the machine is shared while any is alive.
+struct MachineShare(PhantomData<*const ()>);
+
+impl MachineShare {
+    fn take() -> MachineShare {
+        SHARE.with_borrow_mut(|(count, guard)| {
+            if *count == 0 {
+                *guard = Some(MACHINE.read().unwrap_or_else(PoisonError::into_inner));
+            }
+            *count += 1;
+        });
+        MachineShare(PhantomData)
+    }
+}
+
+impl Drop for MachineShare {
+    fn drop(&mut self) {
+        SHARE.with_borrow_mut(|(count, guard)| {
+            *count -= 1;
+            if *count == 0 {
+                *guard = None;
+            }
+        });
+    }
+}
+
+/// Waits until no other test runs, and keeps it so while held. Do not
+/// create a [`Sandbox`] while holding it.
+pub fn whole_machine() -> RwLockWriteGuard<'static, ()> {
+    MACHINE.write().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// A private world for one test.
 pub struct Sandbox {
     root: TempDir,
+    _share: MachineShare,
 }
 
 impl Default for Sandbox {
@@ -62,6 +118,7 @@ impl Default for Sandbox {
 
 impl Sandbox {
     pub fn new() -> Sandbox {
+        let share = MachineShare::take();
         let root = tempfile::Builder::new()
             .prefix("dctx-test-")
             .tempdir()
@@ -75,7 +132,10 @@ impl Sandbox {
             let runtime = root.path().join("runtime");
             std::fs::set_permissions(runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
         }
-        Sandbox { root }
+        Sandbox {
+            root,
+            _share: share,
+        }
     }
 
     pub fn path(&self) -> &Path {

@@ -7,4 +7,5 @@ mod edge_cases;
 mod prompt;
 mod read_only;
 mod shells;
+mod soak;
 mod tmux;

@@ -24,15 +24,30 @@ struct Shell {
 pub struct ShellTable {
     by_pid: HashMap<u32, Shell>,
     by_tty: HashMap<String, u32>,
+    /// When exited shells were last looked for (one syscall per shell).
+    checked: Option<Instant>,
 }
+
+/// How often `live` looks for exited shells: a client asking for the daemon's
+/// status in a loop must not hold the state lock for a syscall per shell
+/// on every request.
+const LIVE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl ShellTable {
     pub fn len(&self) -> usize {
         self.by_pid.len()
     }
 
-    /// How many recorded shells are still running, forgetting the rest.
+    /// How many recorded shells are still running, forgetting the rest;
+    /// at most [`LIVE_CHECK_INTERVAL`] out of date.
     pub fn live(&mut self) -> usize {
+        if self
+            .checked
+            .is_some_and(|t| t.elapsed() < LIVE_CHECK_INTERVAL)
+        {
+            return self.by_pid.len();
+        }
+        self.checked = Some(Instant::now());
         let dead: Vec<u32> = self.by_pid.keys().copied().filter(|&p| !alive(p)).collect();
         for pid in dead {
             self.forget(pid);
