@@ -177,7 +177,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for round in 0..1000 {
             let socket = dir.path().join(format!("s{round}"));
-            let served = runtime.block_on(async {
+            let served = {
+                // Binding and spawning need the runtime's context, not a task.
+                let _entered = runtime.enter();
                 let listener = crate::lifecycle::bind(&socket).unwrap();
                 let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
                 let shared = Arc::new(Shared {
@@ -188,7 +190,7 @@ mod tests {
                     socket: socket.clone(),
                 });
                 tokio::spawn(serve(listener, shared))
-            });
+            };
             let client = std::os::unix::net::UnixStream::connect(&socket).unwrap();
             (&client)
                 .write_all(b"{\"type\":\"hello\",\"protocol\":1,\"client\":\"t\"}\n{\"type\":\"shutdown\"}\n")
