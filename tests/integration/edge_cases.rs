@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use dctx_tests::{bin_dir, require_tool, run, wait_for, Sandbox, Tmux};
+use dctx_tests::{bin_dir, require_tool, run, run_ok, wait_for, Sandbox, Tmux};
 
 struct Seen {
     show: String,
@@ -217,5 +217,169 @@ fn nothing_from_docker_files_can_inject_into_tmux_markup() {
     assert!(
         !marker.exists(),
         "tmux ran a command from a context description"
+    );
+}
+
+/// Runs commands as an ordinary user: as root, as `nobody` through
+/// setpriv (root reads mode-000 files, so only another user can show what
+/// people see), from a world that user can read.
+struct Unprivileged {
+    world: tempfile::TempDir,
+    nobody: bool,
+}
+
+impl Unprivileged {
+    fn new() -> Option<Unprivileged> {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let nobody = std::fs::metadata("/proc/self").unwrap().uid() == 0;
+        if nobody && !require_tool("setpriv", "unreadable file test as root") {
+            return None;
+        }
+        let world = tempfile::tempdir().unwrap();
+        for bin in ["dctx", "dctx-prompt"] {
+            std::fs::copy(bin_dir().join(bin), world.path().join(bin)).unwrap();
+        }
+        std::fs::create_dir_all(world.path().join("home/.docker")).unwrap();
+        let u = Unprivileged { world, nobody };
+        u.open_up(u.world.path());
+        std::fs::set_permissions(u.world.path(), PermissionsExt::from_mode(0o755)).unwrap();
+        Some(u)
+    }
+
+    fn config(&self) -> std::path::PathBuf {
+        self.world.path().join("home/.docker")
+    }
+
+    /// Lets the other user read and traverse everything under `path`.
+    fn open_up(&self, path: &std::path::Path) {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::symlink_metadata(path).unwrap();
+        let mode = if meta.is_dir() || meta.permissions().mode() & 0o100 != 0 {
+            0o755
+        } else {
+            0o644
+        };
+        std::fs::set_permissions(path, PermissionsExt::from_mode(mode)).unwrap();
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(path).unwrap() {
+                self.open_up(&entry.unwrap().path());
+            }
+        }
+    }
+
+    /// `program` run as the unprivileged user.
+    fn command(&self, program: &str, env: &[(&str, &str)]) -> std::process::Command {
+        let local = self.world.path().join(program);
+        let program = if local.exists() {
+            local.into_os_string()
+        } else {
+            program.into()
+        };
+        let mut cmd = if self.nobody {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .arg(program);
+            c
+        } else {
+            std::process::Command::new(program)
+        };
+        self.environment(&mut cmd).envs(env.iter().copied());
+        cmd
+    }
+
+    /// The Docker CLI run as the owner of the world, to set it up.
+    fn owner_docker(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new("docker");
+        self.environment(&mut cmd);
+        cmd
+    }
+
+    fn environment<'c>(&self, cmd: &'c mut std::process::Command) -> &'c mut std::process::Command {
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.world.path().join("home"))
+            .env("XDG_CONFIG_HOME", self.world.path().join("xdg"))
+            .env("DCTX_NO_AUTOSTART", "1")
+    }
+}
+
+/// config.json and meta.json that the user cannot read (mode 000): docker
+/// warns and falls back to `default` for config.json, and cannot inspect
+/// the context; dctx names the same context, warns, and marks the prompt.
+#[test]
+fn unreadable_docker_files_are_read_as_the_docker_cli_reads_them() {
+    use std::os::unix::fs::PermissionsExt;
+    if !require_tool("docker", "unreadable file test") {
+        return;
+    }
+    let Some(user) = Unprivileged::new() else {
+        return;
+    };
+    let config = user.config();
+    run_ok(user.owner_docker().args([
+        "context",
+        "create",
+        "prod",
+        "--docker",
+        "host=ssh://deploy@prod-01",
+    ]));
+    run_ok(user.owner_docker().args(["context", "use", "prod"]));
+    user.open_up(&config);
+    let unreadable = |path: &std::path::Path| {
+        std::fs::set_permissions(path, PermissionsExt::from_mode(0o000)).unwrap()
+    };
+
+    unreadable(&config.join("config.json"));
+    let docker = run(user.command("docker", &[]).args(["context", "show"]));
+    let dctx = run(user.command("dctx", &[]).arg("show"));
+    assert_eq!(
+        String::from_utf8_lossy(&docker.stdout),
+        "default\n",
+        "docker as {}",
+        if user.nobody { "nobody" } else { "this user" }
+    );
+    assert_eq!(dctx.stdout, docker.stdout);
+    assert!(
+        !docker.stderr.is_empty() && !dctx.stderr.is_empty(),
+        "both warn"
+    );
+    let prompt = run(user
+        .command("dctx-prompt", &[])
+        .args(["--no-daemon", "--format", "{name}"]));
+    assert_eq!(String::from_utf8_lossy(&prompt.stdout), "default?");
+    let status = run(user.command("dctx", &[]).arg("status"));
+    assert!(
+        String::from_utf8_lossy(&status.stdout).contains("permission denied"),
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+
+    let meta = dctx_core::context_meta::meta_path(&config, "prod");
+    unreadable(&meta);
+    let env = [("DOCKER_CONTEXT", "prod")];
+    let inspect = run(user.command("docker", &env).args([
+        "context",
+        "inspect",
+        "--format",
+        "{{.Endpoints.docker.Host}}",
+        "prod",
+    ]));
+    assert!(
+        !inspect.status.success(),
+        "docker cannot read the context either"
+    );
+    let prompt = run(user
+        .command("dctx-prompt", &env)
+        .args(["--no-daemon", "--format", "{name}"]));
+    assert_eq!(String::from_utf8_lossy(&prompt.stdout), "prod?");
+    let ours = run(user.command("dctx", &env).arg("inspect"));
+    let json: serde_json::Value = serde_json::from_slice(&ours.stdout).unwrap();
+    assert_eq!(json["name"], "prod");
+    assert!(
+        json["problem"]
+            .as_str()
+            .unwrap_or("")
+            .contains("permission denied"),
+        "{json}"
     );
 }

@@ -1,12 +1,14 @@
 //! dctx only reads Docker's files: a snapshot of every file under the
 //! Docker config dir (contents, mode, mtime) is unchanged after dctx has
-//! been run in every way the suite knows.
+//! been run in every way the suite knows: every command, the prompt with and
+//! without a daemon, tty lookups, hostile clients, the shell hooks in real
+//! shells, a kill -9 and an auto-started daemon.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use dctx_tests::{require_tool, run, run_ok, Sandbox};
+use dctx_tests::{bin_dir, require_tool, run, run_ok, Conn, Daemon, Sandbox, StopOnDrop};
 
 #[derive(Debug, PartialEq, Eq)]
 struct Entry {
@@ -86,6 +88,83 @@ fn dctx_never_writes_to_the_docker_config_dir() {
                 .envs(env.iter().copied()));
         }
     }
+    // Through a daemon, as prompts and the tmux bar ask.
+    let daemon = Daemon::start(&sandbox);
+    for env in envs {
+        for shell in ["bash", "zsh", "fish", "tmux", "plain"] {
+            run(sandbox
+                .dctx("dctx-prompt")
+                .args(["--shell", shell])
+                .envs(env.iter().copied()));
+        }
+    }
+    run(sandbox
+        .dctx("dctx-prompt")
+        .args(["--shell", "tmux", "--tty", "/dev/pts/999"]));
+    run_ok(sandbox.dctx("dctx").args(["daemon", "status"]));
+    for hostile in [
+        &b"\xff\xfe garbage\n"[..],
+        b"{\"type\":\"query\"",
+        &[b'x'; 100_000],
+    ] {
+        let mut conn = Conn::raw(&daemon.socket).unwrap();
+        let _ = conn.send_bytes(hostile);
+        conn.shutdown_write();
+        let _ = conn.read();
+    }
+
+    // The hooks, in real interactive shells, each asking the daemon.
+    let path = format!(
+        "{}:{}",
+        bin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let shells = [
+        (
+            "bash",
+            &["--norc", "-i", "-c"][..],
+            r#"eval "$(dctx init bash)"; __dctx_precmd; printf '<%s>' "$DCTX_SEGMENT""#,
+        ),
+        (
+            "zsh",
+            &["-f", "-i", "-c"],
+            r#"eval "$(dctx init zsh)"; __dctx_precmd; printf '<%s>' "$DCTX_SEGMENT""#,
+        ),
+        (
+            "fish",
+            &["--no-config", "-i", "-c"],
+            "dctx init fish | source; __dctx_precmd; printf '<%s>' $DCTX_SEGMENT",
+        ),
+    ];
+    for (shell, args, script) in shells {
+        if !require_tool(shell, "read-only test through shell hooks") {
+            continue;
+        }
+        let out = run(sandbox
+            .command(shell)
+            .args(args)
+            .arg(script)
+            .env("PATH", &path));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("prod"), "{shell} hook printed {stdout:?}");
+    }
+
+    // A killed daemon, and one the prompt starts by itself.
+    daemon.kill9();
+    let _stop = StopOnDrop(&sandbox);
+    let prompt = run(sandbox
+        .dctx("dctx-prompt")
+        .args(["--format", "{name}"])
+        .env_remove("DCTX_NO_AUTOSTART"));
+    assert_eq!(String::from_utf8_lossy(&prompt.stdout), "prod");
+    dctx_tests::wait_for(
+        "the auto-started daemon",
+        std::time::Duration::from_secs(5),
+        || Conn::open(&sandbox.socket()).is_ok(),
+    );
+    run(sandbox.dctx("dctx-prompt").args(["--shell", "bash"]));
+    run_ok(sandbox.dctx("dctx").args(["daemon", "stop"]));
+
     assert_eq!(
         before,
         snapshot(&config),
