@@ -21,7 +21,8 @@ pub struct Stats {
     pub dir_recreated: u64,
 }
 
-/// Runs `change` and records the state of `dir`'s environments after it.
+/// Runs `change`, which other processes see all at once, and records the
+/// state of `dir`'s environments after it.
 fn step(
     world: &World,
     truth: &Truth,
@@ -33,6 +34,22 @@ fn step(
     let end = Instant::now();
     if let Some(keys) = world.keys_by_dir.get(dir) {
         truth.changed(&world.envs, keys, begin, end);
+    }
+    result
+}
+
+/// [`step`] for a change that others see happen bit by bit.
+fn gradual_step(
+    world: &World,
+    truth: &Truth,
+    dir: &Path,
+    change: impl FnOnce() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let begin = Instant::now();
+    let result = change();
+    let end = Instant::now();
+    if let Some(keys) = world.keys_by_dir.get(dir) {
+        truth.changed_gradually(&world.envs, keys, begin, end);
     }
     result
 }
@@ -109,7 +126,8 @@ pub fn recreate_dir(world: &World, truth: &Truth, control: &Control) -> anyhow::
     let staging = world.path().join("churn.new");
     let mut count = 0;
     while !control.stopping() {
-        step(world, truth, dir, || Ok(std::fs::remove_dir_all(dir)?))?;
+        // `rm -rf`, file by file, as people delete a config dir.
+        gradual_step(world, truth, dir, || Ok(std::fs::remove_dir_all(dir)?))?;
         control.nap(Duration::from_millis(20));
         let template = &world.churn_templates[count as usize % 2];
         copy_tree(template, &staging)?;

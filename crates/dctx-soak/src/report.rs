@@ -140,6 +140,7 @@ impl fmt::Display for Report {
         writeln!(f, "  queries answered:      {} ({:.0}/s) and {} tty lookups; daemon counted {} since restart", c.queries, per_sec(c.queries, self.duration), c.lookups, self.served)?;
         writeln!(f, "  wrong answers:         {}", j.wrong)?;
         writeln!(f, "  late answers:          {} (a state replaced at most {:.1} ms before the query; allowed {PROPAGATION:?})", j.late, j.max_lag.as_secs_f64() * 1e3)?;
+        writeln!(f, "  mid rm -rf:            {} answers matching no recorded state, asked while the config dir was half deleted (counted, not judged)", j.mid_change)?;
         writeln!(f, "  client errors:         {} outside the restart window; {} requests retried across the restart", c.errors, c.restart_retries)?;
         writeln!(
             f,

@@ -82,6 +82,9 @@ struct Inner {
     facts: Vec<Fact>,
     ids: HashMap<Fact, u32>,
     history: Vec<Vec<State>>,
+    /// Per environment, the spans of changes that pass through states
+    /// nobody can record (a `rm -rf` deletes file by file).
+    gradual: Vec<Vec<(Instant, Instant)>>,
     suspects: Vec<Suspect>,
 }
 
@@ -107,6 +110,11 @@ pub struct Judgement {
     /// Answers that were some recent state, served within [`PROPAGATION`].
     pub late: u64,
     pub max_lag: Duration,
+    /// Answers to queries made during a gradual change (or within
+    /// [`PROPAGATION`] of its end) that match no recorded state: the
+    /// half-deleted tree really was like that for a moment, so they are
+    /// counted, not judged.
+    pub mid_change: u64,
     /// Answers that were never right for that environment when asked.
     pub wrong: u64,
     pub examples: Vec<String>,
@@ -124,6 +132,7 @@ impl Truth {
                 end: now,
                 fact,
             }]);
+            inner.gradual.push(Vec::new());
         }
         Truth {
             inner: Mutex::new(inner),
@@ -146,6 +155,18 @@ impl Truth {
                 });
             }
         }
+    }
+
+    /// Like [`Truth::changed`], for a change that passes through states in
+    /// between, such as a directory removed file by file.
+    pub fn changed_gradually(&self, envs: &[Env], keys: &[usize], begin: Instant, end: Instant) {
+        {
+            let mut inner = self.inner.lock().unwrap();
+            for &key in keys {
+                inner.gradual[key].push((begin, end));
+            }
+        }
+        self.changed(envs, keys, begin, end);
     }
 
     /// Whether `answer`, asked between `start` and `end`, matches one of the
@@ -196,6 +217,12 @@ impl Truth {
                 Some(lag) if lag <= PROPAGATION => {
                     out.late += 1;
                     out.max_lag = out.max_lag.max(lag);
+                }
+                _ if inner.gradual[s.key]
+                    .iter()
+                    .any(|&(begin, end)| begin <= s.end && s.start <= end + PROPAGATION) =>
+                {
+                    out.mid_change += 1;
                 }
                 _ => {
                     out.wrong += 1;
