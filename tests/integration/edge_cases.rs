@@ -96,7 +96,10 @@ fn a_gigantic_config_json_is_refused_not_read() {
     assert!(status.contains("larger than 4 MiB"), "{status}");
 }
 
-/// A context whose name is harmless but whose description and host try
+/// A name valid for Docker that shells and tmux must still show verbatim.
+const EVIL: &str = "x.y+a_b-evil";
+
+/// A context whose name is awkward but valid and whose description and host try
 /// every trick: command substitution, backticks, zsh prompt escapes, tmux
 /// style and command markup, a newline, an escape sequence.
 fn hostile_world(sandbox: &Sandbox) -> std::path::PathBuf {
@@ -107,11 +110,11 @@ fn hostile_world(sandbox: &Sandbox) -> std::path::PathBuf {
     );
     let host = format!("tcp://h$(touch {m})#(touch {m})%F{{red}}");
     let meta = serde_json::json!({
-        "Name": "evil",
+        "Name": EVIL,
         "Metadata": {"Description": description},
         "Endpoints": {"docker": {"Host": host, "SkipTLSVerify": false}},
     });
-    let path = dctx_core::context_meta::meta_path(&sandbox.home_docker(), "evil");
+    let path = dctx_core::context_meta::meta_path(&sandbox.home_docker(), EVIL);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, meta.to_string()).unwrap();
     marker
@@ -125,9 +128,9 @@ fn segment(sandbox: &Sandbox, shell: &str) -> String {
             "--shell",
             shell,
             "--format",
-            "{description} {host}",
+            "{name} {description} {host}",
         ])
-        .env("DOCKER_CONTEXT", "evil"));
+        .env("DOCKER_CONTEXT", EVIL));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -150,7 +153,7 @@ fn nothing_from_docker_files_can_inject_into_bash_or_zsh_prompts() {
             .arg(&seg));
         let shown = String::from_utf8_lossy(&out.stdout);
         assert!(
-            shown.contains("$(touch") && shown.contains("`touch"),
+            shown.starts_with(EVIL) && shown.contains("$(touch") && shown.contains("`touch"),
             "{shown:?}"
         );
         assert!(
@@ -175,7 +178,10 @@ fn nothing_from_docker_files_can_inject_into_bash_or_zsh_prompts() {
             shown.contains("%F{red}%(?.x.y)"),
             "zsh expanded a % escape: {shown:?}"
         );
-        assert!(shown.contains("$(touch"), "{shown:?}");
+        assert!(
+            shown.starts_with(EVIL) && shown.contains("$(touch"),
+            "{shown:?}"
+        );
         assert!(
             !shown.contains('\x1b') && !shown.contains('\n'),
             "{shown:?}"
@@ -194,23 +200,33 @@ fn nothing_from_docker_files_can_inject_into_tmux_markup() {
     let marker = hostile_world(&sandbox);
     let inner = Tmux::start(&sandbox, "evil", "sh");
     let prompt = bin_dir().join("dctx-prompt");
-    let job = format!(
-        "#(DOCKER_CONTEXT=evil '{}' --no-daemon --shell tmux --format '{{description}} {{host}}')",
-        prompt.display()
-    );
+    let job = |format: &str| {
+        format!(
+            "#(DOCKER_CONTEXT={EVIL} '{}' --no-daemon --shell tmux --format '{format}')",
+            prompt.display()
+        )
+    };
+    inner.run(&["set-option", "-g", "status-left-length", "40"]);
+    inner.run(&["set-option", "-g", "status-left", &job("<{name}>")]);
     inner.run(&["set-option", "-g", "status-right-length", "300"]);
-    inner.run(&["set-option", "-g", "status-right", &job]);
+    inner.run(&[
+        "set-option",
+        "-g",
+        "status-right",
+        &job("{description} {host}"),
+    ]);
     let outer = Tmux::start(
         &sandbox,
         "evil-view",
         &format!("tmux -L {} attach -t t", inner.name),
     );
     wait_for("the status line", Duration::from_secs(10), || {
-        outer.last_line().contains("#[fg=red]")
+        let line = outer.last_line();
+        line.contains("#[fg=red]") && line.contains(EVIL)
     });
     let line = outer.last_line();
     assert!(
-        line.contains("#(touch"),
+        line.contains(&format!("<{EVIL}>")) && line.contains("#(touch"),
         "tmux markup was interpreted: {line:?}"
     );
     std::thread::sleep(Duration::from_millis(300));
