@@ -84,6 +84,10 @@ const DOCKER_HOSTS: &[&str] = &[
     " ",
     "\t",
     "tcp://h/a%20b",
+    "/run%111k",
+    "unix:///a%20b",
+    "cAp:/.tcp]:#",
+    "tcp://cAp:2375/.tcp]:",
     "http://h",
     "tcp://h:abc",
     "fd://",
@@ -386,7 +390,13 @@ fn check(sandbox: &Sandbox, case: &Case, env: &[(String, String)]) -> Vec<String
         ));
     }
     let marker = if problem.is_some() { "?" } else { "" };
-    let expected_prompt = format!("{name}|{host}{marker}");
+    // A prompt shows no control character: each is shown as U+FFFD.
+    let visible = |text: &str| -> String {
+        text.chars()
+            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .collect()
+    };
+    let expected_prompt = format!("{}|{}{marker}", visible(name), visible(host));
     if !prompt.ok || prompt.stdout != expected_prompt {
         bad.push(format!(
             "prompt {:?}, expected {expected_prompt:?}",

@@ -283,6 +283,16 @@ mod tests {
             ("tcp://h?x", "tcp://h:2375"),
             ("tcp://h:5:6", "tcp://[h:5:6]:2375"),
             ("tcp://h:05", "tcp://h:05"),
+            // Found by fuzz/docker_host: the CLI decodes %11 into a control
+            // character and prints it; the renderer escapes it later.
+            (
+                "/runckesoclllu11111%111111k",
+                "tcp://localhost:2375/runckesoclllu11111\u{11}1111k",
+            ),
+            ("unix:///a%20b", "unix:///a%20b"),
+            // Also from the fuzzer: not idempotent in the CLI either.
+            ("cAp:/.tcp]:#", "tcp://cAp:2375/.tcp]:"),
+            ("tcp://cAp:2375/.tcp]:", "tcp://cAp:2375/.tcp]:2375"),
         ];
         for (input, expected) in cases {
             assert_eq!(parse_host(false, input).as_deref(), Ok(expected), "{input}");
