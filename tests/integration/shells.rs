@@ -227,9 +227,13 @@ fn scripts_pass_their_linters() {
             files.push(rendered);
         }
         if shell == "bash" {
-            // The tmux plugin and its TPM entry point are bash too.
             let root = dir.join("..");
-            files.extend([root.join("tmux/dctx.tmux"), root.join("dctx.tmux")]);
+            // The tmux plugin, its TPM entry point and the fuzz seeder are bash too.
+            files.extend([
+                root.join("tmux/dctx.tmux"),
+                root.join("dctx.tmux"),
+                root.join("fuzz/seed.sh"),
+            ]);
         }
         for file in files {
             let out = run(sandbox.command(linter).args(args).arg(&file));
