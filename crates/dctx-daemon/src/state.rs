@@ -5,7 +5,9 @@
 //! resolution computed outside the lock is stored only if no file-system
 //! event arrived meanwhile, and nothing is cached for a dir until its watch
 //! is in place. A dir whose watch failed is never cached: every query reads
-//! the files again, so nothing stale is ever served.
+//! the files again, so nothing stale is ever served. Events arrive a little
+//! late, so each hit also checks the [`Stamp`] of the files it was read
+//! from.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +21,7 @@ use dctx_core::{resolve, Env, RealFs, Resolution, Settings};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::shells::ShellTable;
+use crate::stamp::Stamp;
 
 /// Config dirs kept at once; the least recently used is dropped past it.
 pub const MAX_DIRS: usize = 64;
@@ -39,7 +42,7 @@ pub enum Freshness {
 struct DirCache {
     generation: u64,
     freshness: Freshness,
-    answers: HashMap<Env, Resolution>,
+    answers: HashMap<Env, (Resolution, Arc<Stamp>)>,
     used: Instant,
 }
 
@@ -149,26 +152,34 @@ impl State {
         let dir = env.config_dir();
         // TLS material may live outside the config dir, where no watch sees it.
         let cacheable = !env.tls();
-        let generation = {
+        let (generation, hit) = {
             let mut inner = self.lock();
             let cache = self.dir_cache(&mut inner, &dir);
             cache.used = Instant::now();
             let generation =
                 (cacheable && cache.freshness == Freshness::Inotify).then_some(cache.generation);
-            if let Some(hit) = generation.and_then(|_| cache.answers.get(env)) {
-                return hit.clone();
-            }
-            generation
+            let hit = generation.and_then(|_| cache.answers.get(env).cloned());
+            (generation, hit)
         };
+        // Checked outside the lock: a stat is a system call.
+        if let Some((resolution, stamp)) = hit {
+            if stamp.is_current() {
+                return resolution;
+            }
+        }
+        let stamp = generation.map(|_| Stamp::before(&dir));
         let resolution = resolve(env, &RealFs);
-        if let Some(generation) = generation {
+        if let (Some(generation), Some(stamp)) = (generation, stamp) {
+            let stamp = stamp.with_meta(&resolution);
             let mut inner = self.lock();
             if let Some(cache) = inner.dirs.get_mut(&dir) {
                 if cache.generation == generation && cache.freshness == Freshness::Inotify {
                     if cache.answers.len() >= MAX_ANSWERS_PER_DIR {
                         cache.answers.clear();
                     }
-                    cache.answers.insert(env.clone(), resolution.clone());
+                    cache
+                        .answers
+                        .insert(env.clone(), (resolution.clone(), Arc::new(stamp)));
                 }
             }
         }
@@ -307,5 +318,50 @@ impl State {
         let env = known.unwrap_or_else(|| fallback.clone());
         let resolution = self.resolve(&env);
         self.segment(&resolution, render_opts, matched)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replace(path: &Path, text: &str) {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, path).unwrap();
+    }
+
+    // The watch task is never run here, as if every inotify event were
+    // still on its way: what `docker context use` did must show anyway.
+    #[test]
+    fn a_change_is_served_before_its_inotify_event_arrives() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.json");
+        for (name, host) in [("a", "tcp://a:1"), ("b", "tcp://b:1")] {
+            let meta = dctx_core::context_meta::meta_path(dir.path(), name);
+            std::fs::create_dir_all(meta.parent().unwrap()).unwrap();
+            let text =
+                format!(r#"{{"Name":"{name}","Endpoints":{{"docker":{{"Host":"{host}"}}}}}}"#);
+            replace(&meta, &text);
+        }
+        replace(&config, r#"{"currentContext":"a"}"#);
+        let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
+        let state = State::new(watch_tx, None);
+        let env = Env::new([("DOCKER_CONFIG", dir.path().display().to_string())], None);
+        assert_eq!(state.resolve(&env).name, "a");
+        state.set_freshness(dir.path(), Freshness::Inotify);
+        assert_eq!(state.resolve(&env).name, "a");
+        assert_eq!(state.resolve(&env).name, "a", "served from the cache");
+
+        replace(&config, r#"{"currentContext":"b"}"#);
+        assert_eq!(state.resolve(&env).name, "b");
+        assert_eq!(state.resolve(&env).host, "tcp://b:1");
+
+        let meta = dctx_core::context_meta::meta_path(dir.path(), "b");
+        replace(
+            &meta,
+            r#"{"Name":"b","Endpoints":{"docker":{"Host":"tcp://b:2"}}}"#,
+        );
+        assert_eq!(state.resolve(&env).host, "tcp://b:2");
     }
 }
