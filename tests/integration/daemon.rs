@@ -19,50 +19,39 @@ fn name_host(reply: &serde_json::Value) -> String {
     )
 }
 
+/// The query that matters most comes the instant `docker context use`
+/// exits: the next prompt in the same shell. It must be right with no
+/// waiting at all, before or after the daemon has seen the inotify event.
 #[test]
-fn docker_context_use_reaches_the_daemon_within_20ms() {
+fn the_first_query_after_docker_context_use_is_already_right() {
     if !require_tool("docker", "daemon freshness test") {
         return;
     }
     let sandbox = Sandbox::new();
-    sandbox.create_contexts(&[
+    let contexts = [
         ("blue", "tcp://10.0.0.1:2375"),
         ("green", "ssh://deploy@green"),
-    ]);
+    ];
+    sandbox.create_contexts(&contexts);
     let daemon = Daemon::start(&sandbox);
     let mut conn = Conn::open(&daemon.socket).unwrap();
     let home = sandbox.home();
-    // Warm the cache so each switch must be noticed, not merely read.
     assert_eq!(
         name_host(&conn.query(&home, &[], None)),
         "default|unix:///var/run/docker.sock"
     );
-    let mut latencies = Vec::new();
-    for (i, (name, host)) in [
-        ("blue", "tcp://10.0.0.1:2375"),
-        ("green", "ssh://deploy@green"),
-    ]
-    .iter()
-    .cycle()
-    .take(6)
-    .enumerate()
-    {
-        assert!(conn.query(&home, &[], None)["name"] != *name || i == 0);
+    for (name, host) in contexts.iter().cycle().take(20) {
+        // Warm the cache with the old answer, so the switch must be noticed.
+        for _ in 0..3 {
+            conn.query(&home, &[], None);
+        }
         run_ok(sandbox.docker().args(["context", "use", name]));
-        let switched = Instant::now();
-        let expected = format!("{name}|{host}");
-        wait_for("the daemon to see `docker context use`", EVENTUALLY, || {
-            name_host(&conn.query(&home, &[], None)) == expected
-        });
-        latencies.push(switched.elapsed());
+        assert_eq!(
+            name_host(&conn.query(&home, &[], None)),
+            format!("{name}|{host}"),
+            "the first answer after `docker context use {name}`"
+        );
     }
-    latencies.sort();
-    let median = latencies[latencies.len() / 2];
-    eprintln!("propagation after `docker context use`: {latencies:?}");
-    assert!(
-        median <= Duration::from_millis(20),
-        "median propagation {median:?} exceeds 20 ms: {latencies:?}"
-    );
 }
 
 #[test]
