@@ -469,3 +469,107 @@ extern "C" {
     #[link_name = "fcntl"]
     fn libc_fcntl(fd: i32, cmd: i32, arg: i32) -> i32;
 }
+
+/// A daemon of another dctx build, as an upgrade leaves running: it holds
+/// the lock and the socket, greets with another version, and exits (letting
+/// go of both) when asked to shut down without a handshake. Returns whether
+/// it was asked.
+fn other_build(sandbox: &Sandbox) -> std::thread::JoinHandle<bool> {
+    use std::io::{BufRead, Write};
+    let runtime = sandbox.socket().parent().unwrap().to_path_buf();
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::set_permissions(
+        &runtime,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let lock = std::fs::File::create(dctx_core::paths::lock_path(&runtime)).unwrap();
+    lock.lock().unwrap();
+    let socket = sandbox.socket();
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + EVENTUALLY;
+        while Instant::now() < deadline {
+            let conn = match listener.accept() {
+                Ok((conn, _)) => conn,
+                Err(_) => {
+                    std::thread::sleep(Duration::from_millis(2));
+                    continue;
+                }
+            };
+            conn.set_nonblocking(false).unwrap();
+            conn.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            let mut reader = std::io::BufReader::new(&conn);
+            let mut line = String::new();
+            while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
+                let request: serde_json::Value = serde_json::from_str(&line).unwrap();
+                line.clear();
+                let reply = match request["type"].as_str() {
+                    Some("hello") => {
+                        r#"{"type":"hello","protocol":0,"version":"0.0.1-old","pid":1}"#
+                    }
+                    Some("shutdown") => {
+                        // Gone before saying so, as a real daemon is soon after.
+                        std::fs::remove_file(&socket).unwrap();
+                        drop(lock);
+                        (&conn).write_all(b"{\"type\":\"ok\"}\n").unwrap();
+                        return true;
+                    }
+                    _ => r#"{"type":"error","message":"send hello with protocol 0 first"}"#,
+                };
+                (&conn).write_all(format!("{reply}\n").as_bytes()).unwrap();
+            }
+        }
+        false
+    })
+}
+
+/// After an upgrade the old daemon would answer by old rules: the next
+/// prompt stops it, prints the right context meanwhile, and starts its own.
+#[test]
+fn a_daemon_of_another_build_is_replaced_by_the_next_prompt() {
+    if !require_tool("docker", "daemon replacement test") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    sandbox.create_contexts(&[("blue", "tcp://10.0.0.1:2375")]);
+    run_ok(sandbox.docker().args(["context", "use", "blue"]));
+    let old = other_build(&sandbox);
+    let _stop = StopOnDrop(&sandbox);
+    let status = run(sandbox.dctx("dctx").arg("status"));
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains("0.0.1-old"), "{status}");
+
+    let prompt = run_ok(
+        sandbox
+            .dctx("dctx-prompt")
+            .args(["--format", "{name}"])
+            .env_remove("DCTX_NO_AUTOSTART"),
+    );
+    assert_eq!(prompt, "blue");
+    assert!(old.join().unwrap(), "the old daemon was not asked to stop");
+    wait_for("this build's daemon", EVENTUALLY, || {
+        Conn::open(&sandbox.socket()).is_ok()
+    });
+}
+
+/// `dctx daemon stop` and `start` work on a daemon of another build too.
+#[test]
+fn daemon_commands_stop_and_replace_another_build() {
+    let sandbox = Sandbox::new();
+    let old = other_build(&sandbox);
+    let out = run_ok(sandbox.dctx("dctx").args(["daemon", "stop"]));
+    assert!(out.contains("stopped (pid 1)"), "{out}");
+    assert!(old.join().unwrap());
+
+    let old = other_build(&sandbox);
+    let _stop = StopOnDrop(&sandbox);
+    let out = run_ok(sandbox.dctx("dctx").args(["daemon", "start"]));
+    assert!(out.contains("replaced dctx daemon 0.0.1-old"), "{out}");
+    assert!(old.join().unwrap());
+    assert!(
+        Conn::open(&sandbox.socket()).is_ok(),
+        "this build's daemon answers"
+    );
+}

@@ -11,6 +11,28 @@ use interprocess::ConnectWaitMode;
 
 use crate::protocol::{encode_line, Request, Response, PROTOCOL_VERSION};
 
+/// This build's version, which a daemon must share to be used.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The daemon on the socket is another build of dctx (an upgrade left the
+/// old one running): its answers may follow other rules, so callers stop it
+/// with [`shutdown`] and start their own instead of using it.
+#[derive(Debug, thiserror::Error)]
+#[error("the running daemon is dctx {version} (protocol {protocol}, pid {pid}), not dctx {VERSION} (protocol {PROTOCOL_VERSION})")]
+pub struct OtherBuild {
+    pub version: String,
+    pub protocol: u32,
+    pub pid: u32,
+}
+
+impl OtherBuild {
+    /// The [`OtherBuild`] inside an error from [`Client::call`], if that is
+    /// what it was.
+    pub fn of(error: &io::Error) -> Option<&OtherBuild> {
+        error.get_ref()?.downcast_ref()
+    }
+}
+
 /// One connection to the daemon, greeted lazily on the first call.
 pub struct Client {
     reader: BufReader<Stream>,
@@ -57,13 +79,25 @@ impl Client {
         self.reader.get_mut().write_all(&out)?;
         if !self.greeted {
             match self.read()? {
-                Response::Hello { protocol, .. } if protocol == PROTOCOL_VERSION => self.greeted = true,
-                Response::Hello { protocol, version, .. } => {
+                Response::Hello {
+                    protocol, version, ..
+                } if protocol == PROTOCOL_VERSION && version == VERSION => self.greeted = true,
+                Response::Hello {
+                    protocol,
+                    version,
+                    pid,
+                } => {
+                    return Err(io::Error::other(OtherBuild {
+                        version,
+                        protocol,
+                        pid,
+                    }))
+                }
+                other => {
                     return Err(io::Error::other(format!(
-                        "daemon speaks protocol {protocol} (dctx {version}), this client {PROTOCOL_VERSION}"
+                        "unexpected handshake reply {other:?}"
                     )))
                 }
-                other => return Err(io::Error::other(format!("unexpected handshake reply {other:?}"))),
             }
         }
         self.read()
@@ -78,6 +112,32 @@ impl Client {
             ));
         }
         serde_json::from_str(&line).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+}
+
+/// Asks whatever daemon listens on `socket` to exit, without a handshake:
+/// [`Request::Shutdown`] keeps its shape in every protocol version, so this
+/// stops a daemon of any build.
+pub fn shutdown(socket: &Path, timeout: Duration) -> io::Result<()> {
+    let name = socket.to_fs_name::<GenericFilePath>()?;
+    let stream = ConnectOptions::new()
+        .name(name)
+        .wait_mode(ConnectWaitMode::Timeout(timeout))
+        .connect_sync()?;
+    stream.set_recv_timeout(Some(timeout))?;
+    stream.set_send_timeout(Some(timeout))?;
+    let mut reader = BufReader::new(stream);
+    reader
+        .get_mut()
+        .write_all(&encode_line(&Request::Shutdown))?;
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    match serde_json::from_str(&line) {
+        Ok(Response::Ok) => Ok(()),
+        _ => Err(io::Error::other(format!(
+            "the daemon did not agree to stop: {}",
+            line.trim()
+        ))),
     }
 }
 

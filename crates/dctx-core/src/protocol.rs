@@ -6,6 +6,11 @@
 //! a query in one write). A line longer than [`MAX_REQUEST_BYTES`] is
 //! refused and the connection closed; a line that is not a valid request gets
 //! [`Response::Error`] and the connection stays usable.
+//!
+//! [`Request::Hello`], [`Response::Hello`], [`Request::Shutdown`] and
+//! [`Response::Ok`] keep their shape in every protocol version, and
+//! Shutdown is accepted without a handshake: a client finds out which build
+//! a daemon is, and can stop one of any build (after an upgrade, say).
 
 use std::path::PathBuf;
 
@@ -69,7 +74,8 @@ pub enum Request {
     },
     /// Answered with [`Response::Status`].
     Status,
-    /// Ask the daemon to exit; answered with [`Response::Ok`] first.
+    /// Ask the daemon to exit; answered with [`Response::Ok`] first. The
+    /// one request served without a handshake.
     Shutdown,
 }
 

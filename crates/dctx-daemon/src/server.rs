@@ -109,7 +109,8 @@ async fn connection(stream: Stream, shared: &Shared) -> std::io::Result<()> {
                     pid: std::process::id(),
                 }
             }
-            Ok(_) if !greeted => Response::Error {
+            // Shutdown needs no handshake: a client of any build can stop us.
+            Ok(request) if !greeted && request != Request::Shutdown => Response::Error {
                 message: format!("send hello with protocol {PROTOCOL_VERSION} first"),
             },
             Ok(request) => answer(request, shared),

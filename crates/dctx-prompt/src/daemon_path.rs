@@ -7,9 +7,11 @@
 use std::ffi::CStr;
 use std::io;
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
-use dctx_core::client::{daemon_lock_held, sibling_dctx, spawn_daemon, Client};
+use dctx_core::client::{
+    daemon_lock_held, shutdown, sibling_dctx, spawn_daemon, Client, OtherBuild,
+};
 use dctx_core::paths::{ensure_private_dir, socket_path, spawn_stamp_path};
 use dctx_core::protocol::{Caller, Render, Request, Response, Segment};
 use dctx_core::Env;
@@ -18,6 +20,8 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(10);
 pub const REPLY_TIMEOUT: Duration = Duration::from_millis(15);
 /// A daemon that keeps dying is restarted at most this often.
 const RESPAWN_INTERVAL: Duration = Duration::from_secs(5);
+/// How long a replaced daemon is given to let go of the lock.
+const LOCK_RELEASE_WAIT: Duration = Duration::from_millis(15);
 
 /// The shell this prompt is for: our parent unless told otherwise.
 pub fn caller(pid: Option<u32>) -> Caller {
@@ -63,10 +67,34 @@ pub fn query(env: &Env, caller: Caller, render: Render) -> Request {
     }
 }
 
+fn autostart_disabled() -> bool {
+    std::env::var_os("DCTX_NO_AUTOSTART").is_some_and(|v| !v.is_empty())
+}
+
+/// After asking the daemon failed with `error`: a daemon of another build
+/// (left running by an upgrade) is stopped and this build's started in its
+/// place; a missing one is started. Neither when the user opted out with
+/// `DCTX_NO_AUTOSTART`, as whoever runs the daemon then decides.
+pub fn recover(runtime_dir: &Path, error: &io::Error) {
+    if autostart_disabled() {
+        return;
+    }
+    if OtherBuild::of(error).is_some() {
+        if shutdown(&socket_path(runtime_dir), REPLY_TIMEOUT).is_err() {
+            return;
+        }
+        let deadline = Instant::now() + LOCK_RELEASE_WAIT;
+        while daemon_lock_held(runtime_dir) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    autostart(runtime_dir);
+}
+
 /// Starts a daemon for next time, unless one is starting or running, one
 /// was started moments ago, or the user opted out with `DCTX_NO_AUTOSTART`.
 pub fn autostart(runtime_dir: &Path) {
-    if std::env::var_os("DCTX_NO_AUTOSTART").is_some_and(|v| !v.is_empty()) {
+    if autostart_disabled() {
         return;
     }
     if ensure_private_dir(runtime_dir).is_err() || daemon_lock_held(runtime_dir) {

@@ -110,7 +110,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 print_segment(&segment.text);
                 return ExitCode::SUCCESS;
             }
-            Err(_) => daemon_path::autostart(&runtime_dir),
+            Err(e) => daemon_path::recover(&runtime_dir, &e),
         }
     }
     print_segment(&render_direct(

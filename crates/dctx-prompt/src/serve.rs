@@ -12,13 +12,13 @@
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 
-use dctx_core::client::Client;
+use dctx_core::client::{Client, OtherBuild};
 use dctx_core::env::DOCKER_VARS;
 use dctx_core::paths::{current_runtime_dir, socket_path};
 use dctx_core::protocol::{Caller, Render, Request, Response};
 use dctx_core::{Env, Shell};
 
-use crate::daemon_path::{autostart, CONNECT_TIMEOUT, REPLY_TIMEOUT};
+use crate::daemon_path::{autostart, recover, CONNECT_TIMEOUT, REPLY_TIMEOUT};
 
 pub struct Helper {
     shell: Shell,
@@ -106,12 +106,17 @@ impl Helper {
                     break;
                 }
             }
-            if let Some(Ok(Response::Segment(segment))) =
-                self.client.as_mut().map(|c| c.call(&request))
-            {
-                return segment.text;
+            match self.client.as_mut().map(|c| c.call(&request)) {
+                Some(Ok(Response::Segment(segment))) => return segment.text,
+                Some(Err(e)) if OtherBuild::of(&e).is_some() => {
+                    self.client = None;
+                    if self.autostart {
+                        recover(&self.runtime_dir, &e);
+                    }
+                    break;
+                }
+                _ => self.client = None,
             }
-            self.client = None;
         }
         self.direct(env)
     }

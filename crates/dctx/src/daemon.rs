@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use dctx_core::client::{sibling_dctx, spawn_daemon, Client};
+use dctx_core::client::{shutdown, sibling_dctx, spawn_daemon, Client, OtherBuild, VERSION};
 use dctx_core::paths::{current_runtime_dir, ensure_private_dir, socket_path, state_dir};
 use dctx_core::protocol::{DaemonStatus, Request, Response};
 
@@ -38,6 +38,9 @@ pub fn one_line_status() -> String {
             "daemon:      running (pid {}, {} queries served)\n",
             s.pid, s.queries
         ),
+        Err(e) if OtherBuild::of(&e).is_some() => {
+            format!("daemon:      {e}; prompts resolve directly and replace it\n")
+        }
         _ => "daemon:      not running (prompts resolve directly and start it)\n".to_string(),
     }
 }
@@ -60,9 +63,20 @@ pub fn run(background: bool) -> anyhow::Result<()> {
 pub fn start() -> anyhow::Result<()> {
     let runtime = current_runtime_dir();
     let socket = socket_path(&runtime);
-    if let Ok(status) = daemon_status(&socket) {
-        println!("dctx daemon is already running (pid {})", status.pid);
-        return Ok(());
+    match daemon_status(&socket) {
+        Ok(status) => {
+            println!("dctx daemon is already running (pid {})", status.pid);
+            return Ok(());
+        }
+        Err(e) => {
+            if let Some(other) = OtherBuild::of(&e) {
+                stop_and_wait(&socket, other.pid)?;
+                println!(
+                    "replaced dctx daemon {} (pid {}) with dctx {VERSION}",
+                    other.version, other.pid
+                );
+            }
+        }
     }
     ensure_private_dir(&runtime)?;
     let log = log_dir().map(|d| {
@@ -101,25 +115,34 @@ pub fn start() -> anyhow::Result<()> {
 
 pub fn stop() -> anyhow::Result<()> {
     let socket = socket_path(&current_runtime_dir());
-    let Ok(mut client) = connect(&socket) else {
-        println!("dctx daemon is not running");
-        return Ok(());
+    let pid = match daemon_status(&socket) {
+        Ok(status) => status.pid,
+        Err(e) => match OtherBuild::of(&e) {
+            Some(other) => other.pid,
+            None if connect(&socket).is_err() => {
+                println!("dctx daemon is not running");
+                return Ok(());
+            }
+            None => 0,
+        },
     };
-    let pid = match client.call(&Request::Status) {
-        Ok(Response::Status(s)) => s.pid,
-        _ => 0,
-    };
-    client
-        .call(&Request::Shutdown)
-        .context("could not ask the daemon to stop")?;
+    stop_and_wait(&socket, pid)?;
+    println!("dctx daemon stopped (pid {pid})");
+    Ok(())
+}
+
+/// Asks the daemon on `socket` (of any build) to exit and waits until
+/// nothing answers there any more.
+fn stop_and_wait(socket: &Path, pid: u32) -> anyhow::Result<()> {
+    shutdown(socket, Duration::from_millis(500))
+        .with_context(|| format!("could not ask the daemon (pid {pid}) to stop"))?;
     let deadline = Instant::now() + READY_TIMEOUT;
-    while connect(&socket).is_ok() {
+    while connect(socket).is_ok() {
         if Instant::now() > deadline {
             bail!("the daemon (pid {pid}) did not stop within {READY_TIMEOUT:?}");
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    println!("dctx daemon stopped (pid {pid})");
     Ok(())
 }
 
@@ -127,6 +150,10 @@ pub fn status() -> anyhow::Result<ExitCode> {
     let socket = socket_path(&current_runtime_dir());
     let status = match daemon_status(&socket) {
         Ok(status) => status,
+        Err(e) if OtherBuild::of(&e).is_some() => {
+            println!("{e}; prompts replace it as they ask, `dctx daemon start` does it now");
+            return Ok(ExitCode::from(3));
+        }
         Err(e) => {
             println!(
                 "dctx daemon is not running (no answer on {}: {e})",
