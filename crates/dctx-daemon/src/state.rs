@@ -331,6 +331,24 @@ mod tests {
         std::fs::rename(&tmp, path).unwrap();
     }
 
+    #[test]
+    fn a_polled_dir_is_never_cached_and_status_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.json");
+        replace(&config, r#"{"currentContext":"a"}"#);
+        let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
+        let state = State::new(watch_tx, None);
+        let env = Env::new([("DOCKER_CONFIG", dir.path().display().to_string())], None);
+        state.resolve(&env);
+        state.set_freshness(dir.path(), Freshness::Polling("could not watch x".into()));
+        assert_eq!(state.resolve(&env).name, "a");
+        std::fs::write(&config, r#"{"currentContext":"b"}"#).unwrap();
+        assert_eq!(state.resolve(&env).name, "b");
+        assert!(state.lock().dirs[dir.path()].answers.is_empty());
+        let watched = state.watched();
+        assert_eq!(watched[0].mode, "polling: could not watch x");
+    }
+
     // The watch task is never run here, as if every inotify event were
     // still on its way: what `docker context use` did must show anyway.
     #[test]

@@ -226,6 +226,21 @@ mod tests {
         ));
     }
 
+    // When inotify cannot be had at all (the instance limit, say), every dir
+    // is resolved on each query and the reason reaches `dctx daemon status`.
+    #[test]
+    fn without_a_watcher_every_dir_is_polled_and_says_why() {
+        let mut watches = Watches {
+            watcher: Err("file watching unavailable: too many open files".into()),
+            plans: HashMap::new(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        match watches.refresh(dir.path()) {
+            Freshness::Polling(why) => assert!(why.contains("too many open files"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn plans_watch_the_nearest_existing_ancestor_of_a_missing_dir() {
         let base = std::env::temp_dir().join(format!("dctx-watch-{}", std::process::id()));
