@@ -33,12 +33,15 @@ fuzz_target!(|data: &[u8]| {
         "input {:?}",
         String::from_utf8_lossy(data)
     );
-    // Go reports a type error for a non-string, non-null value only.
+    // Go reports a type error for a non-string, non-null value only; other
+    // fields may bring warnings of their own (config_schema's unit tests).
     let type_error = matches!(matching.first(), Some(v) if !v.is_string() && !v.is_null());
-    assert_eq!(
-        got.warning.is_some(),
-        type_error,
-        "warning {:?}",
-        got.warning
-    );
+    if type_error || map.len() == matching.len() {
+        assert_eq!(
+            got.warning.is_some(),
+            type_error,
+            "warning {:?}",
+            got.warning
+        );
+    }
 });

@@ -72,6 +72,25 @@ const BROKEN: &[(&str, &str)] = &[
 ];
 
 const MISSING: &[&str] = &["missing", "zz", "default-not"];
+/// Other config.json fields as people and tools leave them: some the CLI
+/// reads quietly, some it warns about (wrong types, bad `auth` base64).
+const BESIDE: &[&str] = &[
+    r#""auths":{"registry.example.com":{"auth":"dXNlcjpwYXNz"}},"credsStore":"desktop""#,
+    r#""auths":{"r":{"auth":"dXNlcjpwYXNz\n","Username":"u"}}"#,
+    r#""auths":{"r":{"auth":"dXNlcg=="}}"#,
+    r#""auths":{"r":{"auth":"dXNlcjpwYXN"}}"#,
+    r#""auths":{"r":{"email":5}}"#,
+    r#""psFormat":5"#,
+    r#""PSFORMAT":"table {{.Names}}""#,
+    r#""HttpHeaders":{"User-Agent":"x","X-Other":null}"#,
+    r#""credHelpers":[]"#,
+    r#""pruneFilters":["label=x",null]"#,
+    r#""pruneFilters":[1]"#,
+    r#""proxies":{"default":{"httpProxy":"http://p:3128","noProxy":5}}"#,
+    r#""plugins":{"p":{"k":"v"}},"features":{"buildkit":"true"}"#,
+    r#""plugins":{"p":{"k":1}}"#,
+    r#""experimental":"enabled","unknownField":{"any":[1,2]}"#,
+];
 const NOT_DOCKER_NAMES: &[&str] = &["a", "-x", "a/b", "a b", "é", " ", "default"];
 const DOCKER_HOSTS: &[&str] = &[
     "tcp://1.2.3.4",
@@ -118,6 +137,8 @@ enum ConfigJson {
     Trailing(String),
     Symlinked(String),
     Directory,
+    /// `currentContext` beside another of the CLI's fields, right or wrong.
+    Beside(String, &'static str),
 }
 
 #[derive(Debug, Clone)]
@@ -164,7 +185,7 @@ impl Pools {
             _ => ConfigVia::SymlinkedDir,
         };
         let name = self.any_name(rng);
-        let config = match rng.u8(0..24) {
+        let config = match rng.u8(0..28) {
             0..=1 => ConfigJson::Missing,
             2 => ConfigJson::Empty,
             3 => ConfigJson::Whitespace,
@@ -176,6 +197,7 @@ impl Pools {
             9 => ConfigJson::Symlinked(name),
             10 => ConfigJson::Directory,
             11..=12 => ConfigJson::Duplicate(name, self.any_name(rng)),
+            24..=27 => ConfigJson::Beside(name, rng.choice(BESIDE).unwrap()),
             13..=15 => ConfigJson::Key(
                 rng.choice(["CurrentContext", "CURRENTCONTEXT", "currentcontext"])
                     .unwrap(),
@@ -236,6 +258,10 @@ fn materialize(case: &Case, template: &Path, certs: &Path, dir: &Path) -> Vec<(S
             json_string(b)
         )),
         ConfigJson::WrongType => Some("{\"currentContext\": [\"prod\"]}".into()),
+        ConfigJson::Beside(name, other) => Some(format!(
+            "{{\"currentContext\":{},{other}}}",
+            json_string(name)
+        )),
         ConfigJson::Null => Some("null".into()),
         ConfigJson::Bom(name) => Some(format!(
             "\u{feff}{{\"currentContext\":{}}}",

@@ -1,10 +1,12 @@
 //! `config.json`: only `currentContext` matters, read the way the Docker CLI
-//! reads it (`json.NewDecoder(f).Decode(&configFile)`).
+//! reads it (`json.NewDecoder(f).Decode(&configFile)`), plus whether the CLI
+//! would warn about the rest of the file (`config_schema`).
 //!
 //! Go's decoder reads just the first value, matches keys case-insensitively,
 //! lets a later duplicate key win, and on a type error keeps decoding the
 //! other fields; a syntax error anywhere in the first value decodes nothing.
 
+use crate::config_schema::Checker;
 use crate::gojson::{field_matches, Cursor, Kind};
 
 /// What the CLI takes from config.json.
@@ -25,13 +27,17 @@ pub fn parse(bytes: &[u8]) -> ConfigFile {
         return ConfigFile::default();
     }
     let mut current = String::new();
-    let mut type_error = None;
+    let mut checker = Checker::default();
+    let mut not_an_object = None;
     // One pass: Go checks the whole value's syntax before decoding, so a
     // syntax error anywhere discards whatever this walk picked up.
     let walked = match cursor.peek_kind() {
         Ok(Kind::Object) => cursor.object(|key, value| {
             if !field_matches(key, "currentContext") {
-                return value.skip_value().map(drop);
+                if !checker.field(key, value)? {
+                    value.skip_value()?;
+                }
+                return Ok(());
             }
             match value.peek_kind()? {
                 Kind::String => current = value.string()?,
@@ -41,20 +47,14 @@ pub fn parse(bytes: &[u8]) -> ConfigFile {
                 }
                 other => {
                     value.skip_value()?;
-                    type_error.get_or_insert_with(|| {
-                        format!(
-                            "json: cannot unmarshal {} into Go struct field \
-                             ConfigFile.currentContext of type string",
-                            other.go_name()
-                        )
-                    });
+                    checker.type_error(other, "ConfigFile.currentContext", "string");
                 }
             }
             Ok(())
         }),
         Ok(other) => cursor.skip_value().map(|_| {
             if other != Kind::Null {
-                type_error = Some(format!(
+                not_an_object = Some(format!(
                     "json: cannot unmarshal {} into Go value of type configfile.ConfigFile",
                     other.go_name()
                 ));
@@ -69,7 +69,7 @@ pub fn parse(bytes: &[u8]) -> ConfigFile {
         },
         Ok(()) => ConfigFile {
             current_context: Some(current).filter(|c| !c.is_empty()),
-            warning: type_error,
+            warning: not_an_object.or_else(|| checker.finish()),
         },
     }
 }

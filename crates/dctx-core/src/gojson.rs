@@ -349,6 +349,37 @@ impl<'a> Cursor<'a> {
         Ok(value)
     }
 
+    /// Walks an array, handing `visit` the cursor at each element, which it
+    /// must consume. `null` visits nothing.
+    pub fn array(
+        &mut self,
+        mut visit: impl FnMut(&mut Cursor<'a>) -> Result<(), SyntaxError>,
+    ) -> Result<(), SyntaxError> {
+        match self.peek_kind()? {
+            Kind::Null => return self.literal(b"null"),
+            Kind::Array => {}
+            _ => unreachable!("callers check the kind before walking an array"),
+        }
+        self.pos += 1;
+        self.skip_ws();
+        if self.bytes.get(self.pos) == Some(&b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            visit(self)?;
+            self.skip_ws();
+            match self.bytes.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return self.unexpected("after array element"),
+            }
+        }
+    }
+
     /// Walks an object, handing each decoded key to `visit` with the cursor at
     /// the value; `visit` must consume the value. `null` visits nothing.
     pub fn object(
@@ -382,11 +413,17 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Go's struct-field matching: exact, else case-insensitive. For the ASCII
-/// field names Docker uses, Unicode simple folding adds nothing beyond ASCII
-/// except for 'k' and 's', which none of our names contain.
+/// Go's struct-field matching: exact, else equal under simple case folding.
+/// For the ASCII field names Docker uses, folding adds two non-ASCII
+/// letters: the Kelvin sign folds to 'k' and the long s to 's' (the
+/// installed CLI matches `detach\u212aeys` and `p\u017fFormat`).
 pub fn field_matches(key: &str, field: &str) -> bool {
-    key.eq_ignore_ascii_case(field)
+    let fold = |c: char| match c {
+        '\u{212a}' => 'k',
+        '\u{17f}' => 's',
+        c => c.to_ascii_lowercase(),
+    };
+    key.chars().map(fold).eq(field.chars().map(fold))
 }
 
 fn push_lossy(out: &mut String, bytes: &[u8]) {

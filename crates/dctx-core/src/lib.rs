@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod config_file;
+pub mod config_schema;
 pub mod context_meta;
 pub mod env;
 pub mod fs;
