@@ -113,3 +113,81 @@ fn status_bar_shows_the_active_panes_context_and_follows_changes() {
         "prod is not red in the status bar: {last:?}"
     );
 }
+
+/// The plugin's options: `@dctx-format` shapes the segment (never hidden),
+/// `@dctx-pane-border` puts each pane's own shell's context on its border,
+/// and `@dctx-show-default` shows the local `default` context that is
+/// otherwise hidden.
+#[test]
+fn plugin_options_shape_the_segment_and_label_each_pane() {
+    for tool in ["tmux", "docker", "bash"] {
+        if !require_tool(tool, "tmux plugin options test") {
+            return;
+        }
+    }
+    let sandbox = Sandbox::new();
+    sandbox.create_contexts(&[("prod", "ssh://deploy@prod-01")]);
+    let _daemon = Daemon::start(&sandbox);
+    let inner = Tmux::start(&sandbox, "opts", "bash --noprofile --norc -i");
+    let plugin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tmux/dctx.tmux");
+    let prompt = bin_dir().join("dctx-prompt");
+    let load = |options: &[(&str, &str)]| {
+        for (option, value) in options {
+            inner.run(&["set-option", "-g", option, value]);
+        }
+        let loaded = inner.run(&["run-shell", plugin.to_str().unwrap()]);
+        assert!(loaded.status.success());
+    };
+    load(&[
+        ("status-interval", "15"),
+        ("status-right-length", "80"),
+        ("status-right", "[#{docker_context}]"),
+        ("pane-border-status", "top"),
+        ("pane-border-format", "<#{docker_context}>"),
+        ("@dctx-prompt", prompt.to_str().unwrap()),
+        ("@dctx-format", "docker:{name}@{host}"),
+        ("@dctx-pane-border", "on"),
+    ]);
+    let init = format!(
+        "eval \"$('{}' init bash)\"",
+        bin_dir().join("dctx").display()
+    );
+    inner.type_line(&init);
+    inner.type_line("export DOCKER_CONTEXT=prod");
+    inner.run(&["split-window", "-t", "t", "bash --noprofile --norc -i"]);
+    inner.type_line(&init);
+    let outer = Tmux::start(
+        &sandbox,
+        "opts-view",
+        &format!("tmux -L {} attach -t t", inner.name),
+    );
+    // The format shows even the local default, on the active pane's status
+    // and on each pane's own border.
+    let local = "docker:default@unix:///var/run/docker.sock";
+    let prod = "docker:prod@ssh://deploy@prod-01";
+    wait_for("both pane borders and the status", PATIENCE, || {
+        let screen = outer.screen();
+        screen.contains(&format!("<{prod}>"))
+            && screen.contains(&format!("<{local}>"))
+            && status_line(&outer).contains(&format!("[{local}]"))
+    });
+
+    // Without a format the local default is hidden, unless asked for.
+    load(&[
+        ("status-right", "[#{docker_context}]"),
+        ("@dctx-format", ""),
+        ("@dctx-pane-border", "off"),
+    ]);
+    inner.run(&["refresh-client", "-S"]);
+    wait_for("the default context hidden", PATIENCE, || {
+        status_line(&outer).contains("[]")
+    });
+    load(&[
+        ("status-right", "[#{docker_context}]"),
+        ("@dctx-show-default", "on"),
+    ]);
+    inner.run(&["refresh-client", "-S"]);
+    wait_for("the default context shown", PATIENCE, || {
+        status_line(&outer).contains("[default]")
+    });
+}
