@@ -155,10 +155,12 @@ pub fn status() -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(3));
         }
         Err(e) => {
-            println!(
-                "dctx daemon is not running (no answer on {}: {e})",
-                socket.display()
-            );
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "no socket".to_string(),
+                std::io::ErrorKind::ConnectionRefused => "a stale socket, nobody listening".into(),
+                _ => format!("no answer: {e}"),
+            };
+            println!("dctx daemon is not running ({why} at {})", socket.display());
             return Ok(ExitCode::from(3));
         }
     };
