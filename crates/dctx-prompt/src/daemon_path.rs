@@ -80,9 +80,9 @@ pub fn recover(runtime_dir: &Path, error: &io::Error) {
         return;
     }
     if OtherBuild::of(error).is_some() {
-        if shutdown(&socket_path(runtime_dir), REPLY_TIMEOUT).is_err() {
-            return;
-        }
+        // A reply that misses the budget may still have been obeyed; if
+        // not, the lock is still held and nothing is started.
+        let _ = shutdown(&socket_path(runtime_dir), REPLY_TIMEOUT);
         let deadline = Instant::now() + LOCK_RELEASE_WAIT;
         while daemon_lock_held(runtime_dir) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
