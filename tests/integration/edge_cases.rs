@@ -399,3 +399,83 @@ fn unreadable_docker_files_are_read_as_the_docker_cli_reads_them() {
         "{json}"
     );
 }
+
+/// Paths are bytes: a HOME or DOCKER_CONFIG that is not UTF-8 names a real
+/// directory for the Docker CLI, and must for dctx on every path too (the
+/// direct one, the daemon's, and the bash helper's).
+#[test]
+fn non_utf8_home_and_docker_config_are_followed_like_the_docker_cli() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    if !require_tool("docker", "non-UTF-8 path test") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let odd = |name: &[u8]| {
+        let mut bytes = sandbox.path().as_os_str().to_owned().into_vec();
+        bytes.extend(name);
+        std::path::PathBuf::from(OsString::from_vec(bytes))
+    };
+    let home = odd(b"/home-\xe9");
+    let config = odd(b"/config-\xff");
+    for (dir, name) in [
+        (home.join(".docker"), "from-home"),
+        (config.clone(), "from-config"),
+    ] {
+        std::fs::create_dir_all(&dir).unwrap();
+        let docker = |args: &[&str]| {
+            run_ok(sandbox.docker().env("DOCKER_CONFIG", &dir).args(args));
+        };
+        docker(&[
+            "context",
+            "create",
+            name,
+            "--docker",
+            "host=tcp://10.1.1.1:2375",
+        ]);
+        docker(&["context", "use", name]);
+    }
+    let _daemon = dctx_tests::Daemon::start(&sandbox);
+    let path = format!(
+        "{}:{}",
+        bin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let cases: [(&str, Option<&std::path::Path>); 2] =
+        [("home", None), ("DOCKER_CONFIG", Some(&config))];
+    for (what, docker_config) in cases {
+        let with_env = |mut cmd: std::process::Command| {
+            cmd.env("HOME", &home);
+            match docker_config {
+                Some(dir) => cmd.env("DOCKER_CONFIG", dir),
+                None => cmd.env_remove("DOCKER_CONFIG"),
+            };
+            cmd
+        };
+        let docker = run_ok(with_env(sandbox.docker()).args(["context", "show"]));
+        let expected = docker.trim();
+        assert!(
+            expected.starts_with("from-"),
+            "{what}: docker says {docker:?}"
+        );
+        let show = run_ok(with_env(sandbox.dctx("dctx")).arg("show"));
+        assert_eq!(show.trim(), expected, "{what}: dctx show");
+        for daemon in ["--no-daemon", "--shell=plain"] {
+            let prompt =
+                run_ok(with_env(sandbox.dctx("dctx-prompt")).args([daemon, "--format", "{name}"]));
+            assert_eq!(prompt, expected, "{what}: dctx-prompt {daemon}");
+        }
+        if require_tool("bash", "non-UTF-8 path test through the bash hook") {
+            let script =
+                r#"eval "$(dctx init bash)"; __dctx_precmd; printf '<%s>' "$DCTX_SEGMENT""#;
+            let out = run(with_env(sandbox.command("bash"))
+                .args(["--norc", "-i", "-c", script])
+                .env("PATH", &path));
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                stdout.contains(expected),
+                "{what}: bash hook printed {stdout:?}"
+            );
+        }
+    }
+}

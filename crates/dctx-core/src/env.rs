@@ -1,10 +1,14 @@
 //! The process environment as a value, so resolution can be tested with a
 //! fake one and the daemon can resolve for a shell other than its own.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::os_text::OsText;
 
 /// Every variable that changes which Docker daemon the CLI talks to.
 pub const DOCKER_VARS: &[&str] = &[
@@ -20,19 +24,22 @@ pub const DOCKER_VARS: &[&str] = &[
 ///
 /// Only variables in [`DOCKER_VARS`] are kept; an empty value counts as unset,
 /// as it does for the Docker CLI.
+///
+/// Values are kept as the bytes they are: a `DOCKER_CONFIG` or `HOME` that
+/// is not UTF-8 still names a real directory for the Docker CLI.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Env {
-    vars: BTreeMap<String, String>,
+    vars: BTreeMap<String, OsText>,
+    #[serde(default, with = "crate::os_text::option_path")]
     home: Option<PathBuf>,
 }
 
 impl Env {
-    /// Reads this process's environment. Non-UTF-8 values are converted
-    /// lossily: Docker names are ASCII, and a prompt must show something.
+    /// Reads this process's environment.
     pub fn from_process() -> Env {
-        let vars = DOCKER_VARS.iter().filter_map(|&k| {
-            std::env::var_os(k).map(|v| (k.to_string(), v.to_string_lossy().into_owned()))
-        });
+        let vars = DOCKER_VARS
+            .iter()
+            .filter_map(|&k| std::env::var_os(k).map(|v| (k, v)));
         // `directories` falls back to the password database when HOME is
         // unset, as Go's os/user does for the Docker CLI.
         let home = std::env::var_os("HOME")
@@ -45,27 +52,34 @@ impl Env {
     pub fn new<K, V>(vars: impl IntoIterator<Item = (K, V)>, home: Option<PathBuf>) -> Env
     where
         K: Into<String>,
-        V: Into<String>,
+        V: Into<OsString>,
     {
         let vars = vars
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .filter(|(k, v)| !v.is_empty() && DOCKER_VARS.contains(&k.as_str()))
+            .map(|(k, v)| (k, OsText(v)))
             .collect();
         Env { vars, home }
     }
 
-    /// The value of `name` if it is set and non-empty.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(String::as_str)
+    /// The value of `name` if it is set and non-empty, as text (non-UTF-8
+    /// bytes replaced: names and hosts are shown, not opened).
+    pub fn get(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.get_os(name).map(OsStr::to_string_lossy)
+    }
+
+    /// The value of `name` if it is set and non-empty, as it was.
+    pub fn get_os(&self, name: &str) -> Option<&OsStr> {
+        self.vars.get(name).map(|v| v.0.as_os_str())
     }
 
     pub fn home(&self) -> Option<&PathBuf> {
         self.home.as_ref()
     }
 
-    pub fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    pub fn vars(&self) -> impl Iterator<Item = (&str, &OsStr)> {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v.0.as_os_str()))
     }
 
     /// The same environment with relative `DOCKER_CONFIG` and
@@ -74,8 +88,8 @@ impl Env {
     pub fn absolutized(mut self, cwd: &Path) -> Env {
         for key in ["DOCKER_CONFIG", "DOCKER_CERT_PATH"] {
             if let Some(v) = self.vars.get_mut(key) {
-                if Path::new(v.as_str()).is_relative() {
-                    *v = cwd.join(v.as_str()).to_string_lossy().into_owned();
+                if Path::new(&v.0).is_relative() {
+                    v.0 = cwd.join(&v.0).into_os_string();
                 }
             }
         }
@@ -89,7 +103,7 @@ impl Env {
 
     /// The Docker client config dir: `DOCKER_CONFIG`, else `$HOME/.docker`.
     pub fn config_dir(&self) -> PathBuf {
-        match self.get("DOCKER_CONFIG") {
+        match self.get_os("DOCKER_CONFIG") {
             Some(dir) => PathBuf::from(dir),
             None => self.home.clone().unwrap_or_default().join(".docker"),
         }
@@ -98,12 +112,12 @@ impl Env {
     /// Whether the CLI would configure TLS for the default context: either
     /// variable being non-empty turns it on, even `DOCKER_TLS_VERIFY=0`.
     pub fn tls(&self) -> bool {
-        self.get("DOCKER_TLS_VERIFY").is_some() || self.get("DOCKER_TLS").is_some()
+        self.get_os("DOCKER_TLS_VERIFY").is_some() || self.get_os("DOCKER_TLS").is_some()
     }
 
     /// Where the CLI looks for `ca.pem` when TLS is on.
     pub fn cert_dir(&self) -> PathBuf {
-        match self.get("DOCKER_CERT_PATH") {
+        match self.get_os("DOCKER_CERT_PATH") {
             Some(dir) => PathBuf::from(dir),
             None => self.config_dir(),
         }
@@ -125,7 +139,7 @@ mod tests {
             None,
         );
         assert_eq!(env.get("DOCKER_HOST"), None);
-        assert_eq!(env.get("DOCKER_CONTEXT"), Some("x"));
+        assert_eq!(env.get("DOCKER_CONTEXT").as_deref(), Some("x"));
         assert_eq!(env.get("PATH"), None);
     }
 
@@ -149,8 +163,8 @@ mod tests {
             None,
         )
         .absolutized(Path::new("/work"));
-        assert_eq!(env.get("DOCKER_CONFIG"), Some("/work/cfg"));
-        assert_eq!(env.get("DOCKER_CERT_PATH"), Some("/abs"));
+        assert_eq!(env.get("DOCKER_CONFIG").as_deref(), Some("/work/cfg"));
+        assert_eq!(env.get("DOCKER_CERT_PATH").as_deref(), Some("/abs"));
     }
 
     #[test]
@@ -158,5 +172,28 @@ mod tests {
         assert!(Env::new([("DOCKER_TLS_VERIFY", "0")], None).tls());
         assert!(Env::new([("DOCKER_TLS", "1")], None).tls());
         assert!(!Env::new([("DOCKER_TLS_VERIFY", "")], None).tls());
+    }
+
+    #[test]
+    fn non_utf8_paths_stay_exact_through_the_protocol() {
+        use std::os::unix::ffi::OsStringExt;
+        let dir = OsString::from_vec(b"/cfg-\xe9".to_vec());
+        let home = PathBuf::from(OsString::from_vec(b"/home/h\xe9".to_vec()));
+        let env = Env::new([("DOCKER_CONFIG", dir.clone())], Some(home.clone()));
+        assert_eq!(env.config_dir(), PathBuf::from(&dir));
+        let json = serde_json::to_string(&env).unwrap();
+        let back: Env = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, env);
+        assert_eq!(back.config_dir(), PathBuf::from(&dir));
+        assert_eq!(back.home(), Some(&home));
+    }
+
+    // Daemons and clients of older builds read and write this shape.
+    #[test]
+    fn utf8_values_keep_the_wire_shape() {
+        let env = Env::new([("DOCKER_CONTEXT", "prod")], Some("/home/u".into()));
+        let json: serde_json::Value = serde_json::to_value(&env).unwrap();
+        assert_eq!(json["vars"]["DOCKER_CONTEXT"], "prod");
+        assert_eq!(json["home"], "/home/u");
     }
 }

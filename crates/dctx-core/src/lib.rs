@@ -13,6 +13,7 @@ pub mod env;
 pub mod fs;
 pub mod gojson;
 pub mod host;
+pub mod os_text;
 pub mod paths;
 pub mod protocol;
 pub mod report;

@@ -46,6 +46,7 @@ pub struct Render {
     /// An explicit format (never hidden); `None` uses the settings file.
     pub format: Option<String>,
     /// The client's settings file (`DCTX_CONFIG` or the XDG default).
+    #[serde(default, with = "crate::os_text::option_path")]
     pub settings: Option<PathBuf>,
 }
 
@@ -125,6 +126,7 @@ impl Segment {
 /// How one watched Docker config dir is kept fresh.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WatchedDir {
+    #[serde(with = "crate::os_text::path")]
     pub dir: PathBuf,
     /// `inotify`, or `polling: <why watching failed>`.
     pub mode: String,
@@ -136,6 +138,7 @@ pub struct DaemonStatus {
     pub version: String,
     pub protocol: u32,
     pub uptime_secs: u64,
+    #[serde(with = "crate::os_text::path")]
     pub socket: PathBuf,
     pub watched: Vec<WatchedDir>,
     pub shells: usize,

@@ -197,7 +197,8 @@ pub fn resolve(env: &Env, fs: &dyn FileSystem) -> Resolution {
 
 fn resolve_default(env: &Env, fs: &dyn FileSystem, r: &mut Resolution) {
     r.description = DEFAULT_DESCRIPTION.to_string();
-    let value = env.get("DOCKER_HOST").unwrap_or("");
+    let value = env.get("DOCKER_HOST").unwrap_or_default();
+    let value = value.as_ref();
     r.host = match parse_host(env.tls(), value) {
         Ok(host) => host,
         Err(error) => {

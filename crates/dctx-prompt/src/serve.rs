@@ -9,7 +9,9 @@
 //! to the daemon, reconnects after a restart, and answers directly when the
 //! daemon is away, so every request gets an answer within ~40 ms.
 
+use std::ffi::OsString;
 use std::io::{self, BufRead, Write};
+use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
 use dctx_core::client::{Client, OtherBuild};
@@ -64,7 +66,7 @@ impl Helper {
                 if field.last() == Some(&0) {
                     field.pop();
                 }
-                fields.push(String::from_utf8_lossy(&field).into_owned());
+                fields.push(OsString::from_vec(field));
             }
             let cwd = PathBuf::from(&fields[0]);
             let vars = DOCKER_VARS
