@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use notify::event::{EventKind, ModifyKind};
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 use tracing::{debug, warn};
@@ -140,6 +140,18 @@ fn unwatch_unneeded(watcher: &mut RecommendedWatcher, plans: &HashMap<PathBuf, P
     }
 }
 
+/// Whether an event may mean a file's content changed. Opening or reading
+/// a file changes nothing, and the daemon itself opens every file it
+/// resolves from: were that a change, each answer would drop the cache
+/// and move the change mark, and shells would never keep an answer.
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
 /// Whether an event may mean the watched tree changed shape.
 fn reshapes(kind: &EventKind) -> bool {
     !matches!(
@@ -178,6 +190,9 @@ pub async fn run(state: Arc<State>, mut requests: UnboundedReceiver<WatchRequest
             },
             Some(event) = events.recv() => match event {
                 Ok(event) => {
+                    if !changes_content(&event.kind) && !event.need_rescan() {
+                        continue;
+                    }
                     if event.need_rescan() {
                         warn!("file events were lost; dropping every cached answer");
                         state.invalidate(None);
@@ -208,6 +223,21 @@ pub async fn run(state: Arc<State>, mut requests: UnboundedReceiver<WatchRequest
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn opening_and_reading_are_not_changes_but_closing_a_write_is() {
+        assert!(!changes_content(&EventKind::Access(AccessKind::Open(
+            AccessMode::Any
+        ))));
+        assert!(!changes_content(&EventKind::Access(AccessKind::Read)));
+        assert!(!changes_content(&EventKind::Access(AccessKind::Close(
+            AccessMode::Read
+        ))));
+        assert!(changes_content(&EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))));
+        assert!(changes_content(&EventKind::Modify(ModifyKind::Any)));
+    }
 
     #[test]
     fn changes_inside_or_above_a_config_dir_affect_it() {
