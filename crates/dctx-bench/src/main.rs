@@ -57,6 +57,9 @@ fn build_binaries() -> anyhow::Result<PathBuf> {
                 "dctx",
                 "-p",
                 "dctx-prompt",
+                "-p",
+                "dctx-bench",
+                "--bins",
             ])
             .status()?;
         if !status.success() {
