@@ -232,6 +232,14 @@ impl Daemon {
         self.child.as_ref().map_or(0, |c| c.id())
     }
 
+    /// Stops the daemon (SIGSTOP) until the guard is dropped: meanwhile it
+    /// can neither answer nor tell anyone of a change.
+    pub fn freeze(&self) -> Frozen<'_> {
+        // SAFETY: signalling our own child, which has not been reaped yet.
+        unsafe { libc_kill(self.pid() as i32, 19) };
+        Frozen(self)
+    }
+
     /// Kills the daemon with SIGKILL and reaps it, leaving its socket behind.
     pub fn kill9(mut self) {
         if let Some(mut child) = self.child.take() {
@@ -257,6 +265,16 @@ impl Drop for Daemon {
         }
         let _ = child.kill();
         let _ = child.wait();
+    }
+}
+
+/// A [`Daemon`] stopped by [`Daemon::freeze`]; continued on drop.
+pub struct Frozen<'a>(&'a Daemon);
+
+impl Drop for Frozen<'_> {
+    fn drop(&mut self) {
+        // SAFETY: as in freeze.
+        unsafe { libc_kill(self.0.pid() as i32, 18) };
     }
 }
 
@@ -305,7 +323,7 @@ impl Conn {
     pub fn open(socket: &Path) -> std::io::Result<Conn> {
         let mut conn = Conn::raw(socket)?;
         let hello =
-            conn.call(&serde_json::json!({"type": "hello", "protocol": 1, "client": "tests"}))?;
+            conn.call(&serde_json::json!({"type": "hello", "protocol": dctx_core::protocol::PROTOCOL_VERSION, "client": "tests"}))?;
         if hello["type"] != "hello" {
             return Err(std::io::Error::other(format!("bad hello reply {hello}")));
         }

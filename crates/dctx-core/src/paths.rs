@@ -33,6 +33,23 @@ pub fn spawn_stamp_path(runtime_dir: &Path) -> PathBuf {
     runtime_dir.join("spawned")
 }
 
+/// Whose mtime the daemon moves forward whenever an answer it gave may
+/// have changed (a watched file changed, a config dir stopped being
+/// watched, the daemon started), so a shell can tell with one `stat`.
+pub fn change_mark_path(runtime_dir: &Path) -> PathBuf {
+    runtime_dir.join("changed")
+}
+
+/// The files one shell's prompt hook checks instead of asking (see
+/// `dctx-prompt`'s `stamps.rs`).
+pub fn shell_stamps_dir(runtime_dir: &Path, shell_pid: u32) -> PathBuf {
+    shells_dir(runtime_dir).join(shell_pid.to_string())
+}
+
+pub fn shells_dir(runtime_dir: &Path) -> PathBuf {
+    runtime_dir.join("shells")
+}
+
 /// `$XDG_STATE_HOME/dctx`, else `~/.local/state/dctx`: the daemon's log.
 pub fn state_dir(xdg_state_home: Option<OsString>, home: Option<&Path>) -> Option<PathBuf> {
     let base = xdg_state_home

@@ -20,8 +20,9 @@ use crate::env::Env;
 use crate::resolution::{Resolution, Source};
 use crate::style::Shell;
 
-/// Bumped on any incompatible change to [`Request`] or [`Response`].
-pub const PROTOCOL_VERSION: u32 = 1;
+/// Bumped on any incompatible change to [`Request`] or [`Response`], or
+/// to what a daemon promises besides them (2: the change mark).
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The longest request line the daemon reads.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
@@ -108,6 +109,11 @@ pub struct Segment {
     pub problem: Option<String>,
     /// Whether a known shell's environment was used (for `Lookup`).
     pub matched_shell: bool,
+    /// Whether the daemon watches the files behind this answer, so that it
+    /// will move the change mark (`paths::change_mark_path`) when they
+    /// change: only then may a shell keep the answer.
+    #[serde(default)]
+    pub watched: bool,
 }
 
 impl Segment {
@@ -119,6 +125,7 @@ impl Segment {
             source: r.source,
             problem: r.problem_summary(),
             matched_shell,
+            watched: false,
         }
     }
 }

@@ -5,8 +5,10 @@
 //! (`dctx_core::protocol`), `state` holds the caches and shell table,
 //! `stamp` checks a cached answer's files on each hit, `watch` turns
 //! file-system events into invalidations, and `tmux` asks tmux servers to
-//! redraw when something they show may have changed.
+//! redraw when something they show may have changed. `change_mark`
+//! tells shells that keep their last answer when to ask again.
 
+pub mod change_mark;
 pub mod lifecycle;
 pub mod log;
 pub mod server;

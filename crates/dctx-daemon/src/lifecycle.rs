@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
-use dctx_core::paths::{ensure_private_dir, lock_path, socket_path};
+use dctx_core::paths::{change_mark_path, ensure_private_dir, lock_path, socket_path};
 use interprocess::local_socket::tokio::Listener;
 use interprocess::local_socket::{GenericFilePath, ListenerOptions, ToFsName};
 use interprocess::os::unix::local_socket::ListenerOptionsExt;
@@ -173,7 +173,8 @@ pub fn run(runtime_dir: PathBuf) -> anyhow::Result<()> {
         };
         let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();
         let (redraw_tx, redraw_rx) = tokio::sync::mpsc::unbounded_channel();
-        let state = Arc::new(State::new(watch_tx, Some(redraw_tx)));
+        let mark = crate::change_mark::ChangeMark::create(&change_mark_path(&runtime_dir));
+        let state = Arc::new(State::new(watch_tx, Some(redraw_tx), mark));
         tokio::spawn(crate::watch::run(state.clone(), watch_rx));
         tokio::spawn(crate::tmux::run(state.clone(), redraw_rx));
         // SAFETY: getuid cannot fail.

@@ -184,7 +184,11 @@ mod tests {
                 let listener = crate::lifecycle::bind(&socket).unwrap();
                 let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
                 let shared = Arc::new(Shared {
-                    state: Arc::new(State::new(watch_tx, None)),
+                    state: Arc::new(State::new(
+                        watch_tx,
+                        None,
+                        crate::change_mark::ChangeMark::none(),
+                    )),
                     shutdown: Notify::new(),
                     // SAFETY: getuid cannot fail.
                     uid: unsafe { libc::getuid() },

@@ -8,6 +8,9 @@
 //! the files again, so nothing stale is ever served. Events arrive a little
 //! late, so each hit also checks the [`Stamp`] of the files it was read
 //! from.
+//!
+//! Shells keep answers too (see [`ChangeMark`]): whatever drops a cached
+//! answer here, or stops a dir from being watched, moves the change mark.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +23,7 @@ use dctx_core::segment::{render, Request};
 use dctx_core::{resolve, Env, RealFs, Resolution, Settings};
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::change_mark::ChangeMark;
 use crate::shells::ShellTable;
 use crate::stamp::Stamp;
 
@@ -57,7 +61,11 @@ impl DirCache {
 /// Messages for the watch task.
 #[derive(Debug)]
 pub enum WatchRequest {
+    /// A Docker config dir.
     Add(PathBuf),
+    /// A settings file.
+    AddFile(PathBuf),
+    /// Either, no longer needed.
     Remove(PathBuf),
 }
 
@@ -66,6 +74,8 @@ struct CachedSettings {
     stamp: Option<(SystemTime, u64)>,
     settings: Arc<Settings>,
     problem: Option<String>,
+    /// Whether an edit moves the change mark (as for config dirs).
+    freshness: Freshness,
 }
 
 struct Inner {
@@ -82,12 +92,14 @@ pub struct State {
     watch_tx: UnboundedSender<WatchRequest>,
     /// Told when something a status bar shows may have changed.
     redraw_tx: Option<UnboundedSender<()>>,
+    mark: ChangeMark,
 }
 
 impl State {
     pub fn new(
         watch_tx: UnboundedSender<WatchRequest>,
         redraw_tx: Option<UnboundedSender<()>>,
+        mark: ChangeMark,
     ) -> State {
         let inner = Inner {
             builtin: Arc::new(Settings::default()),
@@ -101,6 +113,7 @@ impl State {
             inner: Mutex::new(inner),
             watch_tx,
             redraw_tx,
+            mark,
         }
     }
 
@@ -147,8 +160,10 @@ impl State {
         out
     }
 
-    /// Resolves `env`, from the cache when it is known to be fresh.
-    pub fn resolve(&self, env: &Env) -> Resolution {
+    /// Resolves `env`, from the cache when it is known to be fresh. The
+    /// flag says whether the answer's files are watched, i.e. whether the
+    /// change mark will move when they change.
+    pub fn resolve(&self, env: &Env) -> (Resolution, bool) {
         let dir = env.config_dir();
         // TLS material may live outside the config dir, where no watch sees it.
         let cacheable = !env.tls();
@@ -164,7 +179,7 @@ impl State {
         // Checked outside the lock: a stat is a system call.
         if let Some((resolution, stamp)) = hit {
             if stamp.is_current() {
-                return resolution;
+                return (resolution, true);
             }
         }
         let stamp = generation.map(|_| Stamp::before(&dir));
@@ -183,7 +198,7 @@ impl State {
                 }
             }
         }
-        resolution
+        (resolution, generation.is_some())
     }
 
     fn dir_cache<'a>(&self, inner: &'a mut Inner, dir: &Path) -> &'a mut DirCache {
@@ -197,6 +212,8 @@ impl State {
                 if let Some(oldest) = oldest {
                     inner.dirs.remove(&oldest);
                     let _ = self.watch_tx.send(WatchRequest::Remove(oldest));
+                    // Shells of that dir no longer hear of its changes.
+                    self.mark.bump();
                 }
             }
             let _ = self.watch_tx.send(WatchRequest::Add(dir.to_path_buf()));
@@ -212,13 +229,22 @@ impl State {
             })
     }
 
-    /// Called by the watch task once it knows how `dir` is watched.
-    pub fn set_freshness(&self, dir: &Path, freshness: Freshness) {
+    /// Called by the watch task once it knows how `path` (a config dir or
+    /// a settings file) is watched.
+    pub fn set_freshness(&self, path: &Path, freshness: Freshness) {
         let mut inner = self.lock();
-        if let Some(cache) = inner.dirs.get_mut(dir) {
+        let slot = if let Some(cache) = inner.dirs.get_mut(path) {
             cache.reset();
-            cache.freshness = freshness;
-        }
+            &mut cache.freshness
+        } else if let Some(cached) = inner.settings.get_mut(path) {
+            &mut cached.freshness
+        } else {
+            return;
+        };
+        // Watches were just (re)placed: a change made while they moved sent
+        // no event, and answers given as watched may not be any more.
+        self.mark.bump();
+        *slot = freshness;
     }
 
     /// Drops the cached answers of `dirs`, or of every dir for `None`.
@@ -230,6 +256,7 @@ impl State {
             }
         }
         drop(inner);
+        self.mark.bump();
         self.request_redraw();
     }
 
@@ -239,52 +266,70 @@ impl State {
         }
     }
 
-    fn settings(&self, path: Option<&Path>) -> (Arc<Settings>, Option<String>) {
+    /// The settings at `path` (built-in ones for `None`), any problem with
+    /// them, and whether an edit of the file would move the change mark.
+    fn settings(&self, path: Option<&Path>) -> (Arc<Settings>, Option<String>, bool) {
         let Some(path) = path else {
-            return (self.lock().builtin.clone(), None);
+            return (self.lock().builtin.clone(), None, true);
         };
         let stamp = std::fs::metadata(path)
             .ok()
             .and_then(|m| Some((m.modified().ok()?, m.len())));
         let mut inner = self.lock();
-        if let Some(cached) = inner.settings.get(path) {
-            if cached.stamp == stamp {
-                return (cached.settings.clone(), cached.problem.clone());
+        let freshness = match inner.settings.get(path) {
+            Some(cached) if cached.stamp == stamp => {
+                let watched = cached.freshness == Freshness::Inotify;
+                return (cached.settings.clone(), cached.problem.clone(), watched);
             }
-        }
+            Some(cached) => cached.freshness.clone(),
+            None => {
+                if inner.settings.len() >= MAX_DIRS {
+                    for (old, _) in inner.settings.drain() {
+                        let _ = self.watch_tx.send(WatchRequest::Remove(old));
+                    }
+                    // Shells using those files no longer hear of edits.
+                    self.mark.bump();
+                }
+                let _ = self
+                    .watch_tx
+                    .send(WatchRequest::AddFile(path.to_path_buf()));
+                Freshness::Pending
+            }
+        };
         let (settings, problem) = Settings::load(path);
         let settings = Arc::new(settings);
-        if inner.settings.len() >= MAX_DIRS {
-            inner.settings.clear();
-        }
+        let watched = freshness == Freshness::Inotify;
         inner.settings.insert(
             path.to_path_buf(),
             CachedSettings {
                 stamp,
                 settings: settings.clone(),
                 problem: problem.clone(),
+                freshness,
             },
         );
-        (settings, problem)
+        (settings, problem, watched)
     }
 
     fn segment(
         &self,
-        resolution: &Resolution,
+        (resolution, watched): (Resolution, bool),
         render_opts: &Render,
         matched_shell: bool,
     ) -> Segment {
-        let (settings, problem) = self.settings(render_opts.settings.as_deref());
+        let (settings, problem, settings_watched) = self.settings(render_opts.settings.as_deref());
         let request = Request {
             shell: render_opts.shell,
             format: render_opts.format.as_deref(),
             extra_problem: problem.is_some(),
         };
-        Segment::new(
-            render(resolution, &settings, &request),
-            resolution,
+        let mut segment = Segment::new(
+            render(&resolution, &settings, &request),
+            &resolution,
             matched_shell,
-        )
+        );
+        segment.watched = watched && settings_watched;
+        segment
     }
 
     /// A shell's query: answer for its environment and remember it.
@@ -296,8 +341,7 @@ impl State {
                 self.request_redraw();
             }
         }
-        let resolution = self.resolve(env);
-        self.segment(&resolution, render_opts, caller.is_some())
+        self.segment(self.resolve(env), render_opts, caller.is_some())
     }
 
     /// A lookup by tty or pid, for status bars that cannot see the shell.
@@ -316,8 +360,7 @@ impl State {
         };
         let matched = known.is_some();
         let env = known.unwrap_or_else(|| fallback.clone());
-        let resolution = self.resolve(&env);
-        self.segment(&resolution, render_opts, matched)
+        self.segment(self.resolve(&env), render_opts, matched)
     }
 }
 
@@ -337,13 +380,13 @@ mod tests {
         let config = dir.path().join("config.json");
         replace(&config, r#"{"currentContext":"a"}"#);
         let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
-        let state = State::new(watch_tx, None);
+        let state = State::new(watch_tx, None, ChangeMark::none());
         let env = Env::new([("DOCKER_CONFIG", dir.path().display().to_string())], None);
         state.resolve(&env);
         state.set_freshness(dir.path(), Freshness::Polling("could not watch x".into()));
-        assert_eq!(state.resolve(&env).name, "a");
+        assert_eq!(state.resolve(&env).0.name, "a");
         std::fs::write(&config, r#"{"currentContext":"b"}"#).unwrap();
-        assert_eq!(state.resolve(&env).name, "b");
+        assert_eq!(state.resolve(&env).0.name, "b");
         assert!(state.lock().dirs[dir.path()].answers.is_empty());
         let watched = state.watched();
         assert_eq!(watched[0].mode, "polling: could not watch x");
@@ -364,22 +407,22 @@ mod tests {
         }
         replace(&config, r#"{"currentContext":"a"}"#);
         let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
-        let state = State::new(watch_tx, None);
+        let state = State::new(watch_tx, None, ChangeMark::none());
         let env = Env::new([("DOCKER_CONFIG", dir.path().display().to_string())], None);
-        assert_eq!(state.resolve(&env).name, "a");
+        assert_eq!(state.resolve(&env).0.name, "a");
         state.set_freshness(dir.path(), Freshness::Inotify);
-        assert_eq!(state.resolve(&env).name, "a");
-        assert_eq!(state.resolve(&env).name, "a", "served from the cache");
+        assert_eq!(state.resolve(&env).0.name, "a");
+        assert_eq!(state.resolve(&env).0.name, "a", "served from the cache");
 
         replace(&config, r#"{"currentContext":"b"}"#);
-        assert_eq!(state.resolve(&env).name, "b");
-        assert_eq!(state.resolve(&env).host, "tcp://b:1");
+        assert_eq!(state.resolve(&env).0.name, "b");
+        assert_eq!(state.resolve(&env).0.host, "tcp://b:1");
 
         let meta = dctx_core::context_meta::meta_path(dir.path(), "b");
         replace(
             &meta,
             r#"{"Name":"b","Endpoints":{"docker":{"Host":"tcp://b:2"}}}"#,
         );
-        assert_eq!(state.resolve(&env).host, "tcp://b:2");
+        assert_eq!(state.resolve(&env).0.host, "tcp://b:2");
     }
 }

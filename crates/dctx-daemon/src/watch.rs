@@ -8,7 +8,9 @@
 //! `contexts/meta/` recursively, and the target's directory when config.json
 //! is a symlink. Whenever the tree's shape changes the watches are re-added
 //! and the dir's cache generation bumped, so nothing cached while a watch
-//! was missing survives.
+//! was missing survives. A settings file is watched the same way, through
+//! its directory (and its target's, when it is a symlink): an edit moves the
+//! change mark and redraws tmux.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -29,12 +31,24 @@ pub fn affects(dir: &Path, path: &Path) -> bool {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct Plan {
     watches: Vec<(PathBuf, bool)>,
-    /// config.json's target when it is a symlink.
+    /// The followed file's target when it is a symlink.
     link_target: Option<PathBuf>,
+    /// A settings file rather than a Docker config dir.
+    file: bool,
 }
 
-fn plan(dir: &Path) -> Plan {
-    let mut plan = Plan::default();
+/// What to watch for `path`: a Docker config dir (following config.json),
+/// or with `file`, a settings file (following the file itself).
+fn plan(path: &Path, file: bool) -> Plan {
+    let mut plan = Plan {
+        file,
+        ..Plan::default()
+    };
+    let (dir, followed) = match (file, path.parent()) {
+        (true, Some(parent)) => (parent, path.to_path_buf()),
+        (true, None) => return plan,
+        (false, _) => (path, path.join("config.json")),
+    };
     let mut ancestor = dir.parent();
     while let Some(a) = ancestor {
         if a.is_dir() {
@@ -46,19 +60,18 @@ fn plan(dir: &Path) -> Plan {
     if dir.is_dir() {
         plan.watches.push((dir.to_path_buf(), false));
         let contexts = dir.join("contexts");
-        if contexts.is_dir() {
+        if !file && contexts.is_dir() {
             plan.watches.push((contexts.clone(), false));
             let meta = contexts.join("meta");
             if meta.is_dir() {
                 plan.watches.push((meta, true));
             }
         }
-        let config = dir.join("config.json");
-        let is_link = std::fs::symlink_metadata(&config)
+        let is_link = std::fs::symlink_metadata(&followed)
             .map(|m| m.file_type().is_symlink())
             .unwrap_or(false);
         if is_link {
-            if let Ok(target) = std::fs::canonicalize(&config) {
+            if let Ok(target) = std::fs::canonicalize(&followed) {
                 if let Some(parent) = target.parent() {
                     plan.watches.push((parent.to_path_buf(), false));
                 }
@@ -75,10 +88,11 @@ struct Watches {
 }
 
 impl Watches {
-    /// (Re-)adds every watch `dir` needs; adding an existing watch is
-    /// harmless, and re-adding picks up a directory that was replaced.
-    fn refresh(&mut self, dir: &Path) -> Freshness {
-        let new = plan(dir);
+    /// (Re-)adds every watch `dir` needs (a settings file with `file`);
+    /// adding an existing watch is harmless, and re-adding picks up a
+    /// directory that was replaced.
+    fn refresh(&mut self, dir: &Path, file: bool) -> Freshness {
+        let new = plan(dir, file);
         let old = self
             .plans
             .insert(dir.to_path_buf(), new.clone())
@@ -181,9 +195,14 @@ pub async fn run(state: Arc<State>, mut requests: UnboundedReceiver<WatchRequest
         tokio::select! {
             request = requests.recv() => match request {
                 Some(WatchRequest::Add(dir)) => {
-                    let freshness = watches.refresh(&dir);
+                    let freshness = watches.refresh(&dir, false);
                     debug!(dir = %dir.display(), ?freshness, "watching config dir");
                     state.set_freshness(&dir, freshness);
+                }
+                Some(WatchRequest::AddFile(file)) => {
+                    let freshness = watches.refresh(&file, true);
+                    debug!(file = %file.display(), ?freshness, "watching settings file");
+                    state.set_freshness(&file, freshness);
                 }
                 Some(WatchRequest::Remove(dir)) => watches.remove(&dir),
                 None => return,
@@ -205,9 +224,10 @@ pub async fn run(state: Arc<State>, mut requests: UnboundedReceiver<WatchRequest
                     debug!(kind = ?event.kind, paths = ?event.paths, "config changed");
                     state.invalidate(Some(&affected));
                     if reshapes(&event.kind) {
-                        for dir in affected {
-                            let freshness = watches.refresh(&dir);
-                            state.set_freshness(&dir, freshness);
+                        for path in affected {
+                            let file = watches.plans.get(&path).is_some_and(|p| p.file);
+                            let freshness = watches.refresh(&path, file);
+                            state.set_freshness(&path, freshness);
                         }
                     }
                 }
@@ -265,7 +285,7 @@ mod tests {
             plans: HashMap::new(),
         };
         let dir = tempfile::tempdir().unwrap();
-        match watches.refresh(dir.path()) {
+        match watches.refresh(dir.path(), false) {
             Freshness::Polling(why) => assert!(why.contains("too many open files"), "{why}"),
             other => panic!("{other:?}"),
         }
@@ -275,10 +295,10 @@ mod tests {
     fn plans_watch_the_nearest_existing_ancestor_of_a_missing_dir() {
         let base = std::env::temp_dir().join(format!("dctx-watch-{}", std::process::id()));
         std::fs::create_dir_all(&base).unwrap();
-        let p = plan(&base.join("a/b/.docker"));
+        let p = plan(&base.join("a/b/.docker"), false);
         assert_eq!(p.watches, vec![(base.clone(), false)]);
         std::fs::create_dir_all(base.join("d/contexts/meta")).unwrap();
-        let p = plan(&base.join("d"));
+        let p = plan(&base.join("d"), false);
         assert_eq!(
             p.watches,
             vec![
@@ -289,5 +309,44 @@ mod tests {
             ]
         );
         std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn a_settings_file_is_watched_through_its_dir_and_its_link_target() {
+        let base = tempfile::tempdir().unwrap();
+        let base = base.path();
+        let p = plan(&base.join("missing/config.toml"), true);
+        assert_eq!(p.watches, vec![(base.to_path_buf(), false)]);
+        std::fs::create_dir_all(base.join("dctx/contexts")).unwrap();
+        std::fs::create_dir_all(base.join("dotfiles")).unwrap();
+        std::fs::write(base.join("dotfiles/dctx.toml"), "").unwrap();
+        std::os::unix::fs::symlink(
+            base.join("dotfiles/dctx.toml"),
+            base.join("dctx/config.toml"),
+        )
+        .unwrap();
+        let p = plan(&base.join("dctx/config.toml"), true);
+        let base = std::fs::canonicalize(base).unwrap();
+        assert_eq!(
+            p.watches,
+            vec![
+                (base.clone(), false),
+                (base.join("dctx"), false),
+                (base.join("dotfiles"), false)
+            ],
+            "a dir named contexts next to it is no concern"
+        );
+        assert_eq!(p.link_target, Some(base.join("dotfiles/dctx.toml")));
+        let mut watches = Watches {
+            watcher: Err("none".into()),
+            plans: HashMap::from([(base.join("dctx/config.toml"), p)]),
+        };
+        assert_eq!(
+            watches.affected(&[base.join("dotfiles/dctx.toml")]),
+            vec![base.join("dctx/config.toml")]
+        );
+        assert!(watches.affected(&[base.join("dctx/other.toml")]).is_empty());
+        watches.remove(&base.join("dctx/config.toml"));
+        assert!(watches.plans.is_empty());
     }
 }
