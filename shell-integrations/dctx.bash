@@ -3,11 +3,14 @@
 # Then put ${DCTX_SEGMENT} in PS1, e.g.  PS1='${DCTX_SEGMENT:+[$DCTX_SEGMENT] }\w\$ '
 # (or use `dctx init bash --prompt` to have it prepended for you).
 #
-# Before each prompt, __dctx_precmd sends this shell's DOCKER_* variables to a
-# helper (`dctx-prompt --serve`, one per shell, started on first use) and reads
-# back the segment: a builtin printf and a builtin read, no fork. If the helper
-# is gone or slow, one `dctx-prompt` call answers instead and the helper is
-# restarted at the next prompt.
+# Before each prompt, __dctx_precmd checks whether its last segment still
+# holds: the same DOCKER_* variables, the same daemon change mark,
+# and no file behind the answer newer than the helper's stamp of it (builtin
+# tests only; see crates/dctx-prompt/src/stamps.rs). Otherwise it
+# sends its variables to a helper (`dctx-prompt --serve`, one per shell,
+# started on first use) and reads back the segment: a builtin printf and a
+# builtin read, no fork. If the helper is gone or slow, one `dctx-prompt`
+# call answers instead and the helper is restarted at the next prompt.
 
 __DCTX_PROMPT=@DCTX_PROMPT@
 # DCTX_SEGMENT is read by the user's PS1, which shellcheck cannot see.
@@ -18,7 +21,7 @@ __dctx_stop() {
     if [[ -n ${__DCTX_HELPER_PID-} ]]; then
         \builtin kill "${__DCTX_HELPER_PID}" 2>/dev/null
     fi
-    \builtin unset __DCTX_HELPER_PID __DCTX_HELPER
+    \builtin unset __DCTX_HELPER_PID __DCTX_HELPER __DCTX_KEY
 }
 
 __dctx_start() {
@@ -29,8 +32,21 @@ __dctx_start() {
 }
 
 __dctx_precmd() {
-    # Keep $? for the user's own prompt.
-    \builtin local __dctx_status=$?
+    # Keep $? for the user's own prompt (a global: cheaper than a local).
+    __dctx_status=$?
+    # What the answer depends on besides files (unit-separated); the
+    # helper keeps no answer that depends on PWD.
+    __DCTX_NEXT_KEY=${DOCKER_HOST-}$'\x1f'${DOCKER_CONTEXT-}$'\x1f'${DOCKER_CONFIG-}$'\x1f'${DOCKER_TLS_VERIFY-}$'\x1f'${DOCKER_TLS-}$'\x1f'${DOCKER_CERT_PATH-}
+    if [[ ${__DCTX_NEXT_KEY} == "${__DCTX_KEY-}" && ${__DCTX_STAMPS-}/g -ef ${__DCTX_STAMPS-}/gs ]] &&
+        ! [[ ${__DCTX_STAMPS}/c -nt ${__DCTX_STAMPS}/cs || ${__DCTX_STAMPS}/m -nt ${__DCTX_STAMPS}/ms ]]; then
+        return "${__dctx_status}"
+    fi
+    # Kept apart because bash copies a function's whole body on every call.
+    __dctx_ask
+    return "${__dctx_status}"
+}
+
+__dctx_ask() {
     if [[ -z ${__DCTX_HELPER_PID-} ]] || ! \builtin kill -0 "${__DCTX_HELPER_PID}" 2>/dev/null; then
         __dctx_start
     fi
@@ -39,8 +55,10 @@ __dctx_precmd() {
     if [[ -n ${__DCTX_HELPER[1]-} ]] &&
         \builtin printf '%s\0' "${PWD}" "${DOCKER_HOST-}" "${DOCKER_CONTEXT-}" "${DOCKER_CONFIG-}" \
             "${DOCKER_TLS_VERIFY-}" "${DOCKER_TLS-}" "${DOCKER_CERT_PATH-}" 1>&"${__DCTX_HELPER[1]}" 2>/dev/null &&
-        IFS= \builtin read -r -d '' -t 0.5 -u "${__DCTX_HELPER[0]}" DCTX_SEGMENT 2>/dev/null; then
-        :
+        IFS= \builtin read -r -d '' -t 0.5 -u "${__DCTX_HELPER[0]}" DCTX_SEGMENT 2>/dev/null &&
+        IFS= \builtin read -r -d '' -t 0.5 -u "${__DCTX_HELPER[0]}" __DCTX_STAMPS 2>/dev/null; then
+        # Kept only when the helper stamped what the answer was read from.
+        __DCTX_KEY=${__DCTX_STAMPS:+${__DCTX_NEXT_KEY}}
     else
         # A stuck or dead helper must never hang or blank the prompt.
         __dctx_stop
@@ -48,7 +66,6 @@ __dctx_precmd() {
         DCTX_SEGMENT=$(\command "${__DCTX_PROMPT}" --shell @DCTX_SHELL@ --pid "$$" 2>/dev/null)
     fi
     @DCTX_EXPORT@
-    return "${__dctx_status}"
 }
 
 __dctx_install() {

@@ -4,13 +4,21 @@
 #   setopt prompt_subst; PROMPT='${DCTX_SEGMENT:+[$DCTX_SEGMENT] }%~ %# '
 # (or use `dctx init zsh --prompt` to have it prepended for you).
 #
-# Before each prompt, __dctx_precmd sends this shell's DOCKER_* variables to a
-# helper (`dctx-prompt --serve`, one per shell) over a pair of FIFOs and reads
-# back the segment with builtins only: no fork. If the helper is gone or slow,
-# one `dctx-prompt` call answers instead and the helper is restarted.
+# Before each prompt, __dctx_precmd checks whether its last segment still
+# holds: the same DOCKER_* variables, the same daemon change mark,
+# and no file behind the answer newer than the helper's stamp of it (builtin
+# tests only; see crates/dctx-prompt/src/stamps.rs). Otherwise it
+# sends its variables to a helper (`dctx-prompt --serve`, one per shell) over
+# a pair of FIFOs and reads back the segment with builtins only: no fork. If
+# the helper is gone or slow, one `dctx-prompt` call answers instead and the
+# helper is restarted.
 
 typeset -g __DCTX_PROMPT=@DCTX_PROMPT@
 typeset -g DCTX_SEGMENT=${DCTX_SEGMENT-}
+# Declared here so that assigning them in functions stays quiet under
+# warn_create_global.
+typeset -g __DCTX_STAMPS=${__DCTX_STAMPS-}
+typeset -g __DCTX_KEY=${__DCTX_KEY-} __DCTX_NEXT_KEY=
 
 __dctx_stop() {
     if [[ -n ${__DCTX_FD_IN-} ]]; then
@@ -26,6 +34,7 @@ __dctx_stop() {
         \command rm -rf -- "${__DCTX_DIR}"
     fi
     \builtin unset __DCTX_FD_IN __DCTX_FD_OUT __DCTX_HELPER_PID __DCTX_DIR
+    __DCTX_KEY=
 }
 
 __dctx_start() {
@@ -49,24 +58,36 @@ __dctx_start() {
     typeset -g __DCTX_HELPER_PID=$!
 }
 
+# zsh hands every precmd function, and the prompt, the command's own $?,
+# whatever this returns.
 __dctx_precmd() {
-    # Keep $? for the user's own prompt.
-    \builtin local __dctx_status=$?
+    # What the answer depends on besides files (unit-separated); the
+    # helper keeps no answer that depends on PWD.
+    __DCTX_NEXT_KEY=${DOCKER_HOST-}$'\x1f'${DOCKER_CONTEXT-}$'\x1f'${DOCKER_CONFIG-}$'\x1f'${DOCKER_TLS_VERIFY-}$'\x1f'${DOCKER_TLS-}$'\x1f'${DOCKER_CERT_PATH-}
+    if [[ ${__DCTX_NEXT_KEY} == "${__DCTX_KEY-}" && ${__DCTX_STAMPS-}/g -ef ${__DCTX_STAMPS-}/gs ]] &&
+        ! [[ ${__DCTX_STAMPS}/c -nt ${__DCTX_STAMPS}/cs || ${__DCTX_STAMPS}/m -nt ${__DCTX_STAMPS}/ms ]]; then
+        return
+    fi
+    __dctx_ask
+}
+
+__dctx_ask() {
     if [[ -z ${__DCTX_HELPER_PID-} ]] || ! \builtin kill -0 ${__DCTX_HELPER_PID} 2>/dev/null; then
         __dctx_start
     fi
     if [[ -n ${__DCTX_FD_IN-} ]] &&
         \builtin printf '%s\0' "${PWD}" "${DOCKER_HOST-}" "${DOCKER_CONTEXT-}" "${DOCKER_CONFIG-}" \
             "${DOCKER_TLS_VERIFY-}" "${DOCKER_TLS-}" "${DOCKER_CERT_PATH-}" >&${__DCTX_FD_IN} 2>/dev/null &&
-        IFS= \builtin read -r -d '' -t 0.5 -u ${__DCTX_FD_OUT} DCTX_SEGMENT 2>/dev/null; then
-        :
+        IFS= \builtin read -r -d '' -t 0.5 -u ${__DCTX_FD_OUT} DCTX_SEGMENT 2>/dev/null &&
+        IFS= \builtin read -r -d '' -t 0.5 -u ${__DCTX_FD_OUT} __DCTX_STAMPS 2>/dev/null; then
+        # Kept only when the helper stamped what the answer was read from.
+        __DCTX_KEY=${__DCTX_STAMPS:+${__DCTX_NEXT_KEY}}
     else
         # A stuck or dead helper must never hang or blank the prompt.
         __dctx_stop
         DCTX_SEGMENT=$(\command "${__DCTX_PROMPT}" --shell @DCTX_SHELL@ --pid $$ 2>/dev/null)
     fi
     @DCTX_EXPORT@
-    return ${__dctx_status}
 }
 
 if [[ -o interactive ]]; then

@@ -138,6 +138,59 @@ fn prompt_follows_the_context(spec: &ShellSpec) {
         assert!(String::from_utf8_lossy(&cmdline).contains("--serve"));
     }
 
+    if spec.helper {
+        // The steady state asks nobody: the kept segment and its stamps do.
+        let asked = daemon_queries(&sandbox);
+        for _ in 0..5 {
+            tmux.type_line("");
+        }
+        tmux.type_line("echo steady");
+        wait_for("the prompts after echo", Duration::from_secs(10), || {
+            tmux.screen().contains("steady\n<prod|0>")
+        });
+        assert_eq!(daemon_queries(&sandbox), asked, "an unchanged prompt asked");
+    }
+
+    // Changes a stat cannot see reach the next prompt through the daemon's
+    // change mark: config.json removed, the settings file written.
+    let config = sandbox.home_docker().join("config.json");
+    expect_after_push(&sandbox, &tmux, "<|0>", || {
+        std::fs::remove_file(&config).unwrap()
+    });
+    dctx_tests::run_ok(sandbox.docker().args(["context", "use", "prod"]));
+    tmux.type_line("");
+    tmux.expect_prompt("<prod|0>");
+    let settings = sandbox.path().join("xdg-config/dctx/config.toml");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    expect_after_push(&sandbox, &tmux, "<prod@ssh://deploy@prod-01|0>", || {
+        std::fs::write(&settings, "format = \"{name}@{host}\"\n").unwrap()
+    });
+
+    // With the daemon frozen nobody can tell the shell of a change, yet what
+    // Docker writes in another terminal shows at the next prompt: the hook's
+    // own stat of config.json and meta.json sees it.
+    {
+        let _frozen = daemon.freeze();
+        dctx_tests::run_ok(sandbox.docker().args(["context", "use", "staging"]));
+        tmux.type_line("");
+        tmux.expect_prompt("<staging@tcp://10.0.0.2:2376|0>");
+        dctx_tests::run_ok(sandbox.docker().args([
+            "context",
+            "update",
+            "staging",
+            "--docker",
+            "host=tcp://10.0.0.3:2376",
+        ]));
+        tmux.type_line("");
+        tmux.expect_prompt("<staging@tcp://10.0.0.3:2376|0>");
+    }
+    dctx_tests::run_ok(sandbox.docker().args(["context", "use", "prod"]));
+    tmux.type_line("");
+    tmux.expect_prompt("<prod@ssh://deploy@prod-01|0>");
+    expect_after_push(&sandbox, &tmux, "<prod|0>", || {
+        std::fs::remove_file(&settings).unwrap()
+    });
+
     // The production context is drawn bold red on the real screen.
     let last = tmux.styled_line(&["prod", "|0>"]);
     assert!(
@@ -166,6 +219,36 @@ fn prompt_follows_the_context(spec: &ShellSpec) {
     daemon.kill9();
     tmux.type_line("");
     tmux.expect_prompt("<prod|0>");
+}
+
+/// How many queries the daemon has answered.
+fn daemon_queries(sandbox: &Sandbox) -> u64 {
+    let mut conn = dctx_tests::Conn::open(&sandbox.socket()).expect("the daemon answers");
+    let status = conn
+        .call(&serde_json::json!({"type": "status"}))
+        .expect("status");
+    status["queries"].as_u64().expect("a query count")
+}
+
+/// Makes a change no stat of the kept files can see, waits until the daemon
+/// has replaced its change mark for it, then expects `prompt` at the next
+/// prompt.
+fn expect_after_push(sandbox: &Sandbox, tmux: &Tmux, prompt: &str, change: impl FnOnce()) {
+    use std::os::unix::fs::MetadataExt;
+    // Held, as a hook holds one, so the old mark's inode is not reused.
+    let mark = sandbox.path().join("runtime/dctx/changed");
+    let held = sandbox.path().join("held-mark");
+    let _ = std::fs::remove_file(&held);
+    std::fs::hard_link(&mark, &held).unwrap();
+    let inode = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.ino()).ok();
+    change();
+    wait_for(
+        "the change mark to be replaced",
+        Duration::from_secs(10),
+        || inode(&mark) != inode(&held),
+    );
+    tmux.type_line("");
+    tmux.expect_prompt(prompt);
 }
 
 #[test]

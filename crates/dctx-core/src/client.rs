@@ -58,6 +58,14 @@ impl Client {
         })
     }
 
+    /// The connection's descriptor, to wait on beside others: it becomes
+    /// readable when the daemon goes away, as it never speaks unasked.
+    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        let Stream::UdSocket(stream) = self.reader.get_ref();
+        stream.as_fd()
+    }
+
     /// Changes the deadline for each later read and write.
     pub fn set_timeout(&mut self, timeout: Duration) -> io::Result<()> {
         self.reader.get_ref().set_recv_timeout(Some(timeout))?;

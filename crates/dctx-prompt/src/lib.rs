@@ -6,11 +6,13 @@
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
+use std::os::fd::AsFd;
 use std::path::Path;
 use std::process::ExitCode;
 
 mod daemon_path;
 mod serve;
+mod stamps;
 
 use clap::Parser;
 use dctx_core::paths::current_runtime_dir;
@@ -81,8 +83,14 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     if args.serve {
         let caller = daemon_path::caller(args.pid);
         let mut helper = serve::Helper::new(shell, args.format.clone(), settings_path, caller);
-        let stdin = std::io::stdin().lock();
-        let _ = helper.run(stdin, std::io::stdout().lock());
+        // The only buffer over fd 0 is ours (not std's stdin's), so the
+        // helper can tell that nothing is buffered before it waits on it.
+        let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+            return ExitCode::SUCCESS;
+        };
+        let stdin = std::fs::File::from(fd);
+        let mut input = std::io::BufReader::new(&stdin);
+        let _ = helper.run(&mut input, Some(stdin.as_fd()), std::io::stdout().lock());
         return ExitCode::SUCCESS;
     }
     if !args.no_daemon {

@@ -5,22 +5,29 @@
 //! then each of `dctx_core::env::DOCKER_VARS` in that order (`DOCKER_HOST`,
 //! `DOCKER_CONTEXT`, `DOCKER_CONFIG`, `DOCKER_TLS_VERIFY`, `DOCKER_TLS`,
 //! `DOCKER_CERT_PATH`; empty = unset).
-//! The helper answers with the segment and a NUL. It keeps one connection
-//! to the daemon, reconnects after a restart, and answers directly when the
-//! daemon is away, so every request gets an answer within ~40 ms.
+//! The helper answers with two NUL-terminated fields: the segment, and the
+//! shell's stamp dir when the shell may keep the segment until the stamps
+//! say otherwise (see `stamps.rs`), else nothing: only answers from a
+//! daemon that watches their files are kept. It keeps one connection to the daemon, reconnects after a restart,
+//! and answers directly when the daemon is away, so every request gets an
+//! answer within ~40 ms.
 
 use std::ffi::OsString;
-use std::io::{self, BufRead, Write};
-use std::os::unix::ffi::OsStringExt;
-use std::path::PathBuf;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
 
 use dctx_core::client::{Client, OtherBuild};
+use dctx_core::context_meta::meta_path;
 use dctx_core::env::DOCKER_VARS;
 use dctx_core::paths::{current_runtime_dir, socket_path};
-use dctx_core::protocol::{Caller, Render, Request, Response};
+use dctx_core::protocol::{Caller, Render, Request, Response, Segment};
+use dctx_core::resolution::DEFAULT_CONTEXT;
 use dctx_core::{Env, Shell};
 
 use crate::daemon_path::{autostart, recover, CONNECT_TIMEOUT, REPLY_TIMEOUT};
+use crate::stamps::{Before, Stamps};
 
 pub struct Helper {
     shell: Shell,
@@ -31,6 +38,7 @@ pub struct Helper {
     runtime_dir: PathBuf,
     client: Option<Client>,
     autostart: bool,
+    stamps: Option<Stamps>,
 }
 
 impl Helper {
@@ -40,23 +48,36 @@ impl Helper {
         settings: Option<PathBuf>,
         caller: Caller,
     ) -> Helper {
+        let runtime_dir = current_runtime_dir();
+        let stamps = (caller.pid != 0)
+            .then(|| Stamps::open(&runtime_dir, caller.pid))
+            .flatten();
         Helper {
             shell,
             format,
             settings,
             caller,
             home: Env::from_process().home().cloned(),
-            runtime_dir: current_runtime_dir(),
+            runtime_dir,
             client: None,
             autostart: true,
+            stamps,
         }
     }
 
-    /// Serves requests from `input` until it closes.
-    pub fn run(&mut self, input: impl BufRead, mut output: impl Write) -> io::Result<()> {
+    /// Serves requests from `input` until it closes. Given `input`'s
+    /// descriptor, it also waits on the daemon connection between requests.
+    pub fn run<R: Read>(
+        &mut self,
+        input: &mut BufReader<R>,
+        input_fd: Option<BorrowedFd<'_>>,
+        mut output: impl Write,
+    ) -> io::Result<()> {
         let mut fields = Vec::with_capacity(DOCKER_VARS.len() + 1);
-        let mut input = input;
         loop {
+            if let Some(fd) = input_fd.filter(|_| input.buffer().is_empty()) {
+                self.wait_for_input(fd)?;
+            }
             fields.clear();
             for _ in 0..=DOCKER_VARS.len() {
                 let mut field = Vec::new();
@@ -73,19 +94,79 @@ impl Helper {
                 .iter()
                 .zip(&fields[1..])
                 .map(|(k, v)| (k.to_string(), v.clone()));
-            let env = Env::new(vars, self.home.clone()).absolutized(&cwd);
+            let env = Env::new(vars, self.home.clone());
+            // The shell keeps answers whatever its directory, so one that
+            // depends on the directory is not to be kept.
+            let keepable = ["DOCKER_CONFIG", "DOCKER_CERT_PATH"]
+                .iter()
+                .all(|k| env.get_os(k).is_none_or(|v| Path::new(v).is_absolute()));
+            let env = env.absolutized(&cwd);
             if self.caller.tty.is_none() {
                 // The shell may have had its stdin redirected when we started.
                 self.caller.tty = tty_of(self.caller.pid);
             }
-            let segment = self.answer(&env);
-            output.write_all(segment.as_bytes())?;
-            output.write_all(b"\0")?;
+            let (segment, kept) = self.answer(&env, keepable);
+            let dir = match &self.stamps {
+                Some(stamps) if kept => stamps.dir().as_os_str().as_bytes(),
+                _ => b"",
+            };
+            for field in [segment.as_bytes(), dir] {
+                output.write_all(field)?;
+                output.write_all(b"\0")?;
+            }
             output.flush()?;
         }
     }
 
-    fn answer(&mut self, env: &Env) -> String {
+    /// Blocks until `input` is readable. The daemon never speaks unasked,
+    /// so its connection becoming readable meanwhile means it went away:
+    /// then the shell must stop keeping answers, for nobody will tell it
+    /// of a change, and ask (and so start a daemon) at its next prompt.
+    fn wait_for_input(&mut self, input: BorrowedFd<'_>) -> io::Result<()> {
+        loop {
+            let Some(client) = &self.client else {
+                return Ok(());
+            };
+            let mut fds = [
+                libc::pollfd {
+                    fd: input.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: client.as_fd().as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            // SAFETY: both descriptors stay open for the call, and `fds`
+            // is a valid array of two.
+            if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            if fds[1].revents != 0 {
+                self.client = None;
+                if let Some(stamps) = &self.stamps {
+                    stamps.forget();
+                }
+            }
+            if fds[0].revents != 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The segment, and whether the shell may keep it.
+    fn answer(&mut self, env: &Env, keepable: bool) -> (String, bool) {
+        let config = env.config_dir().join("config.json");
+        let before = match &mut self.stamps {
+            Some(stamps) if keepable => stamps.before(&config),
+            _ => None,
+        };
         let render_opts = Render {
             shell: self.shell,
             format: self.format.clone(),
@@ -109,7 +190,10 @@ impl Helper {
                 }
             }
             match self.client.as_mut().map(|c| c.call(&request)) {
-                Some(Ok(Response::Segment(segment))) => return segment.text,
+                Some(Ok(Response::Segment(segment))) => {
+                    let kept = before.is_some_and(|b| self.keep(b, env, &segment));
+                    return (segment.text, kept);
+                }
                 Some(Err(e)) if OtherBuild::of(&e).is_some() => {
                     self.client = None;
                     if self.autostart {
@@ -120,7 +204,19 @@ impl Helper {
                 _ => self.client = None,
             }
         }
-        self.direct(env)
+        (self.direct(env), false)
+    }
+
+    /// Stamps the files behind `segment`, if the daemon watches them.
+    fn keep(&mut self, before: Before, env: &Env, segment: &Segment) -> bool {
+        let Some(stamps) = self.stamps.as_mut().filter(|_| segment.watched) else {
+            return false;
+        };
+        let dir = env.config_dir();
+        let meta = (segment.name != DEFAULT_CONTEXT).then(|| meta_path(&dir, &segment.name));
+        stamps
+            .write(before, &dir.join("config.json"), meta.as_deref())
+            .is_ok()
     }
 
     fn connect(&self) -> Option<Client> {
@@ -177,8 +273,10 @@ mod tests {
         let mut input = request("/", "alpha");
         input.extend(request("/", "beta"));
         let mut output = Vec::new();
-        helper.run(&input[..], &mut output).unwrap();
-        assert_eq!(output, b"alpha?\0beta?\0");
+        helper
+            .run(&mut BufReader::new(&input[..]), None, &mut output)
+            .unwrap();
+        assert_eq!(output, b"alpha?\0\0beta?\0\0", "not kept without a daemon");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -198,7 +296,9 @@ mod tests {
         helper.runtime_dir = PathBuf::from("/nonexistent/dctx");
         helper.autostart = false;
         let mut output = Vec::new();
-        helper.run(&input[..], &mut output).unwrap();
-        assert_eq!(output, b"default\0");
+        helper
+            .run(&mut BufReader::new(&input[..]), None, &mut output)
+            .unwrap();
+        assert_eq!(output, b"default\0\0");
     }
 }

@@ -1,0 +1,275 @@
+//! What a bash or zsh hook checks, with builtins only, to know its last
+//! segment still holds, so that a prompt whose inputs did not change asks
+//! nobody.
+//!
+//! The helper keeps, per shell, `<runtime dir>/shells/<shell pid>/`, where
+//! each thing an answer depends on has a symlink to it and a stamp:
+//!
+//! | link | points to                | stamp                                    |
+//! |------|--------------------------|------------------------------------------|
+//! | `g`  | the daemon's change mark | `gs`: a hard link to the mark as it was  |
+//! | `c`  | config.json              | `cs`: its mtime as read (epoch: missing) |
+//! | `m`  | the context's meta.json  | `ms`: likewise (nothing for `default`)   |
+//!
+//! The hook asks again when its `PWD` or `DOCKER_*` variables changed,
+//! `[[ g -ef gs ]]` fails (the daemon replaced its mark, or either is
+//! gone), or `[[ c -nt cs ]]` or `[[ m -nt ms ]]` holds (both tests follow
+//! the symlinks). Docker writes a file by renaming a new one over it, so
+//! what `docker context use` or `docker context update` did a moment ago
+//! shows at the very next prompt through that stat. What a stat cannot see
+//! (a file deleted, an older one moved back, the settings file edited)
+//! inotify sees, and the daemon replaces its mark; when the daemon goes
+//! away, the helper sees its connection close and [`Stamps::forget`]s.
+//! Each check is two `stat`s, which is what a prompt costs, so the settings
+//! file has none of its own.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use dctx_core::paths::{change_mark_path, ensure_private_dir, shell_stamps_dir, shells_dir};
+
+/// What must be taken before asking the daemon, so that a change racing
+/// with the question leaves a stamp that no longer matches and the next
+/// prompt asks again: a link to the change mark (`gs.new`), and
+/// config.json's mtime.
+#[derive(Debug, Clone, Copy)]
+pub struct Before {
+    config: Option<SystemTime>,
+}
+
+/// Link names in the order of [`Stamps::links`].
+const LINKS: [&str; 3] = ["g", "c", "m"];
+
+pub struct Stamps {
+    dir: PathBuf,
+    mark: PathBuf,
+    /// What each link points to now, so unchanged links are not rewritten.
+    links: [Option<PathBuf>; 3],
+}
+
+impl Stamps {
+    /// Makes the stamp dir of shell `pid` (sweeping those of shells that
+    /// have exited). `None` when it cannot be made, or when its file system
+    /// does not keep nanosecond mtimes, which the stamps need to be exact:
+    /// the shell then simply asks before every prompt.
+    pub fn open(runtime_dir: &Path, pid: u32) -> Option<Stamps> {
+        ensure_private_dir(runtime_dir).ok()?;
+        let shells = shells_dir(runtime_dir);
+        ensure_private_dir(&shells).ok()?;
+        sweep_exited(&shells);
+        let dir = shell_stamps_dir(runtime_dir, pid);
+        let _ = std::fs::remove_dir_all(&dir);
+        ensure_private_dir(&dir).ok()?;
+        let stamps = Stamps {
+            mark: change_mark_path(runtime_dir),
+            dir,
+            links: Default::default(),
+        };
+        let probe = SystemTime::UNIX_EPOCH + Duration::new(1_000_000_007, 123_456_789);
+        let stamp = stamps.dir.join("cs");
+        set_mtime(&stamp, probe).ok()?;
+        (mtime(&stamp) == Some(probe)).then_some(stamps)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Takes a [`Before`]; `None` when there is no change mark (no daemon
+    /// of this build has run).
+    pub fn before(&mut self, config: &Path) -> Option<Before> {
+        if !self.dir.is_dir() {
+            // Removed under us (a replaced helper of the same shell cleans
+            // up as it exits): start over.
+            ensure_private_dir(&self.dir).ok()?;
+            self.links = Default::default();
+        }
+        let link = self.dir.join("gs.new");
+        let _ = std::fs::remove_file(&link);
+        std::fs::hard_link(&self.mark, &link).ok()?;
+        Some(Before {
+            config: mtime(config),
+        })
+    }
+
+    /// Records an answer read from `config` (config.json) and `meta` (the
+    /// context's meta.json, `None` for `default`).
+    pub fn write(&mut self, before: Before, config: &Path, meta: Option<&Path>) -> io::Result<()> {
+        let nowhere = self.dir.join("none");
+        let targets = [
+            self.mark.clone(),
+            config.to_path_buf(),
+            meta.map_or(nowhere, Path::to_path_buf),
+        ];
+        for (i, target) in targets.into_iter().enumerate() {
+            if !target.is_absolute() {
+                return Err(io::Error::other("relative paths cannot be followed"));
+            }
+            if self.links[i].as_ref() != Some(&target) {
+                let link = self.dir.join(LINKS[i]);
+                self.links[i] = None;
+                match std::fs::remove_file(&link) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+                std::os::unix::fs::symlink(&target, &link)?;
+                self.links[i] = Some(target);
+            }
+        }
+        let epoch = SystemTime::UNIX_EPOCH;
+        set_mtime(&self.dir.join("cs"), before.config.unwrap_or(epoch))?;
+        set_mtime(&self.dir.join("ms"), meta.and_then(mtime).unwrap_or(epoch))?;
+        // Last: until the mark's link is in place, the shell asks again.
+        std::fs::rename(self.dir.join("gs.new"), self.dir.join("gs"))
+    }
+
+    /// Makes the shell ask at its next prompt, e.g. because the daemon that
+    /// would have replaced the change mark has gone away.
+    pub fn forget(&self) {
+        let _ = std::fs::remove_file(self.dir.join("gs"));
+    }
+}
+
+impl Drop for Stamps {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn mtime(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).ok()?.modified().ok()
+}
+
+fn set_mtime(stamp: &Path, time: SystemTime) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    File::options()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(stamp)?
+        .set_modified(time)
+}
+
+/// Removes the stamp dirs of shells that are no longer running (a helper
+/// killed with its shell cannot clean up after itself).
+fn sweep_exited(shells: &Path) {
+    let Ok(entries) = std::fs::read_dir(shells) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: signal 0 only checks whether the process exists.
+        let gone = unsafe { libc::kill(pid, 0) } != 0
+            && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    /// Whether the hook would ask again because of `link`, evaluated as
+    /// bash and zsh do: `[[ g -ef gs ]]` failing, or `[[ X -nt Xs ]]`
+    /// (false when either file is missing).
+    fn asks(stamps: &Stamps, link: &str) -> bool {
+        let target = std::fs::metadata(stamps.dir.join(link)).ok();
+        let stamp = std::fs::metadata(stamps.dir.join(format!("{link}s"))).ok();
+        match (target, stamp) {
+            (Some(t), Some(s)) if link == "g" => (t.dev(), t.ino()) != (s.dev(), s.ino()),
+            _ if link == "g" => true,
+            (Some(t), Some(s)) => t.modified().unwrap() > s.modified().unwrap(),
+            _ => false,
+        }
+    }
+
+    fn replace(path: &Path, text: &str) {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, path).unwrap();
+    }
+
+    #[test]
+    fn stamps_hold_until_a_file_is_replaced_or_appears() {
+        let runtime = tempfile::tempdir().unwrap();
+        let docker = tempfile::tempdir().unwrap();
+        let mark = change_mark_path(runtime.path());
+        std::fs::write(&mark, "").unwrap();
+        let config = docker.path().join("config.json");
+        let meta = docker.path().join("meta.json");
+        replace(&config, "{}");
+        let mut stamps = Stamps::open(runtime.path(), std::process::id()).unwrap();
+        let record = |stamps: &mut Stamps| {
+            let before = stamps.before(&config).unwrap();
+            stamps.write(before, &config, Some(&meta)).unwrap();
+        };
+        record(&mut stamps);
+        for link in LINKS {
+            assert!(!asks(&stamps, link), "{link} right after writing");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+        replace(&config, r#"{"currentContext":"a"}"#);
+        assert!(asks(&stamps, "c"), "config.json replaced");
+        record(&mut stamps);
+        assert!(!asks(&stamps, "c"));
+
+        std::fs::write(&meta, "{}").unwrap();
+        assert!(asks(&stamps, "m"), "meta.json appeared");
+        record(&mut stamps);
+        for link in LINKS {
+            assert!(!asks(&stamps, link), "{link} after recording again");
+        }
+
+        replace(&mark, "");
+        assert!(asks(&stamps, "g"), "the daemon replaced its change mark");
+        record(&mut stamps);
+        assert!(!asks(&stamps, "g"));
+        stamps.forget();
+        assert!(asks(&stamps, "g"), "forgotten when the daemon went away");
+    }
+
+    #[test]
+    fn a_mark_replaced_while_asking_leaves_a_stamp_that_does_not_hold() {
+        let runtime = tempfile::tempdir().unwrap();
+        let mark = change_mark_path(runtime.path());
+        std::fs::write(&mark, "").unwrap();
+        let mut stamps = Stamps::open(runtime.path(), std::process::id()).unwrap();
+        let config = runtime.path().join("config.json");
+        let before = stamps.before(&config).unwrap();
+        replace(&mark, "");
+        stamps.write(before, &config, None).unwrap();
+        assert!(asks(&stamps, "g"));
+    }
+
+    #[test]
+    fn the_dir_goes_with_the_helper_and_with_exited_shells() {
+        let runtime = tempfile::tempdir().unwrap();
+        let exited = shell_stamps_dir(runtime.path(), i32::MAX as u32);
+        std::fs::create_dir_all(&exited).unwrap();
+        let stamps = Stamps::open(runtime.path(), std::process::id()).unwrap();
+        assert!(!exited.exists(), "the stamps of an exited shell are swept");
+        let dir = stamps.dir().to_path_buf();
+        assert!(dir.is_dir());
+        drop(stamps);
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn no_mark_means_nothing_to_keep() {
+        let runtime = tempfile::tempdir().unwrap();
+        let mut stamps = Stamps::open(runtime.path(), std::process::id()).unwrap();
+        assert!(stamps.before(Path::new("/nonexistent")).is_none());
+    }
+}
