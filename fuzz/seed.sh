@@ -7,7 +7,16 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 corpus=${here}/corpus
-prompt=${1:-${here}/../target/debug/dctx-prompt}
+prompt=${1:-}
+if [[ -z ${prompt} ]]; then
+    # Where `cargo build` put it (.cargo/config.toml names a target).
+    for candidate in "${here}"/../target/*/debug/dctx-prompt "${here}"/../target/debug/dctx-prompt; do
+        if [[ -x ${candidate} ]]; then
+            prompt=${candidate}
+            break
+        fi
+    done
+fi
 command -v docker >/dev/null || { echo "seed.sh: the docker CLI is needed" >&2; exit 1; }
 [[ -x ${prompt} ]] || { echo "seed.sh: no dctx-prompt at ${prompt} (cargo build first)" >&2; exit 1; }
 
