@@ -48,12 +48,14 @@ __dctx_start() {
     typeset -g __DCTX_DIR=${dir}
     # Opened read-write, a FIFO never blocks: a helper that fails to start
     # cannot hang the shell, it only makes the next read time out. The FIFOs
-    # stay until __dctx_stop, so the helper can open them whenever it runs;
-    # it sees end of input when this shell, the only writer, goes away.
+    # stay until the helper has opened them (it then removes them) or until
+    # __dctx_stop; it sees end of input when this shell, the only writer,
+    # goes away.
     exec {__DCTX_FD_IN}<>"${dir}/in" {__DCTX_FD_OUT}<>"${dir}/out"
     # The helper must not inherit this shell's own read-write ends, or it
     # would hold a writer to its input and never see this shell go away.
-    "${__DCTX_PROMPT}" --serve --shell @DCTX_SHELL@ --pid $$ <"${dir}/in" >"${dir}/out" 2>/dev/null \
+    "${__DCTX_PROMPT}" --serve --fifo-dir "${dir}" --shell @DCTX_SHELL@ --pid $$ \
+        <"${dir}/in" >"${dir}/out" 2>/dev/null \
         {__DCTX_FD_IN}>&- {__DCTX_FD_OUT}>&- &!
     typeset -g __DCTX_HELPER_PID=$!
 }

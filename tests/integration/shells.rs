@@ -484,8 +484,9 @@ fn starship_mode_exports_plain_text_only_while_there_is_a_segment() {
     }
 }
 
-/// A zsh helper must end when its shell does, even when no exit hook ran
-/// (it sees end of input once the shell's descriptors are gone).
+/// A zsh helper must end when its shell does, and leave nothing behind,
+/// even when no exit hook ran (it sees end of input once the shell's
+/// descriptors are gone).
 #[test]
 fn zsh_helper_exits_with_its_shell() {
     if !require_tool("zsh", "zsh helper lifetime test") {
@@ -493,13 +494,26 @@ fn zsh_helper_exits_with_its_shell() {
     }
     let sandbox = Sandbox::new();
     let dctx = bin_dir().join("dctx").display().to_string();
-    let script =
-        format!("eval \"$('{dctx}' init zsh)\"; __dctx_precmd; print -r -- $__DCTX_HELPER_PID");
-    let out = dctx_tests::run_ok(sandbox.command("zsh").args(["-f", "-c", &script]));
-    let pid: u32 = out
-        .trim()
+    let script = format!(
+        "eval \"$('{dctx}' init zsh)\"; __dctx_precmd; print -r -- $__DCTX_HELPER_PID $__DCTX_DIR"
+    );
+    let out = dctx_tests::run_ok(
+        sandbox
+            .command("zsh")
+            .args(["-f", "-c", &script])
+            .env("TMPDIR", sandbox.path()),
+    );
+    let (pid, fifos) = out.trim().split_once(' ').unwrap_or_default();
+    let pid: u32 = pid
         .parse()
         .unwrap_or_else(|_| panic!("no helper pid: {out:?}"));
+    assert!(
+        fifos.starts_with(&*sandbox.path().to_string_lossy()),
+        "{out:?}"
+    );
+    // No exit hook ran, yet nothing is left in the temp dir: the helper
+    // removed the FIFOs once it had them open.
+    assert!(!std::path::Path::new(fifos).exists(), "{fifos} is left");
     wait_for(
         "the helper to exit after its shell",
         Duration::from_secs(10),

@@ -53,6 +53,10 @@ struct Args {
     /// stdout (used by `dctx init bash`; see shell-integrations/)
     #[arg(long, hide = true)]
     serve: bool,
+    /// With --serve: the dir holding the FIFOs `in` and `out` that stdin
+    /// and stdout were opened from, removed once they are (zsh)
+    #[arg(long, hide = true, value_name = "DIR", requires = "serve")]
+    fifo_dir: Option<std::path::PathBuf>,
     /// Print this format, placeholders filled, never hidden
     #[arg(long, value_name = "FMT")]
     format: Option<String>,
@@ -81,6 +85,15 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     let env = Env::from_process();
     let settings_path = config_path(|k| std::env::var_os(k), env.home().map(|h| h.as_path()));
     if args.serve {
+        if let Some(dir) = &args.fifo_dir {
+            // Open, they need no names: nothing is left behind in the temp
+            // dir however the shell ends. Only these two FIFOs and their
+            // then empty dir are removed.
+            for fifo in ["in", "out"] {
+                let _ = std::fs::remove_file(dir.join(fifo));
+            }
+            let _ = std::fs::remove_dir(dir);
+        }
         let caller = daemon_path::caller(args.pid);
         let mut helper = serve::Helper::new(shell, args.format.clone(), settings_path, caller);
         // The only buffer over fd 0 is ours (not std's stdin's), so the
