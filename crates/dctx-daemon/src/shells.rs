@@ -94,10 +94,30 @@ impl ShellTable {
         changed
     }
 
-    /// The environment of the live shell that last prompted on `tty`.
+    /// The environment of the live shell that last prompted on `tty`. When
+    /// that one has exited (a nested shell, say), the one that prompted
+    /// there before it: shells that keep their segment do not ask again
+    /// just because a child shell ended.
     pub fn by_tty(&mut self, tty: &str) -> Option<Env> {
-        let pid = *self.by_tty.get(tty)?;
-        self.by_pid(pid)
+        if let Some(&pid) = self.by_tty.get(tty) {
+            if let Some(env) = self.by_pid(pid) {
+                return Some(env);
+            }
+        }
+        let mut there: Vec<(Instant, u32)> = self
+            .by_pid
+            .iter()
+            .filter(|(_, s)| s.tty.as_deref() == Some(tty))
+            .map(|(pid, s)| (s.seen, *pid))
+            .collect();
+        there.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, pid) in there {
+            if let Some(env) = self.by_pid(pid) {
+                self.by_tty.insert(tty.to_string(), pid);
+                return Some(env);
+            }
+        }
+        None
     }
 
     /// The environment `pid` last prompted with, if it is still alive.
@@ -204,6 +224,18 @@ mod tests {
         assert_eq!(t.by_tty("/dev/pts/8"), Some(env("b")));
         t.forget(std::process::id());
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn a_tty_falls_back_to_the_shell_under_an_exited_one() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let nested = child.id();
+        child.wait().unwrap();
+        let mut t = ShellTable::default();
+        t.record(&caller(std::process::id(), "/dev/pts/3"), &env("outer"));
+        t.record(&caller(nested, "/dev/pts/3"), &env("inner"));
+        assert_eq!(t.by_tty("/dev/pts/3"), Some(env("outer")));
+        assert_eq!(t.len(), 1, "the exited shell is forgotten");
     }
 
     #[test]
