@@ -110,7 +110,7 @@ pub struct Segment {
     /// Whether a known shell's environment was used (for `Lookup`).
     pub matched_shell: bool,
     /// Whether the daemon watches the files behind this answer, so that it
-    /// will move the change mark (`paths::change_mark_path`) when they
+    /// will replace the change mark (`paths::change_mark_path`) when they
     /// change: only then may a shell keep the answer.
     #[serde(default)]
     pub watched: bool,

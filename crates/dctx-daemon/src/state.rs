@@ -10,7 +10,7 @@
 //! from.
 //!
 //! Shells keep answers too (see [`ChangeMark`]): whatever drops a cached
-//! answer here, or stops a dir from being watched, moves the change mark.
+//! answer here, or stops a dir from being watched, replaces the change mark.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -74,7 +74,7 @@ struct CachedSettings {
     stamp: Option<(SystemTime, u64)>,
     settings: Arc<Settings>,
     problem: Option<String>,
-    /// Whether an edit moves the change mark (as for config dirs).
+    /// Whether an edit replaces the change mark (as for config dirs).
     freshness: Freshness,
 }
 
@@ -162,7 +162,7 @@ impl State {
 
     /// Resolves `env`, from the cache when it is known to be fresh. The
     /// flag says whether the answer's files are watched, i.e. whether the
-    /// change mark will move when they change.
+    /// change mark will be replaced when they change.
     pub fn resolve(&self, env: &Env) -> (Resolution, bool) {
         let dir = env.config_dir();
         // TLS material may live outside the config dir, where no watch sees it.
@@ -267,7 +267,7 @@ impl State {
     }
 
     /// The settings at `path` (built-in ones for `None`), any problem with
-    /// them, and whether an edit of the file would move the change mark.
+    /// them, and whether an edit of the file would replace the change mark.
     fn settings(&self, path: Option<&Path>) -> (Arc<Settings>, Option<String>, bool) {
         let Some(path) = path else {
             return (self.lock().builtin.clone(), None, true);

@@ -9,8 +9,8 @@
 //! is a symlink. Whenever the tree's shape changes the watches are re-added
 //! and the dir's cache generation bumped, so nothing cached while a watch
 //! was missing survives. A settings file is watched the same way, through
-//! its directory (and its target's, when it is a symlink): an edit moves the
-//! change mark and redraws tmux.
+//! its directory (and its target's, when it is a symlink): an edit
+//! replaces the change mark and redraws tmux.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -157,7 +157,7 @@ fn unwatch_unneeded(watcher: &mut RecommendedWatcher, plans: &HashMap<PathBuf, P
 /// Whether an event may mean a file's content changed. Opening or reading
 /// a file changes nothing, and the daemon itself opens every file it
 /// resolves from: were that a change, each answer would drop the cache
-/// and move the change mark, and shells would never keep an answer.
+/// and replace the change mark, and shells would never keep an answer.
 fn changes_content(kind: &EventKind) -> bool {
     match kind {
         EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,

@@ -8,9 +8,9 @@
 //! The helper answers with two NUL-terminated fields: the segment, and the
 //! shell's stamp dir when the shell may keep the segment until the stamps
 //! say otherwise (see `stamps.rs`), else nothing: only answers from a
-//! daemon that watches their files are kept. It keeps one connection to the daemon, reconnects after a restart,
-//! and answers directly when the daemon is away, so every request gets an
-//! answer within ~40 ms.
+//! daemon that watches their files are kept. It keeps one connection to
+//! the daemon, reconnects after a restart, and answers directly when the
+//! daemon is away, so every request gets an answer within ~40 ms.
 
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read, Write};
