@@ -28,7 +28,8 @@ __dctx_start() {
     __dctx_stop
     # The helper is a coprocess: its stdin and stdout are pipes held by this shell.
     coproc __DCTX_HELPER { \builtin exec "${__DCTX_PROMPT}" --serve --shell @DCTX_SHELL@ --pid "$$" 2>/dev/null; }
-
+    # Not one of the user's jobs: a bare `wait` must not wait for it forever.
+    \builtin disown "${__DCTX_HELPER_PID}" 2>/dev/null
 }
 
 __dctx_precmd() {

@@ -23,6 +23,8 @@ struct ShellSpec {
     hooks_expected: &'static str,
     /// Whether a per-shell `--serve` helper answers (bash, zsh).
     helper: bool,
+    /// Waits for every background job, then prints `waited`.
+    wait_all: &'static str,
 }
 
 fn posix_set(k: &str, v: &str) -> String {
@@ -44,6 +46,7 @@ const BASH: ShellSpec = ShellSpec {
     hooks: "echo \"hooks=${PROMPT_COMMAND}\"",
     hooks_expected: "hooks=__dctx_precmd",
     helper: true,
+    wait_all: "sleep 0.1 & wait; echo waited",
 };
 
 const ZSH: ShellSpec = ShellSpec {
@@ -57,6 +60,7 @@ const ZSH: ShellSpec = ShellSpec {
     hooks: "echo \"hooks=${precmd_functions}\"",
     hooks_expected: "hooks=__dctx_precmd",
     helper: true,
+    wait_all: "sleep 0.1 & wait; echo waited",
 };
 
 const FISH: ShellSpec = ShellSpec {
@@ -70,6 +74,7 @@ const FISH: ShellSpec = ShellSpec {
     hooks: "echo hooks=(functions --handlers | string match -e __dctx_precmd | count)",
     hooks_expected: "hooks=1",
     helper: false,
+    wait_all: "sleep 0.1 &; wait; echo waited",
 };
 
 /// The whole user story in one real interactive shell.
@@ -106,6 +111,12 @@ fn prompt_follows_the_context(spec: &ShellSpec) {
     tmux.expect_prompt("<tcp://10.9.8.7:2375|0>");
     tmux.type_line(&(spec.unset)("DOCKER_HOST"));
     tmux.expect_prompt("<prod|0>");
+
+    // The helper is none of the user's jobs: a bare `wait` returns.
+    tmux.type_line(spec.wait_all);
+    wait_for("wait to return", Duration::from_secs(10), || {
+        tmux.screen().contains("waited\n<prod|0>")
+    });
 
     // $? reaches the user's prompt untouched.
     tmux.type_line("false");
