@@ -33,9 +33,10 @@ pub fn spawn_stamp_path(runtime_dir: &Path) -> PathBuf {
     runtime_dir.join("spawned")
 }
 
-/// Whose mtime the daemon moves forward whenever an answer it gave may
-/// have changed (a watched file changed, a config dir stopped being
-/// watched, the daemon started), so a shell can tell with one `stat`.
+/// The file the daemon replaces with a new one whenever an answer it gave
+/// may have changed (a watched file changed, watches were re-placed, the
+/// daemon started); a shell holding a hard link to the old one can tell
+/// with `[[ mark -ef link ]]`.
 pub fn change_mark_path(runtime_dir: &Path) -> PathBuf {
     runtime_dir.join("changed")
 }
