@@ -9,3 +9,4 @@ mod read_only;
 mod shells;
 mod soak;
 mod tmux;
+mod trust;

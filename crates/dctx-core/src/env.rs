@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::gopath;
 use crate::os_text::OsText;
 
 /// Every variable that changes which Docker daemon the CLI talks to.
@@ -84,28 +85,28 @@ impl Env {
 
     /// The same environment with relative `DOCKER_CONFIG` and
     /// `DOCKER_CERT_PATH` made absolute against `cwd`, so that another
-    /// process (the daemon) resolves what this shell would.
+    /// process (the daemon) resolves what this shell would. `cwd` must be
+    /// the physical directory (no symlinks, as `getcwd` gives it): the
+    /// kernel resolves a leading `..` from there, not from a logical `PWD`.
+    /// Paths are cleaned as the CLI cleans them (see [`gopath`]).
     pub fn absolutized(mut self, cwd: &Path) -> Env {
         for key in ["DOCKER_CONFIG", "DOCKER_CERT_PATH"] {
             if let Some(v) = self.vars.get_mut(key) {
-                if Path::new(&v.0).is_relative() {
-                    v.0 = cwd.join(&v.0).into_os_string();
-                }
+                v.0 = gopath::join(cwd, &gopath::clean(Path::new(&v.0))).into_os_string();
             }
         }
         if let Some(home) = &self.home {
-            if home.is_relative() {
-                self.home = Some(cwd.join(home));
-            }
+            self.home = Some(gopath::join(cwd, &gopath::clean(home)));
         }
         self
     }
 
-    /// The Docker client config dir: `DOCKER_CONFIG`, else `$HOME/.docker`.
+    /// The Docker client config dir: `DOCKER_CONFIG`, else `$HOME/.docker`,
+    /// cleaned lexically as the CLI's `filepath.Join` does.
     pub fn config_dir(&self) -> PathBuf {
         match self.get_os("DOCKER_CONFIG") {
-            Some(dir) => PathBuf::from(dir),
-            None => self.home.clone().unwrap_or_default().join(".docker"),
+            Some(dir) => gopath::clean(Path::new(dir)),
+            None => gopath::join(&self.home.clone().unwrap_or_default(), Path::new(".docker")),
         }
     }
 
@@ -118,7 +119,7 @@ impl Env {
     /// Where the CLI looks for `ca.pem` when TLS is on.
     pub fn cert_dir(&self) -> PathBuf {
         match self.get_os("DOCKER_CERT_PATH") {
-            Some(dir) => PathBuf::from(dir),
+            Some(dir) => gopath::clean(Path::new(dir)),
             None => self.config_dir(),
         }
     }
@@ -165,6 +166,17 @@ mod tests {
         .absolutized(Path::new("/work"));
         assert_eq!(env.get("DOCKER_CONFIG").as_deref(), Some("/work/cfg"));
         assert_eq!(env.get("DOCKER_CERT_PATH").as_deref(), Some("/abs"));
+    }
+
+    #[test]
+    fn paths_are_cleaned_lexically_like_the_cli_does() {
+        let env = Env::new([("DOCKER_CONFIG", "x/link/../cfg")], None);
+        assert_eq!(env.config_dir(), PathBuf::from("x/cfg"));
+        let env = env.absolutized(Path::new("/work"));
+        assert_eq!(env.get("DOCKER_CONFIG").as_deref(), Some("/work/x/cfg"));
+        let env = Env::new([("DOCKER_CERT_PATH", "/c/l/../d/")], Some("/h/./u/".into()));
+        assert_eq!(env.cert_dir(), PathBuf::from("/c/d"));
+        assert_eq!(env.config_dir(), PathBuf::from("/h/u/.docker"));
     }
 
     #[test]

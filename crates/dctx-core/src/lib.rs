@@ -12,6 +12,7 @@ pub mod context_meta;
 pub mod env;
 pub mod fs;
 pub mod gojson;
+pub mod gopath;
 pub mod host;
 pub mod os_text;
 pub mod paths;

@@ -100,7 +100,13 @@ impl Helper {
             let keepable = ["DOCKER_CONFIG", "DOCKER_CERT_PATH"]
                 .iter()
                 .all(|k| env.get_os(k).is_none_or(|v| Path::new(v).is_absolute()));
-            let env = env.absolutized(&cwd);
+            // The kernel resolves a relative path's `..` from the physical
+            // directory, not from the shell's logical PWD.
+            let env = if keepable {
+                env
+            } else {
+                env.absolutized(&std::fs::canonicalize(&cwd).unwrap_or(cwd))
+            };
             if self.caller.tty.is_none() {
                 // The shell may have had its stdin redirected when we started.
                 self.caller.tty = tty_of(self.caller.pid);
