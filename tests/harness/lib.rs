@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 use std::ffi::OsStr;
+use std::io::Read;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -502,6 +503,45 @@ pub fn wait_for(what: &str, limit: std::time::Duration, mut done: impl FnMut() -
             "timed out after {limit:?} waiting for {what}"
         );
         std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// Runs `cmd`, failing the test if it has not finished within `limit`: a
+/// hang detector with a generous bound, not a speed measurement.
+pub fn run_bounded(cmd: &mut Command, limit: std::time::Duration) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let mut stdout = Vec::new();
+            let mut stderr = Vec::new();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_end(&mut stdout)
+                .unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_end(&mut stderr)
+                .unwrap();
+            return Output {
+                status,
+                stdout,
+                stderr,
+            };
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("{cmd:?} still running after {limit:?}: the prompt would hang");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
 

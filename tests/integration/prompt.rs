@@ -1,50 +1,10 @@
 //! The prompt path never fails: whatever is broken, `dctx-prompt` exits 0
 //! promptly, prints a short marker, and writes nothing to stderr.
 
-use std::io::Read;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use dctx_tests::Sandbox;
-
-/// Runs `cmd`, failing the test if it has not finished within `limit`: a
-/// hang detector with a generous bound, not a speed measurement.
-fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            let mut stdout = Vec::new();
-            let mut stderr = Vec::new();
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_end(&mut stdout)
-                .unwrap();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_end(&mut stderr)
-                .unwrap();
-            return Output {
-                status,
-                stdout,
-                stderr,
-            };
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("{cmd:?} still running after {limit:?}: the prompt would hang");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
+use dctx_tests::{run_bounded, Sandbox};
 
 fn prompt(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> (String, String) {
     let mut cmd = sandbox.dctx("dctx-prompt");

@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use dctx_tests::{bin_dir, require_tool, run, run_ok, Sandbox};
+use std::time::Duration;
+
+use dctx_tests::{bin_dir, require_tool, run, run_bounded, run_ok, Sandbox};
 
 /// `PATH` with dctx's binaries first, for shells that run `dctx init`.
 fn path_with_dctx() -> String {
@@ -78,4 +80,109 @@ fn dot_dot_after_a_symlink_in_docker_config_is_lexical() {
             );
         }
     }
+}
+
+/// What `dctx-prompt --format {name}` prints for this sandbox, through the
+/// daemon when `daemon` is set, failing the test if it hangs.
+fn bounded_prompt(sandbox: &Sandbox, daemon: bool, env: &[(&str, &str)]) -> String {
+    let mut cmd = sandbox.dctx("dctx-prompt");
+    if !daemon {
+        cmd.arg("--no-daemon");
+    }
+    cmd.args(["--shell", "plain"]).envs(env.iter().copied());
+    let out = run_bounded(&mut cmd, Duration::from_secs(20));
+    assert!(out.status.success(), "dctx-prompt exited {}", out.status);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "nothing on stderr"
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Item 9: a FIFO as the settings file, `/dev/zero` or a huge file as
+/// `DCTX_CONFIG` neither hang nor balloon `dctx-prompt`, directly or through
+/// the daemon, and the daemon goes on answering everyone else.
+#[test]
+fn a_settings_file_that_is_a_fifo_or_a_device_does_not_hang_anyone() {
+    let sandbox = Sandbox::new();
+    let settings = sandbox.path().join("xdg-config/dctx/config.toml");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(&settings)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    let huge = sandbox.path().join("huge.toml");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    let huge = huge.display().to_string();
+    let _daemon = dctx_tests::Daemon::start(&sandbox);
+    let context = ("DOCKER_CONTEXT", "prod");
+    for daemon in [false, true] {
+        assert_eq!(
+            bounded_prompt(&sandbox, daemon, &[context]),
+            "prod?",
+            "a FIFO (daemon: {daemon})"
+        );
+        for path in ["/dev/zero", huge.as_str()] {
+            let env = [context, ("DCTX_CONFIG", path)];
+            assert_eq!(
+                bounded_prompt(&sandbox, daemon, &env),
+                "prod?",
+                "{path} (daemon: {daemon})"
+            );
+        }
+    }
+    // Still answering, with working settings for a shell that has them.
+    let good = sandbox.path().join("good.toml");
+    std::fs::write(&good, "format = \"<{name}>\"\n").unwrap();
+    let env = [("DCTX_CONFIG", good.to_str().unwrap()), ("DOCKER_HOST", "")];
+    assert_eq!(bounded_prompt(&sandbox, true, &env), "");
+    let env = [
+        ("DCTX_CONFIG", good.to_str().unwrap()),
+        ("DOCKER_CONTEXT", "x"),
+    ];
+    assert_eq!(bounded_prompt(&sandbox, true, &env), "<x>?");
+    let status = run_ok(sandbox.dctx("dctx").args(["daemon", "status"]));
+    assert!(status.contains("queries:"), "{status}");
+}
+
+/// Item 5: a settings file replaced by one of the same size and mtime
+/// (`cp -p`, `rsync -a`) is read again, through the daemon.
+#[test]
+fn a_settings_file_copied_with_its_times_kept_is_read_again() {
+    let sandbox = Sandbox::new();
+    let settings = sandbox.path().join("xdg-config/dctx/config.toml");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    let (a, b) = (sandbox.path().join("a.toml"), sandbox.path().join("b.toml"));
+    std::fs::write(&a, "format = \"A:{name}\"\n").unwrap();
+    std::fs::write(&b, "format = \"B:{name}\"\n").unwrap();
+    let touch = |file: &Path| {
+        run_ok(
+            std::process::Command::new("touch")
+                .args(["-d", "2020-01-01 00:00:00"])
+                .arg(file),
+        )
+    };
+    touch(&a);
+    touch(&b);
+    run_ok(
+        std::process::Command::new("cp")
+            .arg("-p")
+            .arg(&a)
+            .arg(&settings),
+    );
+    let _daemon = dctx_tests::Daemon::start(&sandbox);
+    let env = [("DOCKER_CONTEXT", "ctx")];
+    assert_eq!(bounded_prompt(&sandbox, true, &env), "A:ctx?");
+    run_ok(
+        std::process::Command::new("cp")
+            .arg("-p")
+            .arg(&b)
+            .arg(&settings),
+    );
+    assert_eq!(bounded_prompt(&sandbox, true, &env), "B:ctx?");
 }

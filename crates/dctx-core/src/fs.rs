@@ -56,6 +56,34 @@ impl FileSystem for RealFs {
     }
 }
 
+/// What tells two versions of a file apart: a rename gives a new inode, an
+/// edit in place a new mtime, ctime or size. Copying with the times kept
+/// (`cp -p`, `rsync -a`) still moves the ctime, which nobody can set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileId {
+    dev: u64,
+    ino: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    size: u64,
+}
+
+impl FileId {
+    /// `None` when the file cannot be stat'ed (missing, unreadable dir).
+    /// Follows symlinks, as opening the file does.
+    pub fn of(path: &Path) -> Option<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(FileId {
+            dev: m.dev(),
+            ino: m.ino(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+            size: m.size(),
+        })
+    }
+}
+
 /// An in-memory file system for tests: a path maps to contents or an error.
 #[derive(Debug, Default, Clone)]
 pub struct MemFs {

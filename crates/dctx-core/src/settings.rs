@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::fs::FileSystem;
 use crate::style::Style;
 
 /// Name patterns styled bold red unless the user says otherwise.
@@ -110,21 +111,29 @@ impl Settings {
         Ok(s)
     }
 
-    /// Loads the file at `path`: a missing file means the built-ins; a bad
-    /// one means the built-ins plus the reason, so the prompt can flag it.
-    pub fn load(path: &Path) -> (Settings, Option<String>) {
-        match std::fs::read_to_string(path) {
-            Ok(text) => match Settings::parse(&text) {
-                Ok(s) => (s, None),
-                Err(e) => (
+    /// Loads the file at `path` through `fs` (which must not block or read
+    /// without bound: a FIFO or `/dev/zero` named by `DCTX_CONFIG` must not
+    /// hang a prompt). A missing file means the built-ins; a bad one means
+    /// the built-ins plus the reason, so the prompt can flag it.
+    pub fn load(fs: &dyn FileSystem, path: &Path) -> (Settings, Option<String>) {
+        let text = match fs.read(path) {
+            Ok(bytes) => String::from_utf8(bytes)
+                .map_err(|_| "stream did not contain valid UTF-8".to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return (Settings::default(), None)
+            }
+            Err(e) => {
+                return (
                     Settings::default(),
-                    Some(format!("could not parse {}: {e}", path.display())),
-                ),
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Settings::default(), None),
+                    Some(format!("could not read {}: {e}", path.display())),
+                )
+            }
+        };
+        match text.and_then(|text| Settings::parse(&text)) {
+            Ok(s) => (s, None),
             Err(e) => (
                 Settings::default(),
-                Some(format!("could not read {}: {e}", path.display())),
+                Some(format!("could not parse {}: {e}", path.display())),
             ),
         }
     }

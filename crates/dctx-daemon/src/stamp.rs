@@ -10,37 +10,12 @@
 //! does; inotify still covers everything a stat cannot see, such as a
 //! context directory appearing.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use dctx_core::context_meta::meta_path;
+use dctx_core::fs::FileId;
 use dctx_core::resolution::DEFAULT_CONTEXT;
 use dctx_core::Resolution;
-
-/// What tells two versions of a file apart: a rename gives a new inode, an
-/// edit in place a new mtime, ctime or size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileId {
-    dev: u64,
-    ino: u64,
-    mtime: (i64, i64),
-    ctime: (i64, i64),
-    size: u64,
-}
-
-impl FileId {
-    /// `None` when the file cannot be stat'ed (missing, unreadable dir).
-    fn of(path: &Path) -> Option<FileId> {
-        let m = std::fs::metadata(path).ok()?;
-        Some(FileId {
-            dev: m.dev(),
-            ino: m.ino(),
-            mtime: (m.mtime(), m.mtime_nsec()),
-            ctime: (m.ctime(), m.ctime_nsec()),
-            size: m.size(),
-        })
-    }
-}
 
 /// The files one resolution depends on, as they were when it was read.
 #[derive(Debug, Clone, PartialEq, Eq)]

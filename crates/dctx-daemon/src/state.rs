@@ -16,8 +16,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
+use dctx_core::fs::FileId;
 use dctx_core::protocol::{Caller, Render, Segment, WatchedDir};
 use dctx_core::segment::{render, Request};
 use dctx_core::{resolve, Env, RealFs, Resolution, Settings};
@@ -71,11 +72,18 @@ pub enum WatchRequest {
 
 #[derive(Debug, Clone)]
 struct CachedSettings {
-    stamp: Option<(SystemTime, u64)>,
-    settings: Arc<Settings>,
-    problem: Option<String>,
+    /// The file as it was read, with what was read from it; `None` until
+    /// read, and again whenever a watch event says the file may differ.
+    loaded: Option<LoadedSettings>,
     /// Whether an edit replaces the change mark (as for config dirs).
     freshness: Freshness,
+}
+
+#[derive(Debug, Clone)]
+struct LoadedSettings {
+    id: Option<FileId>,
+    settings: Arc<Settings>,
+    problem: Option<String>,
 }
 
 struct Inner {
@@ -247,12 +255,18 @@ impl State {
         *slot = freshness;
     }
 
-    /// Drops the cached answers of `dirs`, or of every dir for `None`.
+    /// Drops the cached answers of `dirs` (config dirs or settings files),
+    /// or of everything for `None`.
     pub fn invalidate(&self, dirs: Option<&[PathBuf]>) {
         let mut inner = self.lock();
         for (dir, cache) in inner.dirs.iter_mut() {
             if dirs.is_none_or(|dirs| dirs.contains(dir)) {
                 cache.reset();
+            }
+        }
+        for (file, cached) in inner.settings.iter_mut() {
+            if dirs.is_none_or(|dirs| dirs.contains(file)) {
+                cached.loaded = None;
             }
         }
         drop(inner);
@@ -268,46 +282,57 @@ impl State {
 
     /// The settings at `path` (built-in ones for `None`), any problem with
     /// them, and whether an edit of the file would replace the change mark.
+    ///
+    /// A hit must be the very file that was read (the same [`FileId`]:
+    /// `cp -p` keeps size and mtime but not ctime), and the file is read
+    /// outside the lock, so one slow path never stalls other shells.
     fn settings(&self, path: Option<&Path>) -> (Arc<Settings>, Option<String>, bool) {
         let Some(path) = path else {
             return (self.lock().builtin.clone(), None, true);
         };
-        let stamp = std::fs::metadata(path)
-            .ok()
-            .and_then(|m| Some((m.modified().ok()?, m.len())));
-        let mut inner = self.lock();
-        let freshness = match inner.settings.get(path) {
-            Some(cached) if cached.stamp == stamp => {
-                let watched = cached.freshness == Freshness::Inotify;
-                return (cached.settings.clone(), cached.problem.clone(), watched);
-            }
-            Some(cached) => cached.freshness.clone(),
-            None => {
-                if inner.settings.len() >= MAX_DIRS {
-                    for (old, _) in inner.settings.drain() {
-                        let _ = self.watch_tx.send(WatchRequest::Remove(old));
+        let id = FileId::of(path);
+        let freshness = {
+            let mut inner = self.lock();
+            match inner.settings.get(path) {
+                Some(cached) => {
+                    let watched = cached.freshness == Freshness::Inotify;
+                    if let Some(hit) = cached.loaded.as_ref().filter(|l| l.id == id) {
+                        return (hit.settings.clone(), hit.problem.clone(), watched);
                     }
-                    // Shells using those files no longer hear of edits.
-                    self.mark.bump();
+                    cached.freshness.clone()
                 }
-                let _ = self
-                    .watch_tx
-                    .send(WatchRequest::AddFile(path.to_path_buf()));
-                Freshness::Pending
+                None => {
+                    if inner.settings.len() >= MAX_DIRS {
+                        for (old, _) in inner.settings.drain() {
+                            let _ = self.watch_tx.send(WatchRequest::Remove(old));
+                        }
+                        // Shells using those files no longer hear of edits.
+                        self.mark.bump();
+                    }
+                    let _ = self
+                        .watch_tx
+                        .send(WatchRequest::AddFile(path.to_path_buf()));
+                    inner.settings.insert(
+                        path.to_path_buf(),
+                        CachedSettings {
+                            loaded: None,
+                            freshness: Freshness::Pending,
+                        },
+                    );
+                    Freshness::Pending
+                }
             }
         };
-        let (settings, problem) = Settings::load(path);
+        let (settings, problem) = Settings::load(&RealFs, path);
         let settings = Arc::new(settings);
         let watched = freshness == Freshness::Inotify;
-        inner.settings.insert(
-            path.to_path_buf(),
-            CachedSettings {
-                stamp,
+        if let Some(cached) = self.lock().settings.get_mut(path) {
+            cached.loaded = Some(LoadedSettings {
+                id,
                 settings: settings.clone(),
                 problem: problem.clone(),
-                freshness,
-            },
-        );
+            });
+        }
         (settings, problem, watched)
     }
 

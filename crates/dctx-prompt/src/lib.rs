@@ -152,7 +152,7 @@ fn render_direct(
 ) -> String {
     let resolution = resolve(env, &RealFs);
     let (settings, settings_problem) = match settings_path {
-        Some(path) => Settings::load(path),
+        Some(path) => Settings::load(&RealFs, path),
         None => (Settings::default(), None),
     };
     let request = Request {

@@ -38,7 +38,7 @@ pub fn status() -> anyhow::Result<()> {
     let mut text = status_text(&r);
     match config_path(|k| std::env::var_os(k), env.home().map(|h| h.as_path())) {
         Some(path) => {
-            let (_, problem) = Settings::load(&path);
+            let (_, problem) = Settings::load(&dctx_core::RealFs, &path);
             let state = if path.exists() {
                 ""
             } else {
