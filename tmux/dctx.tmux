@@ -23,8 +23,11 @@ __dctx_option() {
     tmux show-option -gqv "$1"
 }
 
+# Quotes $1 as one word for the shell that runs a #() job, with each `#`
+# doubled: tmux expands the job's command as a format before running it.
 __dctx_quote() {
-    printf "'%s'" "${1//\'/\'\\\'\'}"
+    local word=${1//"'"/"'\\''"}
+    printf "'%s'" "${word//"#"/"##"}"
 }
 
 __dctx_main() {
@@ -53,7 +56,9 @@ __dctx_main() {
     for option in "${options[@]}"; do
         value=$(__dctx_option "${option}")
         if [[ ${value} == *'#{docker_context}'* ]]; then
-            tmux set-option -gq "${option}" "${value//'#{docker_context}'/#(${command})}"
+            # Quoted: bash 5.2's patsub_replacement would make each `&` in
+            # an unquoted replacement the matched text.
+            tmux set-option -gq "${option}" "${value//"#{docker_context}"/"#(${command})"}"
         fi
     done
 }

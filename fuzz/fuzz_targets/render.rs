@@ -1,7 +1,7 @@
 //! The renderer: for any format and any name, host and description (all
 //! untrusted), the filled-in text holds no control or bidi character, a
-//! zsh segment no `%` that is not doubled, a tmux segment no `#` that is
-//! not doubled; styled rendering never panics.
+//! zsh segment no `%` that is not doubled, a tmux segment no run of `#`
+//! of odd length; styled rendering never panics.
 #![no_main]
 
 use std::path::PathBuf;

@@ -378,7 +378,8 @@ fn socket_and_dir_are_private_and_other_users_are_refused() {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     std::fs::set_permissions(&daemon.socket, std::fs::Permissions::from_mode(0o777)).unwrap();
-    // `dctx daemon status` as user `nobody`: it connects, and must get no answer.
+    // `dctx daemon status` as user `nobody` refuses a socket in a dir it
+    // does not own before it sends anything.
     let dctx = dctx_tests::bin_dir().join("dctx");
     let out = run(sandbox
         .command("setpriv")
@@ -392,6 +393,19 @@ fn socket_and_dir_are_private_and_other_users_are_refused() {
         "another user got an answer: {stdout}"
     );
     assert!(stdout.contains("not running"), "{stdout}");
+    // A client that checks nothing (perl, from perl-base) connects and
+    // says hello as `nobody`: the daemon must not answer it.
+    let hello = r#"{"type":"hello","protocol":2,"client":"intruder"}"#;
+    let script = format!(
+        r#"use IO::Socket::UNIX; my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!"; print $s '{hello}' . "\n"; my $l = <$s>; print defined $l ? "answered: $l" : "no answer\n";"#
+    );
+    let out = run(sandbox
+        .command("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .args(["perl", "-e", &script])
+        .arg(&daemon.socket));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout, "no answer\n", "{}", String::from_utf8_lossy(&out.stderr));
     let log = std::fs::read_to_string(sandbox.path().join("daemon.log")).unwrap();
     assert!(
         log.contains("refused a connection from another user"),

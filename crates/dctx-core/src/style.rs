@@ -209,16 +209,48 @@ impl Style {
 
 /// Makes untrusted text (names, hosts, descriptions) inert for `shell`:
 /// control and bidi characters become U+FFFD everywhere, `%` is doubled for
-/// zsh prompt expansion and `#` for tmux formats.
+/// zsh prompt expansion, and `#` is escaped for tmux (see [`escape_tmux`]).
 pub fn escape(shell: Shell, text: &str) -> String {
+    if shell == Shell::Tmux {
+        return escape_tmux(text);
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             c if c.is_control() || is_bidi_control(c) => out.push(char::REPLACEMENT_CHARACTER),
             '%' if shell == Shell::Zsh => out.push_str("%%"),
-            '#' if shell == Shell::Tmux => out.push_str("##"),
             c => out.push(c),
         }
+    }
+    out
+}
+
+/// For the output of a tmux `#()` job, which tmux reads twice: it expands
+/// the output as a format (`##` is `#`, `#{…}` a variable, `#(…)` a
+/// command), then draws it (`##` is `#` again, `#[…]` a style), except that
+/// the expansion leaves `##[` for the drawing. So a run of `n` `#`s is
+/// written `4n` times, or `2n` before `[`: what tmux shows is then the
+/// text as it was, `a##b` included (checked on a real tmux by
+/// `tests/integration/edge_cases.rs`), and never markup or a command.
+fn escape_tmux(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '#' {
+            let inert = c.is_control() || is_bidi_control(c);
+            out.push(if inert {
+                char::REPLACEMENT_CHARACTER
+            } else {
+                c
+            });
+            continue;
+        }
+        let mut run = 1;
+        while chars.next_if_eq(&'#').is_some() {
+            run += 1;
+        }
+        let per = if chars.peek() == Some(&'[') { 2 } else { 4 };
+        out.extend(std::iter::repeat_n('#', run * per));
     }
     out
 }
@@ -266,7 +298,9 @@ mod tests {
         let zsh = escape(Shell::Zsh, hostile);
         assert!(zsh.contains("%%F{red}") && !zsh.contains('\x1b') && !zsh.contains('\n'));
         let tmux = escape(Shell::Tmux, hostile);
-        assert!(tmux.contains("##[fg=red]##(rm)"));
+        assert!(tmux.contains("##[fg=red]####(rm)"), "{tmux}");
+        assert_eq!(escape(Shell::Tmux, "a##b#"), "a########b####");
+        assert_eq!(escape(Shell::Tmux, "a##[b"), "a####[b");
         assert!(!escape(Shell::Bash, hostile).contains('\u{202E}'));
     }
 }

@@ -1,0 +1,47 @@
+//! The contract between the bash and zsh hooks and their helper
+//! (`dctx-prompt --serve`): one definition, from which `dctx init` renders
+//! the scripts' side.
+//!
+//! A request is NUL-terminated fields: [`FRAME_VERSION`], the shell's
+//! `PWD`, then the value of each of [`REQUEST_VARS`] *if the shell exports
+//! it* (empty otherwise: docker sees only exported variables, and an empty
+//! one counts as unset). The answer is two NUL-terminated fields: the
+//! segment, and the shell's stamp dir when it may keep the segment (see
+//! `dctx-prompt`'s `stamps.rs`), else nothing.
+//!
+//! A helper that reads another version (a script loaded before an
+//! upgrade, talking to the new binary) exits, and the script falls back
+//! to one `dctx-prompt` per prompt until the shell loads the new script.
+
+/// Bumped on any change to the fields below or to the answer.
+pub const FRAME_VERSION: &str = "3";
+
+/// The variables a request carries, in order: what the settings file's
+/// path depends on, then every variable that changes which daemon docker
+/// talks to (`dctx_core::env::DOCKER_VARS`).
+pub const REQUEST_VARS: [&str; 9] = [
+    "HOME",
+    "DCTX_CONFIG",
+    "XDG_CONFIG_HOME",
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "DOCKER_CONFIG",
+    "DOCKER_TLS_VERIFY",
+    "DOCKER_TLS",
+    "DOCKER_CERT_PATH",
+];
+
+/// The fields of a request after the version: `PWD` and the variables.
+pub const REQUEST_FIELDS: usize = 1 + REQUEST_VARS.len();
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_docker_variable_is_carried() {
+        for var in crate::env::DOCKER_VARS {
+            assert!(REQUEST_VARS.contains(var), "{var}");
+        }
+    }
+}
