@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::process::Stdio;
+
 use tokio::process::Command;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::debug;
@@ -22,40 +24,74 @@ pub fn socket_of(tmux_var: &str) -> Option<&str> {
     (!socket.is_empty()).then_some(socket)
 }
 
-/// Runs until the channel closes: one redraw per burst of requests.
+/// How long one tmux command may take. A server that is stopped (^Z,
+/// SIGSTOP) or wedged never answers; it must cost a bounded time and hold
+/// up no other server.
+const TMUX_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Runs until the channel closes: one redraw per burst of requests, every
+/// server at once.
 pub async fn run(state: Arc<State>, mut requests: UnboundedReceiver<()>) {
     while requests.recv().await.is_some() {
         tokio::time::sleep(SETTLE).await;
         while requests.try_recv().is_ok() {}
-        for server in state.tmux_servers() {
-            if let Some(socket) = socket_of(&server) {
-                redraw(socket).await;
-            }
+        let redraws: Vec<_> = state
+            .tmux_servers()
+            .iter()
+            .filter_map(|server| socket_of(server))
+            .map(|socket| tokio::spawn(redraw(socket.to_string())))
+            .collect();
+        // Each is bounded by TMUX_TIMEOUT, so this waits that long at most.
+        for redraw in redraws {
+            let _ = redraw.await;
         }
     }
 }
 
-async fn redraw(socket: &str) {
-    let clients = match Command::new("tmux")
-        .args(["-S", socket, "list-clients", "-F", "#{client_name}"])
-        .output()
-        .await
-    {
-        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
-        // The server is gone or tmux is not installed: nothing to redraw.
-        _ => return,
+/// `tmux -S socket args…`, its stdout, or `None` if it failed or took
+/// longer than [`TMUX_TIMEOUT`] (then it is killed).
+async fn tmux(socket: &str, args: &[&str]) -> Option<Vec<u8>> {
+    let mut cmd = Command::new("tmux");
+    cmd.args(["-S", socket])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    match tokio::time::timeout(TMUX_TIMEOUT, cmd.output()).await {
+        Ok(Ok(out)) if out.status.success() => Some(out.stdout),
+        Ok(_) => None,
+        Err(_) => {
+            debug!(socket, ?args, "tmux did not answer in time; skipped");
+            None
+        }
+    }
+}
+
+async fn redraw(socket: String) {
+    // The server is gone, stopped, or tmux is not installed: nothing to do.
+    let Some(clients) = tmux(&socket, &["list-clients", "-F", "#{client_name}"]).await else {
+        return;
     };
-    for client in clients.lines().filter(|c| !c.is_empty()) {
-        let status = Command::new("tmux")
-            .args(["-S", socket, "refresh-client", "-S", "-t", client])
-            .status()
-            .await;
-        debug!(
-            socket,
-            client,
-            ?status,
-            "asked tmux to redraw its status line"
-        );
+    let clients = String::from_utf8_lossy(&clients).into_owned();
+    let refreshes = clients
+        .lines()
+        .filter(|c| !c.is_empty())
+        .map(|client| {
+            let (socket, client) = (socket.clone(), client.to_string());
+            tokio::spawn(async move {
+                let done = tmux(&socket, &["refresh-client", "-S", "-t", &client]).await;
+                debug!(
+                    socket,
+                    client,
+                    ok = done.is_some(),
+                    "asked tmux to redraw its status line"
+                );
+            })
+        })
+        .collect::<Vec<_>>();
+    for refresh in refreshes {
+        let _ = refresh.await;
     }
 }
 
