@@ -1,16 +1,18 @@
-# dctx: the Docker context in your bash prompt.
+# dctx: the Docker context in your bash prompt (bash 4.4 or newer).
 # Load it from ~/.bashrc with:   eval "$(dctx init bash)"
 # Then put ${DCTX_SEGMENT} in PS1, e.g.  PS1='${DCTX_SEGMENT:+[$DCTX_SEGMENT] }\w\$ '
 # (or use `dctx init bash --prompt` to have it prepended for you).
 #
 # Before each prompt, __dctx_precmd checks whether its last segment still
-# holds: the same DOCKER_* variables, the same daemon change mark,
-# and no file behind the answer newer than the helper's stamp of it (builtin
-# tests only; see crates/dctx-prompt/src/stamps.rs). Otherwise it
-# sends its variables to a helper (`dctx-prompt --serve`, one per shell,
-# started on first use) and reads back the segment: a builtin printf and a
-# builtin read, no fork. If the helper is gone or slow, one `dctx-prompt`
-# call answers instead and the helper is restarted at the next prompt.
+# holds: the same exported variables (docker sees no others), the same
+# daemon change mark, the config dir still resolving where it did, and no
+# file behind the answer newer than the helper's stamp of it (builtin
+# tests only; see crates/dctx-prompt/src/stamps.rs). Otherwise it sends
+# its variables to a helper (`dctx-prompt --serve`, one per shell, started
+# on first use) through a FIFO in its private dir and reads back the
+# segment: a builtin printf and a builtin read, no fork. If the helper is
+# gone or slow, one `dctx-prompt` call answers instead and the helper is
+# restarted at the next prompt. The frames are dctx_core::helper_frame's.
 
 __DCTX_PROMPT=@DCTX_PROMPT@
 # DCTX_SEGMENT is read by the user's PS1, which shellcheck cannot see.
@@ -21,24 +23,29 @@ __dctx_stop() {
     if [[ -n ${__DCTX_HELPER_PID-} ]]; then
         \builtin kill "${__DCTX_HELPER_PID}" 2>/dev/null
     fi
-    \builtin unset __DCTX_HELPER_PID __DCTX_HELPER __DCTX_KEY
+    \builtin unset __DCTX_HELPER_PID __DCTX_DIR __DCTX_KEY
 }
 
 __dctx_start() {
     __dctx_stop
-    # The helper is a coprocess: its stdin and stdout are pipes held by this shell.
-    coproc __DCTX_HELPER { \builtin exec "${__DCTX_PROMPT}" --serve --shell @DCTX_SHELL@ --pid "$$" 2>/dev/null; }
-    # Not one of the user's jobs: a bare `wait` must not wait for it forever.
-    \builtin disown "${__DCTX_HELPER_PID}" 2>/dev/null
+    # Once per shell: the helper's pid, then its private dir holding the
+    # FIFOs `in` and `out`; nothing at all when it cannot start.
+    \builtin local started
+    started=$(\command "${__DCTX_PROMPT}" --serve-fifos --shell @DCTX_SHELL@ --pid "$$" 2>/dev/null) || return 1
+    __DCTX_HELPER_PID=${started%%$'\n'*}
+    __DCTX_DIR=${started#*$'\n'}
 }
 
 __dctx_precmd() {
     # Keep $? for the user's own prompt (a global: cheaper than a local).
     __dctx_status=$?
-    # What the answer depends on besides files (unit-separated); the
-    # helper keeps no answer that depends on PWD.
-    __DCTX_NEXT_KEY=${DOCKER_HOST-}$'\x1f'${DOCKER_CONTEXT-}$'\x1f'${DOCKER_CONFIG-}$'\x1f'${DOCKER_TLS_VERIFY-}$'\x1f'${DOCKER_TLS-}$'\x1f'${DOCKER_CERT_PATH-}
-    if [[ ${__DCTX_NEXT_KEY} == "${__DCTX_KEY-}" && ${__DCTX_STAMPS-}/g -ef ${__DCTX_STAMPS-}/gs ]] &&
+    # What the answer depends on besides files: each variable's value if
+    # this shell exports it (unit-separated in the key); the helper keeps
+    # no answer that depends on PWD.
+    @DCTX_READ_ENV@
+    # shellcheck disable=SC2154 # __DCTX_ENV: `dctx init` renders the line above.
+    \builtin printf -v __DCTX_NEXT_KEY '%s\x1f' "${__DCTX_ENV[@]}"
+    if [[ ${__DCTX_NEXT_KEY} == "${__DCTX_KEY-}" && ${__DCTX_STAMPS-}/g -ef ${__DCTX_STAMPS-}/gs && ${__DCTX_STAMPS}/d -ef ${__DCTX_STAMPS}/dr ]] &&
         ! [[ ${__DCTX_STAMPS}/c -nt ${__DCTX_STAMPS}/cs || ${__DCTX_STAMPS}/m -nt ${__DCTX_STAMPS}/ms ]]; then
         return "${__dctx_status}"
     fi
@@ -51,13 +58,13 @@ __dctx_ask() {
     if [[ -z ${__DCTX_HELPER_PID-} ]] || ! \builtin kill -0 "${__DCTX_HELPER_PID}" 2>/dev/null; then
         __dctx_start
     fi
-    # read -u, not a redirection of stdin: the helper finds this shell's
-    # terminal through /proc/$$/fd/0, which must stay the terminal.
-    if [[ -n ${__DCTX_HELPER[1]-} ]] &&
-        \builtin printf '%s\0' "${PWD}" "${DOCKER_HOST-}" "${DOCKER_CONTEXT-}" "${DOCKER_CONFIG-}" \
-            "${DOCKER_TLS_VERIFY-}" "${DOCKER_TLS-}" "${DOCKER_CERT_PATH-}" 1>&"${__DCTX_HELPER[1]}" 2>/dev/null &&
-        IFS= \builtin read -r -d '' -t 0.5 -u "${__DCTX_HELPER[0]}" DCTX_SEGMENT 2>/dev/null &&
-        IFS= \builtin read -r -d '' -t 0.5 -u "${__DCTX_HELPER[0]}" __DCTX_STAMPS 2>/dev/null; then
+    # Each FIFO is opened read-write for this question alone: such an open
+    # never blocks, and nothing this shell runs inherits it. fd 0 stays the
+    # terminal, where the helper finds this shell's tty (/proc/$$/fd/0).
+    if [[ -p ${__DCTX_DIR-}/in && -p ${__DCTX_DIR}/out ]] &&
+        \builtin printf '%s\0' @DCTX_FRAME@ "${PWD}" "${__DCTX_ENV[@]}" 2>/dev/null 1<>"${__DCTX_DIR}/in" &&
+        { IFS= \builtin read -r -d '' -t 0.5 -u 9 DCTX_SEGMENT &&
+            IFS= \builtin read -r -d '' -t 0.5 -u 9 __DCTX_STAMPS; } 9<>"${__DCTX_DIR}/out" 2>/dev/null; then
         # Kept only when the helper stamped what the answer was read from.
         __DCTX_KEY=${__DCTX_STAMPS:+${__DCTX_NEXT_KEY}}
     else

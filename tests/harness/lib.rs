@@ -233,6 +233,23 @@ impl Daemon {
         self.child.as_ref().map_or(0, |c| c.id())
     }
 
+    /// Waits for the daemon to exit by itself, failing the test after
+    /// `limit`; returns its exit status.
+    pub fn wait_exit(
+        &mut self,
+        what: &str,
+        limit: std::time::Duration,
+    ) -> std::process::ExitStatus {
+        let child = self.child.as_mut().expect("a running daemon");
+        let mut status = None;
+        wait_for(what, limit, || {
+            status = child.try_wait().expect("wait");
+            status.is_some()
+        });
+        self.child = None;
+        status.expect("exited")
+    }
+
     /// Stops the daemon (SIGSTOP) until the guard is dropped: meanwhile it
     /// can neither answer nor tell anyone of a change.
     pub fn freeze(&self) -> Frozen<'_> {

@@ -405,7 +405,12 @@ fn socket_and_dir_are_private_and_other_users_are_refused() {
         .args(["perl", "-e", &script])
         .arg(&daemon.socket));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(stdout, "no answer\n", "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        stdout,
+        "no answer\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let log = std::fs::read_to_string(sandbox.path().join("daemon.log")).unwrap();
     assert!(
         log.contains("refused a connection from another user"),

@@ -118,13 +118,27 @@ fn the_local_default_context_is_hidden_and_an_override_is_not() {
 
 #[test]
 fn bad_arguments_still_leave_a_marker_and_help_works() {
+    use std::os::unix::ffi::OsStrExt;
     let sandbox = Sandbox::new();
-    let out = run_bounded(
-        sandbox.dctx("dctx-prompt").args(["--shell", "csh"]),
-        Duration::from_secs(10),
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "dctx?");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("csh"));
+    let not_utf8 = std::ffi::OsStr::from_bytes(b"--format=\xff{name}");
+    let cases: [(&[&std::ffi::OsStr], &str); 3] = [
+        (&["--shell".as_ref(), "csh".as_ref()], "csh"),
+        (&["--nope".as_ref()], "--nope"),
+        (&[not_utf8], "UTF-8"),
+    ];
+    for (args, said) in cases {
+        let out = run_bounded(
+            sandbox.dctx("dctx-prompt").args(args),
+            Duration::from_secs(10),
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "dctx?", "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(said),
+            "{args:?}: {out:?}"
+        );
+        // Item 15 of the trust issue: the documented contract is exit 0.
+        assert!(out.status.success(), "{args:?} exited {}", out.status);
+    }
     let help = dctx_tests::run_ok(sandbox.dctx("dctx-prompt").arg("--help"));
     assert!(help.contains("{name}") && help.contains("--shell"));
 }

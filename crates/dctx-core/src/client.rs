@@ -2,6 +2,7 @@
 //! a stuck or absent daemon costs a prompt milliseconds, never a hang.
 
 use std::io::{self, BufRead, BufReader, Write};
+use std::os::fd::AsFd;
 use std::path::Path;
 use std::time::Duration;
 
@@ -11,18 +12,85 @@ use interprocess::ConnectWaitMode;
 
 use crate::protocol::{encode_line, Request, Response, PROTOCOL_VERSION};
 
-/// This build's version, which a daemon must share to be used.
+/// This build's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// This build's id (a digest of its sources, see `build.rs`), which a
+/// daemon must share to be used: the version is the same for every commit.
+pub const BUILD_ID: &str = env!("DCTX_BUILD_ID");
 
 /// The daemon on the socket is another build of dctx (an upgrade left the
 /// old one running): its answers may follow other rules, so callers stop it
 /// with [`shutdown`] and start their own instead of using it.
 #[derive(Debug, thiserror::Error)]
-#[error("the running daemon is dctx {version} (protocol {protocol}, pid {pid}), not dctx {VERSION} (protocol {PROTOCOL_VERSION})")]
+#[error("the running daemon is dctx {version} build {build} (protocol {protocol}, pid {pid}), not dctx {VERSION} build {BUILD_ID} (protocol {PROTOCOL_VERSION})", build = if build.is_empty() { "unknown" } else { build })]
 pub struct OtherBuild {
     pub version: String,
+    pub build: String,
     pub protocol: u32,
     pub pid: u32,
+}
+
+/// The socket cannot be trusted: its dir or its listener belongs to
+/// someone else. Nothing was sent.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Untrusted(pub String);
+
+/// Connects to `socket` only if its dir is private to this user, and then
+/// only if the listener runs as this user, before a byte is sent: another
+/// local user may have made the fallback runtime dir first and listen there.
+fn connect_trusted(socket: &Path, timeout: Duration) -> io::Result<Stream> {
+    if let Some(dir) = socket.parent() {
+        crate::paths::check_private_dir(dir).map_err(|e| {
+            io::Error::new(io::ErrorKind::PermissionDenied, Untrusted(e.to_string()))
+        })?;
+    }
+    let name = socket.to_fs_name::<GenericFilePath>()?;
+    let stream = ConnectOptions::new()
+        .name(name)
+        .wait_mode(ConnectWaitMode::Timeout(timeout))
+        .connect_sync()?;
+    let Stream::UdSocket(uds) = &stream;
+    let own = crate::paths::euid();
+    match peer_uid(uds.as_fd()) {
+        Some(uid) if uid == own => {}
+        peer => {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                Untrusted(format!(
+                    "refusing the listener on {}: it runs as uid {}, not {own}",
+                    socket.display(),
+                    peer.map_or("unknown".into(), |u| u.to_string())
+                )),
+            ))
+        }
+    }
+    stream.set_recv_timeout(Some(timeout))?;
+    stream.set_send_timeout(Some(timeout))?;
+    Ok(stream)
+}
+
+/// The uid of the process on the other end of a Unix socket.
+fn peer_uid(fd: std::os::fd::BorrowedFd<'_>) -> Option<u32> {
+    use std::os::fd::AsRawFd;
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` is a valid ucred and `len` its size.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    (rc == 0).then_some(cred.uid)
 }
 
 impl OtherBuild {
@@ -44,13 +112,7 @@ impl Client {
     /// Connects to `socket`, waiting at most `timeout` for the connection
     /// and then for each reply (see [`Client::set_timeout`]).
     pub fn connect(socket: &Path, timeout: Duration, client_name: &str) -> io::Result<Client> {
-        let name = socket.to_fs_name::<GenericFilePath>()?;
-        let stream = ConnectOptions::new()
-            .name(name)
-            .wait_mode(ConnectWaitMode::Timeout(timeout))
-            .connect_sync()?;
-        stream.set_recv_timeout(Some(timeout))?;
-        stream.set_send_timeout(Some(timeout))?;
+        let stream = connect_trusted(socket, timeout)?;
         Ok(Client {
             reader: BufReader::new(stream),
             greeted: false,
@@ -61,7 +123,6 @@ impl Client {
     /// The connection's descriptor, to wait on beside others: it becomes
     /// readable when the daemon goes away, as it never speaks unasked.
     pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        use std::os::fd::AsFd;
         let Stream::UdSocket(stream) = self.reader.get_ref();
         stream.as_fd()
     }
@@ -88,15 +149,22 @@ impl Client {
         if !self.greeted {
             match self.read()? {
                 Response::Hello {
-                    protocol, version, ..
-                } if protocol == PROTOCOL_VERSION && version == VERSION => self.greeted = true,
+                    protocol,
+                    version,
+                    build,
+                    ..
+                } if protocol == PROTOCOL_VERSION && version == VERSION && build == BUILD_ID => {
+                    self.greeted = true
+                }
                 Response::Hello {
                     protocol,
                     version,
+                    build,
                     pid,
                 } => {
                     return Err(io::Error::other(OtherBuild {
                         version,
+                        build,
                         protocol,
                         pid,
                     }))
@@ -127,13 +195,7 @@ impl Client {
 /// [`Request::Shutdown`] keeps its shape in every protocol version, so this
 /// stops a daemon of any build.
 pub fn shutdown(socket: &Path, timeout: Duration) -> io::Result<()> {
-    let name = socket.to_fs_name::<GenericFilePath>()?;
-    let stream = ConnectOptions::new()
-        .name(name)
-        .wait_mode(ConnectWaitMode::Timeout(timeout))
-        .connect_sync()?;
-    stream.set_recv_timeout(Some(timeout))?;
-    stream.set_send_timeout(Some(timeout))?;
+    let stream = connect_trusted(socket, timeout)?;
     let mut reader = BufReader::new(stream);
     reader
         .get_mut()
@@ -150,45 +212,136 @@ pub fn shutdown(socket: &Path, timeout: Duration) -> io::Result<()> {
 }
 
 /// Whether some daemon holds the per-user lock (it is running or starting).
+/// The lock file is opened without blocking and used only if it is a
+/// regular file: a FIFO planted there must not hang a prompt.
 pub fn daemon_lock_held(runtime_dir: &Path) -> bool {
-    match std::fs::File::open(crate::paths::lock_path(runtime_dir)) {
-        Ok(file) => matches!(
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(crate::paths::lock_path(runtime_dir));
+    match file {
+        Ok(file) if file.metadata().is_ok_and(|m| m.is_file()) => matches!(
             file.try_lock_shared(),
             Err(std::fs::TryLockError::WouldBlock)
         ),
-        Err(_) => false,
+        _ => false,
     }
 }
 
-/// Starts `dctx daemon run --background` detached from this process's
-/// session, with its stderr in `log` so early failures are not lost.
-pub fn spawn_daemon(dctx: &Path, log: Option<&Path>) -> io::Result<std::process::Child> {
-    use std::os::unix::process::CommandExt;
+/// The variable naming the descriptor on which a daemon started by
+/// [`spawn_daemon`] reports that it is ready, or why it could not start.
+pub const READY_FD_VAR: &str = "DCTX_READY_FD";
+
+/// What a daemon writes on its readiness descriptor: one line.
+pub const READY_LINE: &str = "ready";
+
+/// Starts `dctx daemon run --background`, [`detach`]ed: closing the
+/// terminal does not kill it, and it keeps nothing of its starter. Its
+/// stderr goes to `log` so early failures are not lost.
+///
+/// With `ready`, returns the read end of a pipe on which the daemon writes
+/// [`READY_LINE`] once it serves, or the reason it could not start;
+/// end of file without either means it died.
+pub fn spawn_daemon(
+    dctx: &Path,
+    log: Option<&Path>,
+    ready: bool,
+) -> io::Result<(std::process::Child, Option<std::fs::File>)> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::fs::OpenOptionsExt;
     use std::process::{Command, Stdio};
     let stderr = match log.and_then(|p| {
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
             .open(p)
             .ok()
+            .filter(|f| f.metadata().is_ok_and(|m| m.is_file()))
     }) {
         Some(file) => Stdio::from(file),
         None => Stdio::null(),
     };
+    let pipe = if ready {
+        let mut fds = [0; 2];
+        // SAFETY: pipe2 fills two descriptors, which we own from here on.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: both were just opened and are owned by nobody else.
+        Some(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    } else {
+        None
+    };
+    let keep = pipe.as_ref().map(|(_, w)| w.as_raw_fd());
     let mut cmd = Command::new(dctx);
     cmd.args(["daemon", "run", "--background"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(stderr);
-    // SAFETY: setsid is async-signal-safe; it detaches the daemon from the
-    // terminal's session so closing the terminal does not kill it.
+    match keep {
+        Some(fd) => cmd.env(READY_FD_VAR, fd.to_string()),
+        None => cmd.env_remove(READY_FD_VAR),
+    };
+    detach(&mut cmd, keep);
+    let child = cmd.spawn()?;
+    Ok((child, pipe.map(|(r, _w)| std::fs::File::from(r))))
+}
+
+/// Makes `cmd` start detached from this process: in a session of its own
+/// (the terminal's Ctrl-C and hang-up are not for it), in `/` (it must not
+/// keep a mount busy), and with no descriptor of ours but its stdio and
+/// `keep` (a pipe or a lock the caller holds must not live on in it).
+pub fn detach(cmd: &mut std::process::Command, keep: Option<std::os::fd::RawFd>) {
+    use std::os::unix::process::CommandExt;
+    let keep = keep.unwrap_or(-1);
+    cmd.current_dir("/");
+    // SAFETY: only async-signal-safe calls (setsid, fcntl, syscall) run
+    // between fork and exec.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             libc::setsid();
+            // std's own error pipe is close-on-exec already.
+            cloexec_from(3, keep);
+            if keep >= 0 && libc::fcntl(keep, libc::F_SETFD, 0) != 0 {
+                return Err(io::Error::last_os_error());
+            }
             Ok(())
         });
     }
-    cmd.spawn()
+}
+
+/// Marks every descriptor from `first` up close-on-exec, except `keep`.
+/// Async-signal-safe: for use between fork and exec.
+fn cloexec_from(first: i32, keep: i32) {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    let range = |lo: i32, hi: libc::c_uint| -> bool {
+        // SAFETY: close_range with CLOEXEC only changes descriptor flags.
+        lo as libc::c_uint > hi
+            || unsafe {
+                libc::syscall(
+                    libc::SYS_close_range,
+                    lo as libc::c_uint,
+                    hi,
+                    CLOSE_RANGE_CLOEXEC,
+                )
+            } == 0
+    };
+    let done = if keep >= first {
+        range(first, (keep - 1) as libc::c_uint) && range(keep + 1, libc::c_uint::MAX)
+    } else {
+        range(first, libc::c_uint::MAX)
+    };
+    if !done {
+        // Kernels before 5.11: one descriptor at a time, up to the limit.
+        // SAFETY: sysconf and fcntl are async-signal-safe.
+        let max = unsafe { libc::sysconf(libc::_SC_OPEN_MAX) }.clamp(256, 65536) as i32;
+        for fd in (first..max).filter(|&fd| fd != keep) {
+            unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+        }
+    }
 }
 
 /// The `dctx` binary next to the running one, else whichever is on PATH.
@@ -198,4 +351,51 @@ pub fn sibling_dctx() -> std::path::PathBuf {
         .and_then(|exe| Some(exe.parent()?.join("dctx")))
         .filter(|p| p.is_file())
         .unwrap_or_else(|| "dctx".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A daemon that greets with `build` and then answers nothing.
+    fn fake_daemon(dir: &Path, build: Option<&str>) -> std::path::PathBuf {
+        let socket = dir.join("dctx.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let mut hello = serde_json::json!({"type": "hello", "protocol": PROTOCOL_VERSION,
+            "version": VERSION, "pid": 4242});
+        if let Some(build) = build {
+            hello["build"] = build.into();
+        }
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut line = String::new();
+            let _ = BufReader::new(&stream).read_line(&mut line);
+            let _ = (&stream).write_all(format!("{hello}\n").as_bytes());
+        });
+        socket
+    }
+
+    // The crate version is the same for every commit: a daemon left by an
+    // older build of the same version, which sends no build id or another
+    // one, must be told apart.
+    #[test]
+    fn a_daemon_of_the_same_version_but_another_build_is_another_build() {
+        for build in [None, Some("0123456789abcdef")] {
+            let dir = tempfile::tempdir().unwrap();
+            let private = std::os::unix::fs::PermissionsExt::from_mode(0o700);
+            std::fs::set_permissions(dir.path(), private).unwrap();
+            let socket = fake_daemon(dir.path(), build);
+            let mut client = Client::connect(&socket, Duration::from_secs(5), "test").unwrap();
+            let error = client.call(&Request::Status).unwrap_err();
+            let other = OtherBuild::of(&error).unwrap_or_else(|| panic!("{build:?}: {error}"));
+            assert_eq!(other.pid, 4242);
+            assert_eq!(other.build, build.unwrap_or_default());
+        }
+    }
+
+    #[test]
+    fn the_build_id_is_short_hex() {
+        assert_eq!(BUILD_ID.len(), 16);
+        assert!(BUILD_ID.bytes().all(|b| b.is_ascii_hexdigit()));
+    }
 }

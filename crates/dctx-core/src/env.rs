@@ -79,6 +79,13 @@ impl Env {
         self.home.as_ref()
     }
 
+    /// Roughly what this environment takes in memory: what caches of
+    /// environments are bounded by.
+    pub fn byte_size(&self) -> usize {
+        let vars: usize = self.vars.iter().map(|(k, v)| k.len() + v.0.len()).sum();
+        vars + self.home.as_ref().map_or(0, |h| h.as_os_str().len())
+    }
+
     pub fn vars(&self) -> impl Iterator<Item = (&str, &OsStr)> {
         self.vars.iter().map(|(k, v)| (k.as_str(), v.0.as_os_str()))
     }

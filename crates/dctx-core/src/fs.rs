@@ -82,6 +82,11 @@ impl FileId {
             size: m.size(),
         })
     }
+
+    /// Which file this is, whatever was done to it since: device and inode.
+    pub fn inode(&self) -> (u64, u64) {
+        (self.dev, self.ino)
+    }
 }
 
 /// An in-memory file system for tests: a path maps to contents or an error.

@@ -13,6 +13,7 @@ pub mod env;
 pub mod fs;
 pub mod gojson;
 pub mod gopath;
+pub mod helper_frame;
 pub mod host;
 pub mod os_text;
 pub mod paths;

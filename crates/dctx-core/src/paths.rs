@@ -1,22 +1,47 @@
 //! Where dctx keeps its own runtime files: never in the Docker config dir.
+//!
+//! Every dir dctx writes in, or trusts a socket in, must belong to the
+//! user dctx runs as: the fallback under the shared temp dir is a name any
+//! local user can take first, and an inherited `XDG_RUNTIME_DIR` (`sudo -E`,
+//! plain `su`) may be someone else's.
 
 use std::ffi::OsString;
 use std::io;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-/// `$XDG_RUNTIME_DIR/dctx`, or `<tmp>/dctx-<uid>` when it is unset.
-pub fn runtime_dir(xdg_runtime_dir: Option<OsString>, uid: u32) -> PathBuf {
+/// The effective uid: whose files these are, and whom a daemon serves.
+pub fn euid() -> u32 {
+    // SAFETY: geteuid cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// `$XDG_RUNTIME_DIR/dctx` when that is an absolute dir owned by `uid`,
+/// else `<tmp>/dctx-<uid>`. `owner` says who owns a path (`None`: no such
+/// dir); a runtime dir of another user is never used, or created in.
+pub fn runtime_dir(
+    xdg_runtime_dir: Option<OsString>,
+    uid: u32,
+    owner: impl Fn(&Path) -> Option<u32>,
+) -> PathBuf {
     match xdg_runtime_dir.filter(|d| !d.is_empty()).map(PathBuf::from) {
-        Some(dir) if dir.is_absolute() => dir.join("dctx"),
+        Some(dir) if dir.is_absolute() && owner(&dir) == Some(uid) => dir.join("dctx"),
         _ => std::env::temp_dir().join(format!("dctx-{uid}")),
     }
 }
 
+/// The owner of the directory at `path` (followed, as the runtime dir is
+/// often a mount point), if it is one.
+pub fn dir_owner(path: &Path) -> Option<u32> {
+    std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_dir())
+        .map(|m| m.uid())
+}
+
 /// The runtime dir for this process's user and environment.
 pub fn current_runtime_dir() -> PathBuf {
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
-    runtime_dir(std::env::var_os("XDG_RUNTIME_DIR"), uid)
+    runtime_dir(std::env::var_os("XDG_RUNTIME_DIR"), euid(), dir_owner)
 }
 
 pub fn socket_path(runtime_dir: &Path) -> PathBuf {
@@ -61,12 +86,41 @@ pub fn state_dir(xdg_state_home: Option<OsString>, home: Option<&Path>) -> Optio
     Some(base.join("dctx"))
 }
 
+/// Checks, without creating or changing anything, that `dir` is a real
+/// directory (not a symlink) owned by this user that nobody else can enter:
+/// what a client requires before it trusts a socket or a lock in it.
+pub fn check_private_dir(dir: &Path) -> io::Result<()> {
+    let meta = std::fs::symlink_metadata(dir)?;
+    let uid = euid();
+    if !meta.is_dir() || meta.uid() != uid {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "refusing to use {}: it is not a directory owned by uid {uid}",
+                dir.display()
+            ),
+        ));
+    }
+    if meta.mode() & 0o077 != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "refusing to use {}: other users can enter it (mode {:o})",
+                dir.display(),
+                meta.mode() & 0o7777
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Creates `dir` (mode 0700) if needed and checks that it is a real
 /// directory owned by this user that nobody else can enter, tightening the
-/// mode if this user owns it. Refuses anything else, so another user cannot
-/// squat the socket path under the shared temp dir.
+/// mode if this user owns it. Refuses anything else (a symlink, another
+/// user's dir), so another user cannot squat the socket path under the
+/// shared temp dir or choose where the log goes.
 pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    use std::os::unix::fs::DirBuilderExt;
     match std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -82,21 +136,10 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
         }
     }
     let meta = std::fs::symlink_metadata(dir)?;
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
-    if !meta.is_dir() || meta.uid() != uid {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!(
-                "refusing to use {}: it is not a directory owned by uid {uid}",
-                dir.display()
-            ),
-        ));
-    }
-    if meta.mode() & 0o077 != 0 {
+    if meta.is_dir() && meta.uid() == euid() && meta.mode() & 0o077 != 0 {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
-    Ok(())
+    check_private_dir(dir)
 }
 
 #[cfg(test)]
@@ -121,13 +164,43 @@ mod tests {
     }
 
     #[test]
-    fn runtime_dir_prefers_an_absolute_xdg_runtime_dir() {
+    fn runtime_dir_prefers_an_absolute_xdg_runtime_dir_of_the_same_user() {
+        let owned_by = |uid| move |_: &Path| Some(uid);
         assert_eq!(
-            runtime_dir(Some("/run/user/7".into()), 7),
+            runtime_dir(Some("/run/user/7".into()), 7, owned_by(7)),
             PathBuf::from("/run/user/7/dctx")
         );
         let fallback = std::env::temp_dir().join("dctx-7");
-        assert_eq!(runtime_dir(Some("relative".into()), 7), fallback);
-        assert_eq!(runtime_dir(None, 7), fallback);
+        assert_eq!(
+            runtime_dir(Some("relative".into()), 7, owned_by(7)),
+            fallback
+        );
+        assert_eq!(runtime_dir(None, 7, owned_by(7)), fallback);
+        assert_eq!(
+            runtime_dir(Some("/run/user/1000".into()), 7, owned_by(1000)),
+            fallback,
+            "root under sudo -E must not create a dir in the user's runtime dir"
+        );
+        assert_eq!(
+            runtime_dir(Some("/run/user/7".into()), 7, |_: &Path| None),
+            fallback,
+            "a runtime dir that is not there"
+        );
+    }
+
+    #[test]
+    fn a_symlink_or_an_open_dir_is_not_private() {
+        let base = tempfile::tempdir().unwrap();
+        let real = base.path().join("real");
+        ensure_private_dir(&real).unwrap();
+        check_private_dir(&real).unwrap();
+        let link = base.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(check_private_dir(&link).is_err());
+        assert!(ensure_private_dir(&link).is_err(), "never followed");
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(check_private_dir(&real).is_err(), "check changes nothing");
+        ensure_private_dir(&real).unwrap();
+        check_private_dir(&real).unwrap();
     }
 }

@@ -88,6 +88,10 @@ pub enum Response {
     Hello {
         protocol: u32,
         version: String,
+        /// The daemon's build id (`client::BUILD_ID`); empty from daemons
+        /// older than it, which are then of another build.
+        #[serde(default)]
+        build: String,
         pid: u32,
     },
     Segment(Segment),
@@ -143,6 +147,8 @@ pub struct WatchedDir {
 pub struct DaemonStatus {
     pub pid: u32,
     pub version: String,
+    #[serde(default)]
+    pub build: String,
     pub protocol: u32,
     pub uptime_secs: u64,
     #[serde(with = "crate::os_text::path")]

@@ -12,19 +12,36 @@ use crate::style::{escape, Shell};
 /// Appended when something is off; `dctx status` says what.
 pub const PROBLEM_MARKER: &str = "?";
 
+/// The longest segment, in characters, before its end is cut to `…`: a
+/// format of many `{host}`s with a long host must not make a 28 MiB answer.
+pub const MAX_SEGMENT_CHARS: usize = 256;
+
 /// The placeholders a format may use.
 pub const PLACEHOLDERS: &[&str] = &["name", "host", "description", "source"];
 
 /// Rejects unknown placeholders and unbalanced braces.
 pub fn check_format(format: &str) -> Result<(), String> {
-    fill(format, |key| PLACEHOLDERS.contains(&key).then(String::new)).map(drop)
+    fill(
+        format,
+        |key| PLACEHOLDERS.contains(&key).then(String::new),
+        usize::MAX,
+    )
+    .map(drop)
 }
 
-/// Fills placeholders with `lookup`; an unknown name or stray brace is an error.
-fn fill(format: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+/// Fills placeholders with `lookup`, stopping once the output is longer
+/// than `limit` bytes; an unknown name or stray brace is an error.
+fn fill(
+    format: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+    limit: usize,
+) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = format;
     while let Some(i) = rest.find(['{', '}']) {
+        if out.len() > limit {
+            return Ok(out);
+        }
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
         if let Some(after) = tail.strip_prefix("{{").or_else(|| tail.strip_prefix("}}")) {
@@ -49,7 +66,9 @@ fn fill(format: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String,
     Ok(out)
 }
 
-/// Fills `format` with `r`'s fields, everything escaped for `shell`.
+/// Fills `format` with `r`'s fields, at most [`MAX_SEGMENT_CHARS`] of
+/// them, everything escaped for `shell` (escaping goes character by
+/// character, so escaping the filled text is escaping each part).
 /// A bad format renders as itself, so a prompt still shows something.
 pub fn fill_format(format: &str, r: &Resolution, shell: Shell) -> String {
     let value = |key: &str| -> Option<String> {
@@ -61,11 +80,20 @@ pub fn fill_format(format: &str, r: &Resolution, shell: Shell) -> String {
             _ => return None,
         })
     };
-    // Escape the literal parts too, so a format means the same in every shell.
-    let escaped = |key: &str| value(key).map(|v| escape(shell, &v));
-    match fill(&escape(shell, format), escaped) {
-        Ok(text) => text,
-        Err(_) => escape(shell, format),
+    // Enough bytes for MAX_SEGMENT_CHARS characters of any width.
+    let limit = MAX_SEGMENT_CHARS * 4;
+    let text = fill(format, value, limit).unwrap_or_else(|_| format.to_string());
+    escape(shell, &truncate(&text))
+}
+
+/// `text` cut to [`MAX_SEGMENT_CHARS`] characters, `…` marking a cut.
+fn truncate(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_SEGMENT_CHARS) {
+        None => text.into(),
+        Some((cut, _)) => {
+            let keep = text[..cut].char_indices().last().map_or(0, |(i, _)| i);
+            format!("{}…", &text[..keep]).into()
+        }
     }
 }
 
@@ -232,6 +260,27 @@ mod tests {
             },
         );
         assert_eq!(tmux, "Desc %F{red} ##[bold]");
+    }
+
+    #[test]
+    fn a_huge_format_or_value_makes_a_bounded_segment() {
+        let r = resolution("ctx", Source::Config, &"h".repeat(30_000));
+        let format = "{host}".repeat(10_000);
+        let text = fill_format(&format, &r, Shell::Plain);
+        assert_eq!(text.chars().count(), MAX_SEGMENT_CHARS);
+        assert!(text.ends_with("h…"), "the cut is marked");
+        let r = resolution("ctx", Source::Config, "h");
+        assert_eq!(
+            fill_format(&"é".repeat(MAX_SEGMENT_CHARS), &r, Shell::Plain)
+                .chars()
+                .count(),
+            MAX_SEGMENT_CHARS
+        );
+        assert_eq!(
+            fill_format("{name}%", &r, Shell::Zsh),
+            "ctx%%",
+            "short text is untouched"
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
+use dctx_core::client::{BUILD_ID, READY_LINE, VERSION};
+use dctx_core::fs::FileId;
 use dctx_core::paths::{change_mark_path, ensure_private_dir, lock_path, socket_path};
 use interprocess::local_socket::tokio::Listener;
 use interprocess::local_socket::{GenericFilePath, ListenerOptions, ToFsName};
@@ -21,17 +23,32 @@ use crate::state::State;
 
 /// Holds the per-user lock for the daemon's lifetime.
 pub struct Lock {
-    _file: File,
+    file: File,
+}
+
+impl Lock {
+    /// The lock file as this daemon holds it (removing or replacing the
+    /// file lets another daemon lock a new one).
+    fn id(&self) -> Option<FileId> {
+        use std::os::fd::AsRawFd;
+        FileId::of(Path::new(&format!(
+            "/proc/self/fd/{}",
+            self.file.as_raw_fd()
+        )))
+    }
 }
 
 /// Takes the daemon lock, or says which daemon holds it.
 pub fn acquire_lock(runtime_dir: &Path) -> anyhow::Result<Lock> {
     let path = lock_path(runtime_dir);
+    use std::os::unix::fs::OpenOptionsExt;
     let mut file = File::options()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(&path)
         .with_context(|| format!("could not open {}", path.display()))?;
     match file.try_lock() {
@@ -51,18 +68,7 @@ pub fn acquire_lock(runtime_dir: &Path) -> anyhow::Result<Lock> {
     file.set_len(0)?;
     file.rewind()?;
     write!(file, "{}", std::process::id())?;
-    Ok(Lock { _file: file })
-}
-
-/// Whether some daemon holds the lock (i.e. is running or starting).
-pub fn lock_is_held(runtime_dir: &Path) -> bool {
-    match File::open(lock_path(runtime_dir)) {
-        Ok(file) => matches!(
-            file.try_lock_shared(),
-            Err(std::fs::TryLockError::WouldBlock)
-        ),
-        Err(_) => false,
-    }
+    Ok(Lock { file })
 }
 
 /// Removes a socket file nobody listens on (connection refused). A live
@@ -145,11 +151,26 @@ pub(crate) fn bind(socket: &Path) -> anyhow::Result<Listener> {
         .with_context(|| format!("could not listen on {}", socket.display()))
 }
 
-/// Runs the daemon in this process until SIGTERM, SIGINT or a Shutdown request.
-pub fn run(runtime_dir: PathBuf) -> anyhow::Result<()> {
-    ensure_private_dir(&runtime_dir)?;
-    let _lock = acquire_lock(&runtime_dir)?;
-    let socket = socket_path(&runtime_dir);
+/// Runs the daemon in this process until SIGTERM, SIGINT, a Shutdown
+/// request, or until its socket, lock or runtime dir is removed (logind
+/// removes the runtime dir at logout, tmp cleaners delete old files): a
+/// daemon nobody can reach must not keep the lock.
+///
+/// `ready`, from whoever started it, gets [`READY_LINE`] once it serves,
+/// or the reason it could not start.
+pub fn run(runtime_dir: PathBuf, ready: Option<File>) -> anyhow::Result<()> {
+    let mut ready = ready;
+    let result = serve_until_stopped(&runtime_dir, &mut ready);
+    if let (Some(mut pipe), Err(e)) = (ready, &result) {
+        let _ = writeln!(pipe, "error: {e:#}");
+    }
+    result
+}
+
+fn serve_until_stopped(runtime_dir: &Path, ready: &mut Option<File>) -> anyhow::Result<()> {
+    ensure_private_dir(runtime_dir)?;
+    let lock = acquire_lock(runtime_dir)?;
+    let socket = socket_path(runtime_dir);
     raise_fd_limit();
     let activated = activated_fd()?;
     // Two workers: measured faster than a current-thread runtime on 2 cores
@@ -161,6 +182,7 @@ pub fn run(runtime_dir: PathBuf) -> anyhow::Result<()> {
         .build()
         .context("could not start the async runtime")?;
     runtime.block_on(async {
+        let bound_here = activated.is_none();
         let listener = match activated {
             Some(fd) => {
                 info!("using the socket passed by systemd");
@@ -171,28 +193,76 @@ pub fn run(runtime_dir: PathBuf) -> anyhow::Result<()> {
                 bind(&socket)?
             }
         };
+        // What must stay in place for clients to reach this daemon: the
+        // lock always, the socket when this daemon made it.
+        let inode = |path: &Path| FileId::of(path).map(|id| id.inode());
+        let mut kept = vec![(lock_path(runtime_dir), lock.id().map(|id| id.inode()))];
+        if let Some(id) = inode(&socket).filter(|_| bound_here) {
+            kept.push((socket.clone(), Some(id)));
+        }
+        let (gone_tx, mut gone_rx) = tokio::sync::mpsc::unbounded_channel();
+        let _guard = watch_runtime_dir(runtime_dir, gone_tx);
         let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();
         let (redraw_tx, redraw_rx) = tokio::sync::mpsc::unbounded_channel();
-        let mark = crate::change_mark::ChangeMark::create(&change_mark_path(&runtime_dir));
+        let mark = crate::change_mark::ChangeMark::create(&change_mark_path(runtime_dir));
         let state = Arc::new(State::new(watch_tx, Some(redraw_tx), mark));
         tokio::spawn(crate::watch::run(state.clone(), watch_rx));
         tokio::spawn(crate::tmux::run(state.clone(), redraw_rx));
-        // SAFETY: getuid cannot fail.
-        let uid = unsafe { libc::getuid() };
-        let shared = Arc::new(Shared { state, shutdown: tokio::sync::Notify::new(), uid, socket: socket.clone() });
-        info!(socket = %socket.display(), pid = std::process::id(), version = env!("CARGO_PKG_VERSION"), "dctx daemon ready");
+        let uid = dctx_core::paths::euid();
+        let shared = Arc::new(Shared::new(state, uid, socket.clone()));
+        info!(socket = %socket.display(), pid = std::process::id(), version = VERSION, build = BUILD_ID, "dctx daemon ready");
+        if let Some(mut pipe) = ready.take() {
+            let _ = writeln!(pipe, "{READY_LINE}");
+        }
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
-        tokio::select! {
-            () = serve(listener, shared.clone()) => {}
-            _ = term.recv() => info!("SIGTERM: shutting down"),
-            _ = int.recv() => info!("SIGINT: shutting down"),
+        let serving = serve(listener, shared.clone());
+        tokio::pin!(serving);
+        loop {
+            tokio::select! {
+                () = &mut serving => break,
+                _ = term.recv() => { info!("SIGTERM: shutting down"); break }
+                _ = int.recv() => { info!("SIGINT: shutting down"); break }
+                Some(()) = gone_rx.recv() => {
+                    if let Some((path, _)) = kept.iter().find(|(path, id)| inode(path) != *id) {
+                        warn!(path = %path.display(), "removed or replaced: nobody can reach this daemon any more; exiting");
+                        break;
+                    }
+                }
+            }
         }
         // Dropping the listener (reclaim_name) removes the socket file.
         anyhow::Ok(())
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     Ok(())
+}
+
+/// Sends on `tx` whenever something in the runtime dir, or the dir itself,
+/// changes; the caller checks whether the lock and socket are still there.
+/// `None` (no watch) when inotify is unavailable: the daemon then lives as
+/// before, until it is stopped.
+fn watch_runtime_dir(
+    dir: &Path,
+    tx: tokio::sync::mpsc::UnboundedSender<()>,
+) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let relevant = match &event {
+            Ok(e) => !matches!(e.kind, notify::EventKind::Access(_)),
+            Err(_) => true,
+        };
+        if relevant {
+            let _ = tx.send(());
+        }
+    })
+    .map_err(|e| warn!(error = %e, "cannot watch the runtime dir; the daemon will not notice it removed"))
+    .ok()?;
+    watcher
+        .watch(dir, notify::RecursiveMode::NonRecursive)
+        .map_err(|e| warn!(error = %e, "cannot watch the runtime dir; the daemon will not notice it removed"))
+        .ok()?;
+    Some(watcher)
 }
 
 /// Persistent shell connections each hold a descriptor; the default soft

@@ -3,21 +3,31 @@
 //! Every connection is its own task, so a client that stalls, floods or
 //! sends garbage only ever hurts itself.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use dctx_core::client::{BUILD_ID, VERSION};
 use dctx_core::protocol::{
     decode_request, encode_line, DaemonStatus, Request, Response, MAX_REQUEST_BYTES,
     PROTOCOL_VERSION,
 };
 use interprocess::local_socket::tokio::{prelude::*, Listener, Stream};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use tracing::{debug, info, warn};
 
 use crate::state::State;
 
-/// Connections served at once; more are closed at accept.
+/// Connections served at once; past it the least recently active one is
+/// closed to make room (a shell's helper reconnects when it next asks).
 pub const MAX_CONNECTIONS: usize = 2048;
+
+/// How long a new connection may take to say hello.
+pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The least time between two log lines about the same kind of refusal.
+const LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// What a connection needs besides its stream.
 pub struct Shared {
@@ -25,6 +35,87 @@ pub struct Shared {
     pub shutdown: Notify,
     pub uid: u32,
     pub socket: std::path::PathBuf,
+    conns: Mutex<Conns>,
+    refused_log: Mutex<RateLimit>,
+    evicted_log: Mutex<RateLimit>,
+}
+
+impl Shared {
+    pub fn new(state: Arc<State>, uid: u32, socket: std::path::PathBuf) -> Shared {
+        Shared {
+            state,
+            shutdown: Notify::new(),
+            uid,
+            socket,
+            conns: Mutex::new(Conns::default()),
+            refused_log: Mutex::new(RateLimit::default()),
+            evicted_log: Mutex::new(RateLimit::default()),
+        }
+    }
+
+    fn conns(&self) -> std::sync::MutexGuard<'_, Conns> {
+        self.conns.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The open connections, by id: when each last sent a request, and how to
+/// close it.
+#[derive(Default)]
+struct Conns {
+    next: u64,
+    open: HashMap<u64, (Instant, Arc<Notify>)>,
+}
+
+impl Conns {
+    /// Registers a new connection, first closing the least recently active
+    /// one when all slots are taken; says whether one was closed.
+    fn add(&mut self) -> (u64, Arc<Notify>, bool) {
+        let mut evicted = false;
+        if self.open.len() >= MAX_CONNECTIONS {
+            if let Some((&id, _)) = self.open.iter().min_by_key(|(_, (at, _))| *at) {
+                if let Some((_, close)) = self.open.remove(&id) {
+                    close.notify_one();
+                    evicted = true;
+                }
+            }
+        }
+        self.next += 1;
+        let close = Arc::new(Notify::new());
+        self.open.insert(self.next, (Instant::now(), close.clone()));
+        (self.next, close, evicted)
+    }
+
+    fn touch(&mut self, id: u64) {
+        if let Some((at, _)) = self.open.get_mut(&id) {
+            *at = Instant::now();
+        }
+    }
+}
+
+/// At most one log line per [`LOG_EVERY`], saying how many were held back.
+#[derive(Default)]
+struct RateLimit {
+    last: Option<Instant>,
+    held: u64,
+}
+
+impl RateLimit {
+    /// `Some(held back since the last line)` when a line may be logged now.
+    fn allow(&mut self) -> Option<u64> {
+        let now = Instant::now();
+        if self.last.is_some_and(|t| now.duration_since(t) < LOG_EVERY) {
+            self.held += 1;
+            return None;
+        }
+        self.last = Some(now);
+        Some(std::mem::take(&mut self.held))
+    }
+}
+
+fn log_limited(limit: &Mutex<RateLimit>, log: impl FnOnce(u64)) {
+    if let Some(held) = limit.lock().unwrap_or_else(|p| p.into_inner()).allow() {
+        log(held);
+    }
 }
 
 /// Whether a peer with effective uid `peer` may talk to a daemon run by `own`.
@@ -34,7 +125,6 @@ pub fn peer_allowed(peer: Option<u32>, own: u32) -> bool {
 
 /// Serves until shutdown is requested.
 pub async fn serve(listener: Listener, shared: Arc<Shared>) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     // One future for the whole loop: notify_waiters() only wakes futures that
     // exist when it is called, and a fresh one per iteration would miss a
     // shutdown announced while a new connection is being set up.
@@ -53,26 +143,42 @@ pub async fn serve(listener: Listener, shared: Arc<Shared>) {
             },
             () = &mut shutdown => return,
         };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            warn!("too many connections; closing a new one");
-            continue;
-        };
         let peer = stream.peer_creds().ok().and_then(|c| c.euid());
         if !peer_allowed(peer, shared.uid) {
-            warn!(?peer, "refused a connection from another user");
+            log_limited(&shared.refused_log, |held| {
+                warn!(
+                    ?peer,
+                    held_back = held,
+                    "refused a connection from another user"
+                )
+            });
             continue;
+        }
+        let (id, close, evicted) = shared.conns().add();
+        if evicted {
+            log_limited(&shared.evicted_log, |held| {
+                warn!(
+                    held_back = held,
+                    "{MAX_CONNECTIONS} connections open; closed the least recently active"
+                )
+            });
         }
         let shared = shared.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection(stream, &shared).await {
-                debug!(error = %e, "connection ended with an error");
+            tokio::select! {
+                ended = connection(stream, &shared, id) => {
+                    if let Err(e) = ended {
+                        debug!(error = %e, "connection ended with an error");
+                    }
+                }
+                () = close.notified() => debug!("closed to make room"),
             }
-            drop(permit);
+            shared.conns().open.remove(&id);
         });
     }
 }
 
-async fn connection(stream: Stream, shared: &Shared) -> std::io::Result<()> {
+async fn connection(stream: Stream, shared: &Shared, id: u64) -> std::io::Result<()> {
     let mut reader = BufReader::new(&stream);
     let mut writer = &stream;
     let mut line = Vec::with_capacity(512);
@@ -81,10 +187,18 @@ async fn connection(stream: Stream, shared: &Shared) -> std::io::Result<()> {
     loop {
         line.clear();
         let limit = MAX_REQUEST_BYTES as u64 + 1;
-        let n = (&mut reader)
-            .take(limit)
-            .read_until(b'\n', &mut line)
-            .await?;
+        let mut limited = (&mut reader).take(limit);
+        let read = limited.read_until(b'\n', &mut line);
+        let n = if greeted {
+            read.await?
+        } else {
+            // A connection that never says hello holds a slot for nothing.
+            match tokio::time::timeout(HELLO_TIMEOUT, read).await {
+                Ok(n) => n?,
+                Err(_) => return Ok(()),
+            }
+        };
+        shared.conns().touch(id);
         if n == 0 {
             return Ok(());
         }
@@ -105,7 +219,8 @@ async fn connection(stream: Stream, shared: &Shared) -> std::io::Result<()> {
                 greeted = protocol == PROTOCOL_VERSION;
                 Response::Hello {
                     protocol: PROTOCOL_VERSION,
-                    version: env!("CARGO_PKG_VERSION").into(),
+                    version: VERSION.into(),
+                    build: BUILD_ID.into(),
                     pid: std::process::id(),
                 }
             }
@@ -148,7 +263,8 @@ fn answer(request: Request, shared: &Shared) -> Response {
         } => Response::Segment(state.lookup(tty.as_deref(), pid, &fallback, &render)),
         Request::Status => Response::Status(DaemonStatus {
             pid: std::process::id(),
-            version: env!("CARGO_PKG_VERSION").into(),
+            version: VERSION.into(),
+            build: BUILD_ID.into(),
             protocol: PROTOCOL_VERSION,
             uptime_secs: state.uptime_secs(),
             socket: shared.socket.clone(),
@@ -183,17 +299,12 @@ mod tests {
                 let _entered = runtime.enter();
                 let listener = crate::lifecycle::bind(&socket).unwrap();
                 let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
-                let shared = Arc::new(Shared {
-                    state: Arc::new(State::new(
-                        watch_tx,
-                        None,
-                        crate::change_mark::ChangeMark::none(),
-                    )),
-                    shutdown: Notify::new(),
-                    // SAFETY: getuid cannot fail.
-                    uid: unsafe { libc::getuid() },
-                    socket: socket.clone(),
-                });
+                let state = Arc::new(State::new(
+                    watch_tx,
+                    None,
+                    crate::change_mark::ChangeMark::none(),
+                ));
+                let shared = Arc::new(Shared::new(state, dctx_core::paths::euid(), socket.clone()));
                 tokio::spawn(serve(listener, shared))
             };
             let client = std::os::unix::net::UnixStream::connect(&socket).unwrap();

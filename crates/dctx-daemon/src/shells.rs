@@ -62,7 +62,9 @@ impl ShellTable {
     /// Remembers `env` for the caller; returns true when this changed what
     /// the shell (or its tty) shows, which is when a status bar should redraw.
     pub fn record(&mut self, caller: &Caller, env: &Env) -> bool {
-        if caller.pid == 0 {
+        // No real shell's DOCKER_* variables come near this: a client that
+        // sends such is answered, but not remembered.
+        if caller.pid == 0 || env.byte_size() > crate::state::MAX_ENV_BYTES {
             return false;
         }
         if !self.by_pid.contains_key(&caller.pid) && self.by_pid.len() >= MAX_SHELLS {

@@ -32,6 +32,24 @@ use crate::stamp::Stamp;
 pub const MAX_DIRS: usize = 64;
 /// Distinct environments cached per config dir before the cache is reset.
 pub const MAX_ANSWERS_PER_DIR: usize = 512;
+/// An environment larger than this is answered but neither cached nor
+/// remembered for its shell.
+pub const MAX_ENV_BYTES: usize = 8 * 1024;
+/// What all cached answers may take together, roughly; past it every
+/// cache is reset (re-reading costs microseconds, memory is the user's).
+pub const MAX_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Roughly what one cached answer takes.
+fn answer_bytes(env: &Env, r: &Resolution) -> usize {
+    let problems: usize = r.problems.iter().map(|p| p.to_string().len()).sum();
+    env.byte_size()
+        + r.name.len()
+        + r.host.len()
+        + r.description.len()
+        + r.config_dir.as_os_str().len()
+        + problems
+        + 256
+}
 
 /// How a config dir is kept fresh.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +66,8 @@ struct DirCache {
     generation: u64,
     freshness: Freshness,
     answers: HashMap<Env, (Resolution, Arc<Stamp>)>,
+    /// What `answers` take, by [`answer_bytes`].
+    bytes: usize,
     used: Instant,
 }
 
@@ -55,7 +75,12 @@ impl DirCache {
     /// Forgets every answer; anything computed before now will not be stored.
     fn reset(&mut self) {
         self.generation += 1;
+        self.clear();
+    }
+
+    fn clear(&mut self) {
         self.answers.clear();
+        self.bytes = 0;
     }
 }
 
@@ -173,8 +198,9 @@ impl State {
     /// change mark will be replaced when they change.
     pub fn resolve(&self, env: &Env) -> (Resolution, bool) {
         let dir = env.config_dir();
-        // TLS material may live outside the config dir, where no watch sees it.
-        let cacheable = !env.tls();
+        // TLS material may live outside the config dir, where no watch sees
+        // it; an outsized environment is no shell's and not worth keeping.
+        let cacheable = !env.tls() && env.byte_size() <= MAX_ENV_BYTES;
         let (generation, hit) = {
             let mut inner = self.lock();
             let cache = self.dir_cache(&mut inner, &dir);
@@ -194,15 +220,23 @@ impl State {
         let resolution = resolve(env, &RealFs);
         if let (Some(generation), Some(stamp)) = (generation, stamp) {
             let stamp = stamp.with_meta(&resolution);
+            let size = answer_bytes(env, &resolution);
             let mut inner = self.lock();
+            let total: usize = inner.dirs.values().map(|c| c.bytes).sum();
+            if total + size > MAX_CACHE_BYTES {
+                inner.dirs.values_mut().for_each(DirCache::clear);
+            }
             if let Some(cache) = inner.dirs.get_mut(&dir) {
                 if cache.generation == generation && cache.freshness == Freshness::Inotify {
                     if cache.answers.len() >= MAX_ANSWERS_PER_DIR {
-                        cache.answers.clear();
+                        cache.clear();
                     }
-                    cache
+                    let old = cache
                         .answers
                         .insert(env.clone(), (resolution.clone(), Arc::new(stamp)));
+                    if old.is_none() {
+                        cache.bytes += size;
+                    }
                 }
             }
         }
@@ -233,6 +267,7 @@ impl State {
                 generation: 0,
                 freshness: Freshness::Pending,
                 answers: HashMap::new(),
+                bytes: 0,
                 used: Instant::now(),
             })
     }

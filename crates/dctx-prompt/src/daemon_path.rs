@@ -109,5 +109,9 @@ pub fn autostart(runtime_dir: &Path) {
     if recent || std::fs::write(&stamp, b"").is_err() {
         return;
     }
-    let _ = spawn_daemon(&sibling_dctx(), None);
+    if let Ok((mut child, _)) = spawn_daemon(&sibling_dctx(), None, false) {
+        // Reaped here, so a long-lived helper leaves no zombie behind; a
+        // one-shot prompt exits first and the daemon is reparented.
+        std::thread::spawn(move || child.wait());
+    }
 }

@@ -50,13 +50,18 @@ struct Args {
     #[arg(long, value_name = "TTY")]
     tty: Option<String>,
     /// Serve one shell for its lifetime: requests on stdin, segments on
-    /// stdout (used by `dctx init bash`; see shell-integrations/)
+    /// stdout (see shell-integrations/ and dctx_core::helper_frame)
     #[arg(long, hide = true)]
     serve: bool,
-    /// With --serve: the dir holding the FIFOs `in` and `out` that stdin
-    /// and stdout were opened from, removed once they are (zsh)
-    #[arg(long, hide = true, value_name = "DIR", requires = "serve")]
-    fifo_dir: Option<std::path::PathBuf>,
+    /// Start a --serve helper for the shell --pid, on two FIFOs in its
+    /// private dir, and print its pid and that dir (what `dctx init bash`
+    /// and `dctx init zsh` run once per shell)
+    #[arg(long, hide = true, conflicts_with = "serve", requires = "pid")]
+    serve_fifos: bool,
+    /// With --serve: a pidfd of the shell, inherited; the helper exits
+    /// when it does
+    #[arg(long, hide = true, value_name = "FD", requires = "serve")]
+    shell_pidfd: Option<i32>,
     /// Print this format, placeholders filled, never hidden
     #[arg(long, value_name = "FMT")]
     format: Option<String>,
@@ -68,34 +73,35 @@ struct Args {
 
 /// Parses `args`, prints the segment, and returns the exit code.
 pub fn run(args: Vec<OsString>) -> ExitCode {
-    let args = match Args::try_parse_from(args) {
+    let args = match Args::try_parse_from(&args) {
         Ok(args) => args,
         Err(e) if !e.use_stderr() => {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            // A misconfigured prompt still shows something, and says why.
+            // A misconfigured prompt still shows something, and says why
+            // on stderr; the exit status stays 0, as documented, so that
+            // no prompt framework shows an error of its own.
             let _ = e.print();
             print_segment(FAILURE_MARKER);
-            return ExitCode::from(2);
+            return ExitCode::SUCCESS;
         }
     };
     let shell: Shell = args.shell.parse().unwrap_or_default();
     let env = Env::from_process();
     let settings_path = config_path(|k| std::env::var_os(k), env.home().map(|h| h.as_path()));
+    if args.serve_fifos {
+        return start_helper(&args);
+    }
     if args.serve {
-        if let Some(dir) = &args.fifo_dir {
-            // Open, they need no names: nothing is left behind in the temp
-            // dir however the shell ends. Only these two FIFOs and their
-            // then empty dir are removed.
-            for fifo in ["in", "out"] {
-                let _ = std::fs::remove_file(dir.join(fifo));
-            }
-            let _ = std::fs::remove_dir(dir);
-        }
         let caller = daemon_path::caller(args.pid);
-        let mut helper = serve::Helper::new(shell, args.format.clone(), settings_path, caller);
+        let mut helper = serve::Helper::new(shell, args.format.clone(), caller);
+        // SAFETY: the starter passed this descriptor to us alone.
+        let shell_fd = args
+            .shell_pidfd
+            .filter(|&fd| fd > 2)
+            .map(|fd| unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) });
         // The only buffer over fd 0 is ours (not std's stdin's), so the
         // helper can tell that nothing is buffered before it waits on it.
         let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
@@ -103,7 +109,12 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         };
         let stdin = std::fs::File::from(fd);
         let mut input = std::io::BufReader::new(&stdin);
-        let _ = helper.run(&mut input, Some(stdin.as_fd()), std::io::stdout().lock());
+        let _ = helper.run(
+            &mut input,
+            Some(stdin.as_fd()),
+            shell_fd.as_ref().map(|fd| fd.as_fd()),
+            std::io::stdout().lock(),
+        );
         return ExitCode::SUCCESS;
     }
     if !args.no_daemon {
@@ -141,6 +152,36 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         settings_path.as_deref(),
     ));
     ExitCode::SUCCESS
+}
+
+/// `--serve-fifos`: starts the helper and prints `<pid>\n<dir>\n`, or
+/// nothing (and exits 1) when it cannot, so the hook resolves per prompt.
+fn start_helper(args: &Args) -> ExitCode {
+    let Some(pid) = args.pid else {
+        return ExitCode::FAILURE;
+    };
+    let mut helper_args: Vec<OsString> = vec![
+        "--serve".into(),
+        "--shell".into(),
+        args.shell.clone().into(),
+        "--pid".into(),
+        pid.to_string().into(),
+    ];
+    if let Some(format) = &args.format {
+        helper_args.extend(["--format".into(), format.into()]);
+    }
+    match serve::start(pid, &helper_args) {
+        Ok((helper, dir)) => {
+            use std::os::unix::ffi::OsStrExt;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{helper}");
+            let _ = out.write_all(dir.as_os_str().as_bytes());
+            let _ = out.write_all(b"\n");
+            let _ = out.flush();
+            ExitCode::SUCCESS
+        }
+        Err(_) => ExitCode::FAILURE,
+    }
 }
 
 /// Resolves and renders in this process, without the daemon.

@@ -1,39 +1,44 @@
 //! `dctx-prompt --serve`: one long-lived helper per shell, so that a bash or
-//! zsh prompt costs a write and a read on a pipe instead of a fork and exec.
+//! zsh prompt costs a write and a read on a FIFO instead of a fork and exec.
 //!
-//! The shell writes one request per prompt as NUL-terminated fields: `PWD`,
-//! then each of `dctx_core::env::DOCKER_VARS` in that order (`DOCKER_HOST`,
-//! `DOCKER_CONTEXT`, `DOCKER_CONFIG`, `DOCKER_TLS_VERIFY`, `DOCKER_TLS`,
-//! `DOCKER_CERT_PATH`; empty = unset).
-//! The helper answers with two NUL-terminated fields: the segment, and the
-//! shell's stamp dir when the shell may keep the segment until the stamps
-//! say otherwise (see `stamps.rs`), else nothing: only answers from a
-//! daemon that watches their files are kept. It keeps one connection to
-//! the daemon, reconnects after a restart, and answers directly when the
-//! daemon is away, so every request gets an answer within ~40 ms.
+//! [`start`] (`--serve-fifos`, run once by the hook) makes the shell's
+//! private dir `<runtime dir>/shells/<pid>/` with two FIFOs, `in` and
+//! `out`, and starts the helper detached (its own session, `/` as its
+//! directory, nothing inherited) with the FIFOs opened read-write as its
+//! stdin and stdout, then prints the helper's pid and the dir. The hook
+//! opens the FIFOs read-write for each question only (a read-write open of
+//! a FIFO never blocks, and nothing the shell runs inherits them) and
+//! speaks the frames of `dctx_core::helper_frame`. The helper exits when its shell does
+//! (it holds a pidfd of the shell), or when asked in another frame version.
+//!
+//! It keeps one connection to the daemon, reconnects after a restart, and
+//! answers directly when the daemon is away, so every request gets an
+//! answer within ~40 ms.
 
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use dctx_core::client::{Client, OtherBuild};
 use dctx_core::context_meta::meta_path;
-use dctx_core::env::DOCKER_VARS;
 use dctx_core::paths::{current_runtime_dir, socket_path};
 use dctx_core::protocol::{Caller, Render, Request, Response, Segment};
 use dctx_core::resolution::DEFAULT_CONTEXT;
+use dctx_core::settings::config_path;
 use dctx_core::{Env, Shell};
 
 use crate::daemon_path::{autostart, recover, CONNECT_TIMEOUT, REPLY_TIMEOUT};
 use crate::stamps::{Before, Stamps};
+use dctx_core::helper_frame::{FRAME_VERSION, REQUEST_FIELDS, REQUEST_VARS};
 
 pub struct Helper {
     shell: Shell,
     format: Option<String>,
-    settings: Option<PathBuf>,
     caller: Caller,
+    /// The home dir when the shell has no `HOME` (from the password
+    /// database, as the Docker CLI finds it).
     home: Option<PathBuf>,
     runtime_dir: PathBuf,
     client: Option<Client>,
@@ -42,12 +47,7 @@ pub struct Helper {
 }
 
 impl Helper {
-    pub fn new(
-        shell: Shell,
-        format: Option<String>,
-        settings: Option<PathBuf>,
-        caller: Caller,
-    ) -> Helper {
+    pub fn new(shell: Shell, format: Option<String>, caller: Caller) -> Helper {
         let runtime_dir = current_runtime_dir();
         let stamps = (caller.pid != 0)
             .then(|| Stamps::open(&runtime_dir, caller.pid))
@@ -55,7 +55,6 @@ impl Helper {
         Helper {
             shell,
             format,
-            settings,
             caller,
             home: Env::from_process().home().cloned(),
             runtime_dir,
@@ -65,21 +64,26 @@ impl Helper {
         }
     }
 
-    /// Serves requests from `input` until it closes. Given `input`'s
-    /// descriptor, it also waits on the daemon connection between requests.
+    /// Serves requests from `input` until it closes, a request of another
+    /// frame version comes, or `shell` (a pidfd of the shell) exits.
+    /// Given `input`'s descriptor, it also waits on the daemon connection
+    /// between requests.
     pub fn run<R: Read>(
         &mut self,
         input: &mut BufReader<R>,
         input_fd: Option<BorrowedFd<'_>>,
+        shell: Option<BorrowedFd<'_>>,
         mut output: impl Write,
     ) -> io::Result<()> {
-        let mut fields = Vec::with_capacity(DOCKER_VARS.len() + 1);
+        let mut fields = Vec::with_capacity(REQUEST_FIELDS + 1);
         loop {
             if let Some(fd) = input_fd.filter(|_| input.buffer().is_empty()) {
-                self.wait_for_input(fd)?;
+                if !self.wait_for_input(fd, shell)? {
+                    return Ok(());
+                }
             }
             fields.clear();
-            for _ in 0..=DOCKER_VARS.len() {
+            for _ in 0..=REQUEST_FIELDS {
                 let mut field = Vec::new();
                 if input.read_until(0, &mut field)? == 0 {
                     return Ok(());
@@ -87,31 +91,13 @@ impl Helper {
                 if field.last() == Some(&0) {
                     field.pop();
                 }
+                if fields.is_empty() && field != FRAME_VERSION.as_bytes() {
+                    // A script of another build: let it fall back.
+                    return Ok(());
+                }
                 fields.push(OsString::from_vec(field));
             }
-            let cwd = PathBuf::from(&fields[0]);
-            let vars = DOCKER_VARS
-                .iter()
-                .zip(&fields[1..])
-                .map(|(k, v)| (k.to_string(), v.clone()));
-            let env = Env::new(vars, self.home.clone());
-            // The shell keeps answers whatever its directory, so one that
-            // depends on the directory is not to be kept.
-            let keepable = ["DOCKER_CONFIG", "DOCKER_CERT_PATH"]
-                .iter()
-                .all(|k| env.get_os(k).is_none_or(|v| Path::new(v).is_absolute()));
-            // The kernel resolves a relative path's `..` from the physical
-            // directory, not from the shell's logical PWD.
-            let env = if keepable {
-                env
-            } else {
-                env.absolutized(&std::fs::canonicalize(&cwd).unwrap_or(cwd))
-            };
-            if self.caller.tty.is_none() {
-                // The shell may have had its stdin redirected when we started.
-                self.caller.tty = tty_of(self.caller.pid);
-            }
-            let (segment, kept) = self.answer(&env, keepable);
+            let (segment, kept) = self.serve_one(&fields[1..]);
             let dir = match &self.stamps {
                 Some(stamps) if kept => stamps.dir().as_os_str().as_bytes(),
                 _ => b"",
@@ -124,30 +110,65 @@ impl Helper {
         }
     }
 
-    /// Blocks until `input` is readable. The daemon never speaks unasked,
-    /// so its connection becoming readable meanwhile means it went away:
-    /// then the shell must stop keeping answers, for nobody will tell it
-    /// of a change, and ask (and so start a daemon) at its next prompt.
-    fn wait_for_input(&mut self, input: BorrowedFd<'_>) -> io::Result<()> {
+    /// Answers one request (`PWD`, then [`REQUEST_VARS`]): the segment,
+    /// and whether the shell may keep it.
+    fn serve_one(&mut self, fields: &[OsString]) -> (String, bool) {
+        let cwd = PathBuf::from(&fields[0]);
+        let var = |name: &str| {
+            let i = REQUEST_VARS.iter().position(|v| *v == name)?;
+            Some(fields[1 + i].clone()).filter(|v| !v.is_empty())
+        };
+        let home = var("HOME").map(PathBuf::from).or_else(|| self.home.clone());
+        let settings = config_path(var, home.as_deref());
+        let vars = REQUEST_VARS.iter().filter_map(|&k| Some((k, var(k)?)));
+        let env = Env::new(vars, home);
+        // The shell keeps answers whatever its directory, so one that
+        // depends on the directory is not to be kept.
+        let keepable = ["DOCKER_CONFIG", "DOCKER_CERT_PATH"]
+            .iter()
+            .all(|k| env.get_os(k).is_none_or(|v| Path::new(v).is_absolute()))
+            && env.home().is_none_or(|h| h.is_absolute())
+            && settings.as_deref().is_none_or(Path::is_absolute);
+        // The kernel resolves a relative path's `..` from the physical
+        // directory, not from the shell's logical PWD.
+        let env = if keepable {
+            env
+        } else {
+            env.absolutized(&std::fs::canonicalize(&cwd).unwrap_or(cwd.clone()))
+        };
+        let settings = settings.map(|p| if p.is_relative() { cwd.join(p) } else { p });
+        if self.caller.tty.is_none() {
+            // The shell may have had its stdin redirected when we started.
+            self.caller.tty = tty_of(self.caller.pid);
+        }
+        self.answer(&env, settings, keepable)
+    }
+
+    /// Blocks until `input` is readable; false when `shell` exited. The
+    /// daemon never speaks unasked, so its connection becoming readable
+    /// meanwhile means it went away: then the shell must stop keeping
+    /// answers, for nobody will tell it of a change, and ask (and so start
+    /// a daemon) at its next prompt.
+    fn wait_for_input(
+        &mut self,
+        input: BorrowedFd<'_>,
+        shell: Option<BorrowedFd<'_>>,
+    ) -> io::Result<bool> {
         loop {
-            let Some(client) = &self.client else {
-                return Ok(());
+            let pollfd = |fd: i32| libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
             };
             let mut fds = [
-                libc::pollfd {
-                    fd: input.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-                libc::pollfd {
-                    fd: client.as_fd().as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
+                pollfd(input.as_raw_fd()),
+                // A negative descriptor is ignored by poll.
+                pollfd(shell.map_or(-1, |fd| fd.as_raw_fd())),
+                pollfd(self.client.as_ref().map_or(-1, |c| c.as_fd().as_raw_fd())),
             ];
-            // SAFETY: both descriptors stay open for the call, and `fds`
-            // is a valid array of two.
-            if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
+            // SAFETY: the descriptors stay open for the call, and `fds` is
+            // a valid array of three.
+            if unsafe { libc::poll(fds.as_mut_ptr(), 3, -1) } < 0 {
                 let e = io::Error::last_os_error();
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -155,19 +176,22 @@ impl Helper {
                 return Err(e);
             }
             if fds[1].revents != 0 {
+                return Ok(false);
+            }
+            if fds[2].revents != 0 {
                 self.client = None;
                 if let Some(stamps) = &self.stamps {
                     stamps.forget();
                 }
             }
             if fds[0].revents != 0 {
-                return Ok(());
+                return Ok(true);
             }
         }
     }
 
     /// The segment, and whether the shell may keep it.
-    fn answer(&mut self, env: &Env, keepable: bool) -> (String, bool) {
+    fn answer(&mut self, env: &Env, settings: Option<PathBuf>, keepable: bool) -> (String, bool) {
         let config = env.config_dir().join("config.json");
         let before = match &mut self.stamps {
             Some(stamps) if keepable => stamps.before(&config),
@@ -176,7 +200,7 @@ impl Helper {
         let render_opts = Render {
             shell: self.shell,
             format: self.format.clone(),
-            settings: self.settings.clone(),
+            settings: settings.clone(),
         };
         let request = Request::Query {
             env: env.clone(),
@@ -210,7 +234,7 @@ impl Helper {
                 _ => self.client = None,
             }
         }
-        (self.direct(env), false)
+        (self.direct(env, settings.as_deref()), false)
     }
 
     /// Stamps the files behind `segment`, if the daemon watches them.
@@ -220,9 +244,7 @@ impl Helper {
         };
         let dir = env.config_dir();
         let meta = (segment.name != DEFAULT_CONTEXT).then(|| meta_path(&dir, &segment.name));
-        stamps
-            .write(before, &dir.join("config.json"), meta.as_deref())
-            .is_ok()
+        stamps.write(before, &dir, meta.as_deref()).is_ok()
     }
 
     fn connect(&self) -> Option<Client> {
@@ -236,14 +258,65 @@ impl Helper {
         Some(client)
     }
 
-    fn direct(&self, env: &Env) -> String {
-        crate::render_direct(
-            env,
-            self.shell,
-            self.format.as_deref(),
-            self.settings.as_deref(),
-        )
+    fn direct(&self, env: &Env, settings: Option<&Path>) -> String {
+        crate::render_direct(env, self.shell, self.format.as_deref(), settings)
     }
+}
+
+/// `--serve-fifos`: makes shell `pid`'s dir and FIFOs and starts its
+/// helper, detached, with them as its stdin and stdout; returns the
+/// helper's pid and the dir. `args` are the helper's own arguments.
+pub fn start(pid: u32, args: &[OsString]) -> io::Result<(u32, PathBuf)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let runtime_dir = current_runtime_dir();
+    let dir = crate::stamps::prepare_shell_dir(&runtime_dir, pid)?;
+    let mut ends = Vec::new();
+    for name in ["in", "out"] {
+        let path = dir.join(name);
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes())?;
+        // SAFETY: `c` is a valid NUL-terminated path.
+        if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // Read-write: never blocks, and the helper is a writer of its own
+        // input, so the shell's opening and closing per question is no EOF.
+        let end = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&path)?;
+        ends.push(end);
+    }
+    // Taken while the shell is certainly alive (it waits for us), so the
+    // pid cannot have been reused yet; the helper inherits it.
+    let pidfd = pidfd_open(pid)?;
+    let keep = pidfd.as_raw_fd();
+    let out = ends.pop().expect("two ends");
+    let input = ends.pop().expect("two ends");
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.args(args)
+        .arg("--shell-pidfd")
+        .arg(keep.to_string())
+        .stdin(input)
+        .stdout(out)
+        .stderr(std::process::Stdio::null());
+    // Its own session: the terminal's Ctrl-C and hang-up are the shell's
+    // business; the helper ends when the shell does.
+    dctx_core::client::detach(&mut cmd, Some(keep));
+    let child = cmd.spawn()?;
+    Ok((child.id(), dir))
+}
+
+/// A descriptor that becomes readable when process `pid` exits.
+fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
 /// The terminal of process `pid`'s stdin, e.g. `/dev/pts/3`: how the helper,
@@ -258,53 +331,90 @@ pub fn tty_of(pid: u32) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn request(pwd: &str, context: &str) -> Vec<u8> {
+    fn request(pwd: &str, vars: &[(&str, &str)]) -> Vec<u8> {
         let mut out = Vec::new();
-        for field in [pwd, "", context, "", "", "", ""] {
-            out.extend_from_slice(field.as_bytes());
+        out.extend_from_slice(FRAME_VERSION.as_bytes());
+        out.push(0);
+        out.extend_from_slice(pwd.as_bytes());
+        out.push(0);
+        for name in REQUEST_VARS {
+            let value = vars.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| v);
+            out.extend_from_slice(value.as_bytes());
             out.push(0);
         }
         out
     }
 
+    fn helper(format: &str, runtime: PathBuf) -> Helper {
+        let mut helper = Helper::new(Shell::Plain, Some(format.into()), Caller::default());
+        // No daemon in this private runtime dir: answers come from the direct path.
+        helper.runtime_dir = runtime;
+        helper.autostart = false;
+        helper
+    }
+
     #[test]
     fn answers_each_request_with_a_nul_terminated_segment() {
-        let dir = std::env::temp_dir().join(format!("dctx-serve-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut helper = Helper::new(Shell::Plain, Some("{name}".into()), None, Caller::default());
-        // No daemon in this private runtime dir: answers come from the direct path.
-        helper.runtime_dir = dir.join("runtime");
-        helper.home = Some(dir.clone());
-        helper.autostart = false;
-        let mut input = request("/", "alpha");
-        input.extend(request("/", "beta"));
+        let dir = tempfile::tempdir().unwrap();
+        let mut helper = helper("{name}", dir.path().join("runtime"));
+        let home = dir.path().display().to_string();
+        let mut input = request("/", &[("HOME", &home), ("DOCKER_CONTEXT", "alpha")]);
+        input.extend(request("/", &[("HOME", &home), ("DOCKER_CONTEXT", "beta")]));
         let mut output = Vec::new();
         helper
-            .run(&mut BufReader::new(&input[..]), None, &mut output)
+            .run(&mut BufReader::new(&input[..]), None, None, &mut output)
             .unwrap();
         assert_eq!(output, b"alpha?\0\0beta?\0\0", "not kept without a daemon");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn relative_docker_config_is_taken_from_the_shells_directory() {
-        let mut input = Vec::new();
-        for field in ["/work", "", "", "cfg", "", "", ""] {
-            input.extend_from_slice(field.as_bytes());
-            input.push(0);
-        }
-        let mut helper = Helper::new(
-            Shell::Plain,
-            Some("{source}".into()),
-            None,
-            Caller::default(),
-        );
-        helper.runtime_dir = PathBuf::from("/nonexistent/dctx");
-        helper.autostart = false;
+        let mut helper = helper("{source}", PathBuf::from("/nonexistent/dctx"));
+        let input = request("/work", &[("DOCKER_CONFIG", "cfg")]);
         let mut output = Vec::new();
         helper
-            .run(&mut BufReader::new(&input[..]), None, &mut output)
+            .run(&mut BufReader::new(&input[..]), None, None, &mut output)
             .unwrap();
         assert_eq!(output, b"default\0\0");
+    }
+
+    // HOME and DCTX_CONFIG come with each request: a shell that changes
+    // them is answered with its new settings at once.
+    #[test]
+    fn settings_follow_the_shells_own_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = dir.path().join("a.toml");
+        std::fs::write(&settings, "format = \"A:{name}\"\n").unwrap();
+        let mut helper = Helper::new(Shell::Plain, None, Caller::default());
+        helper.runtime_dir = dir.path().join("runtime");
+        helper.autostart = false;
+        let mut input = request("/", &[("DOCKER_CONTEXT", "x")]);
+        input.extend(request(
+            "/",
+            &[
+                ("DOCKER_CONTEXT", "x"),
+                ("DCTX_CONFIG", settings.to_str().unwrap()),
+            ],
+        ));
+        let mut output = Vec::new();
+        helper
+            .run(&mut BufReader::new(&input[..]), None, None, &mut output)
+            .unwrap();
+        assert_eq!(output, b"x?\0\0A:x?\0\0");
+    }
+
+    #[test]
+    fn a_request_in_another_frame_version_ends_the_helper() {
+        let mut helper = helper("{name}", PathBuf::from("/nonexistent/dctx"));
+        let mut input = b"2\0/\0\0prod\0\0\0\0\0".to_vec();
+        input.extend(request("/", &[("DOCKER_CONTEXT", "x")]));
+        let mut output = Vec::new();
+        helper
+            .run(&mut BufReader::new(&input[..]), None, None, &mut output)
+            .unwrap();
+        assert_eq!(
+            output, b"",
+            "an old script gets no answer, so it falls back"
+        );
     }
 }

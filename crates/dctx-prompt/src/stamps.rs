@@ -10,11 +10,14 @@
 //! | `g`  | the daemon's change mark | `gs`: a hard link to the mark as it was  |
 //! | `c`  | config.json              | `cs`: its mtime as read (epoch: missing) |
 //! | `m`  | the context's meta.json  | `ms`: likewise (nothing for `default`)   |
+//! | `d`  | the config dir, as named | `dr`: a link to it as it resolved then   |
 //!
-//! The hook asks again when its `PWD` or `DOCKER_*` variables changed,
-//! `[[ g -ef gs ]]` fails (the daemon replaced its mark, or either is
-//! gone), or `[[ c -nt cs ]]` or `[[ m -nt ms ]]` holds (both tests follow
-//! the symlinks). Docker writes a file by renaming a new one over it, so
+//! The hook asks again when the variables it sends changed (see
+//! `frame.rs`), `[[ g -ef gs ]]` fails (the daemon replaced its mark, or
+//! either is gone), `[[ d -ef dr ]]` fails (a symlink on the config dir's
+//! path was re-pointed: `ln -sfn envs/prod envs/current` leaves every file
+//! the stamps know as it was), or `[[ c -nt cs ]]` or `[[ m -nt ms ]]`
+//! holds (both tests follow the symlinks). Docker writes a file by renaming a new one over it, so
 //! what `docker context use` or `docker context update` did a moment ago
 //! shows at the very next prompt through that stat. What a stat cannot see
 //! (a file deleted, an older one moved back, the settings file edited)
@@ -40,28 +43,48 @@ pub struct Before {
 }
 
 /// Link names in the order of [`Stamps::links`].
-const LINKS: [&str; 3] = ["g", "c", "m"];
+const LINKS: [&str; 5] = ["g", "c", "m", "d", "dr"];
+
+/// Everything but the FIFOs that a shell's dir holds.
+const STAMP_FILES: [&str; 9] = ["g", "gs", "gs.new", "c", "cs", "m", "ms", "d", "dr"];
 
 pub struct Stamps {
     dir: PathBuf,
     mark: PathBuf,
     /// What each link points to now, so unchanged links are not rewritten.
-    links: [Option<PathBuf>; 3],
+    links: [Option<PathBuf>; 5],
+}
+
+/// Makes shell `pid`'s dir anew, empty and private (sweeping the dirs of
+/// shells that have exited), and returns it.
+pub fn prepare_shell_dir(runtime_dir: &Path, pid: u32) -> io::Result<PathBuf> {
+    ensure_private_dir(runtime_dir)?;
+    let shells = shells_dir(runtime_dir);
+    ensure_private_dir(&shells)?;
+    sweep_exited(&shells);
+    let dir = shell_stamps_dir(runtime_dir, pid);
+    match std::fs::remove_dir_all(&dir) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    ensure_private_dir(&dir)?;
+    Ok(dir)
 }
 
 impl Stamps {
-    /// Makes the stamp dir of shell `pid` (sweeping those of shells that
-    /// have exited). `None` when it cannot be made, or when its file system
-    /// does not keep nanosecond mtimes, which the stamps need to be exact:
-    /// the shell then simply asks before every prompt.
+    /// The stamps in shell `pid`'s dir, made if needed (the FIFOs that
+    /// [`prepare_shell_dir`]'s caller put there stay). `None` when it
+    /// cannot be made, or when its file system does not keep nanosecond
+    /// mtimes, which the stamps need to be exact: the shell then simply
+    /// asks before every prompt.
     pub fn open(runtime_dir: &Path, pid: u32) -> Option<Stamps> {
-        ensure_private_dir(runtime_dir).ok()?;
-        let shells = shells_dir(runtime_dir);
-        ensure_private_dir(&shells).ok()?;
-        sweep_exited(&shells);
         let dir = shell_stamps_dir(runtime_dir, pid);
-        let _ = std::fs::remove_dir_all(&dir);
-        ensure_private_dir(&dir).ok()?;
+        if ensure_private_dir(&dir).is_err() {
+            prepare_shell_dir(runtime_dir, pid).ok()?;
+        }
+        for name in STAMP_FILES {
+            let _ = std::fs::remove_file(dir.join(name));
+        }
         let stamps = Stamps {
             mark: change_mark_path(runtime_dir),
             dir,
@@ -94,14 +117,28 @@ impl Stamps {
         })
     }
 
-    /// Records an answer read from `config` (config.json) and `meta` (the
-    /// context's meta.json, `None` for `default`).
-    pub fn write(&mut self, before: Before, config: &Path, meta: Option<&Path>) -> io::Result<()> {
+    /// Records an answer read from `config_dir` and `meta` (the context's
+    /// meta.json, `None` for `default`).
+    pub fn write(
+        &mut self,
+        before: Before,
+        config_dir: &Path,
+        meta: Option<&Path>,
+    ) -> io::Result<()> {
         let nowhere = self.dir.join("none");
+        // The config dir as it resolves now; a missing one has no links to
+        // re-point, and its creation reaches the shell through the mark.
+        let resolved = std::fs::canonicalize(config_dir).ok();
+        let (named, resolved) = match resolved {
+            Some(resolved) => (config_dir.to_path_buf(), resolved),
+            None => (self.dir.clone(), self.dir.clone()),
+        };
         let targets = [
             self.mark.clone(),
-            config.to_path_buf(),
+            config_dir.join("config.json"),
             meta.map_or(nowhere, Path::to_path_buf),
+            named,
+            resolved,
         ];
         for (i, target) in targets.into_iter().enumerate() {
             if !target.is_absolute() {
@@ -182,18 +219,26 @@ mod tests {
     use std::os::unix::fs::MetadataExt;
 
     /// Whether the hook would ask again because of `link`, evaluated as
-    /// bash and zsh do: `[[ g -ef gs ]]` failing, or `[[ X -nt Xs ]]`
-    /// (false when either file is missing).
+    /// bash and zsh do: `[[ g -ef gs ]]` or `[[ d -ef dr ]]` failing
+    /// (either missing counts), or `[[ X -nt Xs ]]` (false when either
+    /// file is missing).
     fn asks(stamps: &Stamps, link: &str) -> bool {
+        let same_file = matches!(link, "g" | "d");
+        let other = match link {
+            "d" => "dr".to_string(),
+            _ => format!("{link}s"),
+        };
         let target = std::fs::metadata(stamps.dir.join(link)).ok();
-        let stamp = std::fs::metadata(stamps.dir.join(format!("{link}s"))).ok();
+        let stamp = std::fs::metadata(stamps.dir.join(other)).ok();
         match (target, stamp) {
-            (Some(t), Some(s)) if link == "g" => (t.dev(), t.ino()) != (s.dev(), s.ino()),
-            _ if link == "g" => true,
+            (Some(t), Some(s)) if same_file => (t.dev(), t.ino()) != (s.dev(), s.ino()),
+            _ if same_file => true,
             (Some(t), Some(s)) => t.modified().unwrap() > s.modified().unwrap(),
             _ => false,
         }
     }
+
+    const CHECKS: [&str; 4] = ["g", "c", "m", "d"];
 
     fn replace(path: &Path, text: &str) {
         let tmp = path.with_extension("tmp");
@@ -213,10 +258,10 @@ mod tests {
         let mut stamps = Stamps::open(runtime.path(), std::process::id()).unwrap();
         let record = |stamps: &mut Stamps| {
             let before = stamps.before(&config).unwrap();
-            stamps.write(before, &config, Some(&meta)).unwrap();
+            stamps.write(before, docker.path(), Some(&meta)).unwrap();
         };
         record(&mut stamps);
-        for link in LINKS {
+        for link in CHECKS {
             assert!(!asks(&stamps, link), "{link} right after writing");
         }
         std::thread::sleep(Duration::from_millis(2));
@@ -228,7 +273,7 @@ mod tests {
         std::fs::write(&meta, "{}").unwrap();
         assert!(asks(&stamps, "m"), "meta.json appeared");
         record(&mut stamps);
-        for link in LINKS {
+        for link in CHECKS {
             assert!(!asks(&stamps, link), "{link} after recording again");
         }
 
@@ -240,6 +285,32 @@ mod tests {
         assert!(asks(&stamps, "g"), "forgotten when the daemon went away");
     }
 
+    // envs/current -> envs/dev, then `ln -sfn envs/prod envs/current`:
+    // every file the other stamps know is as it was.
+    #[test]
+    fn a_symlink_re_pointed_above_the_config_dir_is_seen() {
+        let runtime = tempfile::tempdir().unwrap();
+        std::fs::write(change_mark_path(runtime.path()), "").unwrap();
+        let envs = tempfile::tempdir().unwrap();
+        for env in ["dev", "prod"] {
+            std::fs::create_dir_all(envs.path().join(env)).unwrap();
+            replace(&envs.path().join(env).join("config.json"), "{}");
+        }
+        let current = envs.path().join("current");
+        std::os::unix::fs::symlink(envs.path().join("dev"), &current).unwrap();
+        let mut stamps = Stamps::open(runtime.path(), std::process::id()).unwrap();
+        let before = stamps.before(&current.join("config.json")).unwrap();
+        stamps.write(before, &current, None).unwrap();
+        assert!(!asks(&stamps, "d"));
+        std::fs::remove_file(&current).unwrap();
+        std::os::unix::fs::symlink(envs.path().join("prod"), &current).unwrap();
+        assert!(
+            !asks(&stamps, "c"),
+            "prod's config.json is older: -nt cannot tell"
+        );
+        assert!(asks(&stamps, "d"), "the re-pointed link");
+    }
+
     #[test]
     fn a_mark_replaced_while_asking_leaves_a_stamp_that_does_not_hold() {
         let runtime = tempfile::tempdir().unwrap();
@@ -249,7 +320,7 @@ mod tests {
         let config = runtime.path().join("config.json");
         let before = stamps.before(&config).unwrap();
         replace(&mark, "");
-        stamps.write(before, &config, None).unwrap();
+        stamps.write(before, runtime.path(), None).unwrap();
         assert!(asks(&stamps, "g"));
     }
 
@@ -258,6 +329,7 @@ mod tests {
         let runtime = tempfile::tempdir().unwrap();
         let exited = shell_stamps_dir(runtime.path(), i32::MAX as u32);
         std::fs::create_dir_all(&exited).unwrap();
+        prepare_shell_dir(runtime.path(), std::process::id()).unwrap();
         let stamps = Stamps::open(runtime.path(), std::process::id()).unwrap();
         assert!(!exited.exists(), "the stamps of an exited shell are swept");
         let dir = stamps.dir().to_path_buf();

@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use dctx_core::client::{shutdown, sibling_dctx, spawn_daemon, Client, OtherBuild, VERSION};
+use dctx_core::client::{
+    shutdown, sibling_dctx, spawn_daemon, Client, OtherBuild, BUILD_ID, READY_FD_VAR, READY_LINE,
+    VERSION,
+};
 use dctx_core::paths::{current_runtime_dir, ensure_private_dir, socket_path, state_dir};
 use dctx_core::protocol::{DaemonStatus, Request, Response};
 
@@ -45,19 +48,79 @@ pub fn one_line_status() -> String {
     }
 }
 
+/// The descriptor `dctx daemon start` passed for the readiness report
+/// (see `spawn_daemon`), taken out of the environment so nothing the
+/// daemon runs inherits the variable. Call before any thread starts.
+fn take_ready_pipe() -> Option<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    let fd: i32 = std::env::var(READY_FD_VAR).ok()?.parse().ok()?;
+    // SAFETY: no other thread runs yet (see above).
+    unsafe { std::env::remove_var(READY_FD_VAR) };
+    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat only writes into `stat`; a closed fd fails.
+    let is_pipe = fd > 2
+        && unsafe {
+            libc::fstat(fd, stat.as_mut_ptr()) == 0
+                && stat.assume_init().st_mode & libc::S_IFMT == libc::S_IFIFO
+        };
+    // SAFETY: the starter handed this pipe to us alone.
+    is_pipe.then(|| unsafe { std::fs::File::from_raw_fd(fd) })
+}
+
 pub fn run(background: bool) -> anyhow::Result<()> {
+    let ready = take_ready_pipe();
     if background {
-        let dir = log_dir().context("no home directory to keep the daemon log in")?;
-        dctx_daemon::log::to_file(&dir)?;
+        // A log dir that is not private to this user (a symlink, someone
+        // else's) is not written to; the daemon runs without a log.
+        let logged = log_dir().map(|dir| dctx_daemon::log::to_file(&dir));
+        if !matches!(logged, Some(Ok(()))) {
+            dctx_daemon::log::to_stderr();
+        }
     } else {
         dctx_daemon::log::to_stderr();
     }
-    let result = dctx_daemon::lifecycle::run(current_runtime_dir());
+    let result = dctx_daemon::lifecycle::run(current_runtime_dir(), ready);
     if let (true, Err(e)) = (background, &result) {
         // In the background nobody sees stderr; the log is where to look.
         tracing::error!("{e:#}");
     }
     result
+}
+
+/// Waits at most `timeout` for the daemon's one-line readiness report;
+/// `None` when it closed the pipe without one (it died) or never wrote.
+fn read_ready(pipe: std::fs::File, timeout: Duration) -> Option<String> {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    let deadline = Instant::now() + timeout;
+    let mut text = Vec::new();
+    let mut pipe = pipe;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut fds = [libc::pollfd {
+            fd: pipe.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: one valid pollfd for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, left.as_millis() as i32) };
+        if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        if n <= 0 {
+            return None;
+        }
+        let mut buf = [0; 512];
+        match pipe.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => text.extend_from_slice(&buf[..k]),
+        }
+        if text.contains(&b'\n') {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    (!text.is_empty()).then_some(text)
 }
 
 pub fn start() -> anyhow::Result<()> {
@@ -72,45 +135,50 @@ pub fn start() -> anyhow::Result<()> {
             if let Some(other) = OtherBuild::of(&e) {
                 stop_and_wait(&socket, other.pid)?;
                 println!(
-                    "replaced dctx daemon {} (pid {}) with dctx {VERSION}",
+                    "replaced dctx daemon {} (pid {}) with dctx {VERSION} build {BUILD_ID}",
                     other.version, other.pid
                 );
             }
         }
     }
     ensure_private_dir(&runtime)?;
-    let log = log_dir().map(|d| {
-        let _ = ensure_private_dir(&d);
-        d.join("daemon.log")
-    });
-    let mut child =
-        spawn_daemon(&sibling_dctx(), log.as_deref()).context("could not start the daemon")?;
-    let deadline = Instant::now() + READY_TIMEOUT;
-    loop {
-        if let Ok(status) = daemon_status(&socket) {
-            println!("dctx daemon started (pid {})", status.pid);
-            return Ok(());
+    let log = match log_dir().map(|d| ensure_private_dir(&d).map(|()| d.join("daemon.log"))) {
+        Some(Ok(log)) => Some(log),
+        Some(Err(e)) => {
+            eprintln!("dctx: warning: the daemon runs without a log: {e}");
+            None
         }
-        // A racing start may have won the lock; its daemon is just as good.
-        if let Ok(Some(exit)) = child.try_wait() {
-            if !exit.success() && daemon_status(&socket).is_err() && Instant::now() > deadline {
-                break;
-            }
-        }
-        if Instant::now() > deadline {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let _ = child.try_wait();
+        None => None,
+    };
+    let (mut child, pipe) = spawn_daemon(&sibling_dctx(), log.as_deref(), true)
+        .context("could not start the daemon")?;
+    let report = pipe.and_then(|p| read_ready(p, READY_TIMEOUT));
     let hint = log
         .map(|l| format!("; see {}", l.display()))
         .unwrap_or_default();
-    bail!(
-        "the daemon did not answer on {} within {:?}{hint}",
-        socket.display(),
-        READY_TIMEOUT
-    )
+    match report.as_deref() {
+        Some(READY_LINE) => {
+            println!("dctx daemon started (pid {})", child.id());
+            Ok(())
+        }
+        Some(error) => {
+            let _ = child.wait();
+            let why = error.strip_prefix("error: ").unwrap_or(error);
+            // A racing start may have won the lock; its daemon is just as good.
+            if let Ok(status) = daemon_status(&socket) {
+                println!("dctx daemon is already running (pid {})", status.pid);
+                return Ok(());
+            }
+            bail!("the daemon could not start: {why}")
+        }
+        None => {
+            let _ = child.try_wait();
+            bail!(
+                "the daemon did not report ready on {} within {READY_TIMEOUT:?}{hint}",
+                socket.display()
+            )
+        }
+    }
 }
 
 pub fn stop() -> anyhow::Result<()> {
@@ -166,9 +234,10 @@ pub fn status() -> anyhow::Result<ExitCode> {
     };
     let up = status.uptime_secs;
     let mut out = format!(
-        "pid:      {}\nversion:  {} (protocol {})\nuptime:   {}h {}m {}s\nsocket:   {}\nqueries:  {}\nshells:   {}\n",
+        "pid:      {}\nversion:  {} build {} (protocol {})\nuptime:   {}h {}m {}s\nsocket:   {}\nqueries:  {}\nshells:   {}\n",
         status.pid,
         status.version,
+        status.build,
         status.protocol,
         up / 3600,
         up / 60 % 60,

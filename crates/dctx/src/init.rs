@@ -6,6 +6,8 @@ use std::io::Write;
 
 use anyhow::Context as _;
 
+use dctx_core::helper_frame::{FRAME_VERSION, REQUEST_VARS};
+
 use crate::cli::InitShell;
 
 const BASH: &str = include_str!("../../../shell-integrations/dctx.bash");
@@ -76,10 +78,35 @@ pub fn script(shell: InitShell, prepend_to_prompt: bool, publish: Publish) -> St
         ),
     };
     template
+        .replace("@DCTX_READ_ENV@", &read_env(shell))
+        .replace("@DCTX_FRAME@", &shell_quote(FRAME_VERSION))
         .replace("@DCTX_PROMPT@", &binary)
         .replace("@DCTX_PROMPT_EDIT@", edit)
         .replace("@DCTX_SHELL@", render_as)
         .replace("@DCTX_EXPORT@", export)
+}
+
+/// The hook's lines that fill `__DCTX_ENV` with each of the helper
+/// frame's variables, but only where this shell exports it: docker sees
+/// nothing else (builtins only; `${V@a}` is bash 4.4's).
+fn read_env(shell: InitShell) -> String {
+    let empty = vec!["\"\""; REQUEST_VARS.len()].join(" ");
+    let mut lines = vec![format!("__DCTX_ENV=({empty})")];
+    for (i, var) in REQUEST_VARS.iter().enumerate() {
+        lines.push(match shell {
+            InitShell::Bash => {
+                format!("[[ ${{{var}+${{{var}@a}}}} == *x* ]] && __DCTX_ENV[{i}]=${{{var}}}")
+            }
+            InitShell::Zsh => format!(
+                "[[ ${{(t){var}-}} == *export* ]] && __DCTX_ENV[{}]=${{{var}}}",
+                i + 1
+            ),
+            // fish runs one dctx-prompt per prompt, which sees exactly the
+            // exported variables.
+            InitShell::Fish => return String::new(),
+        });
+    }
+    lines.join("\n    ")
 }
 
 pub fn run(shell: InitShell, prepend_to_prompt: bool, starship: bool) -> anyhow::Result<()> {
