@@ -43,11 +43,10 @@ __dctx_start() {
 # zsh hands every precmd function, and the prompt, the command's own $?,
 # whatever this returns.
 __dctx_precmd() {
-    # What the answer depends on besides files: each variable's value if
-    # this shell exports it (unit-separated in the key); the helper keeps
+    # What the answer depends on besides files: the type (exported or
+    # not) and value of each variable the helper is sent; the helper keeps
     # no answer that depends on PWD.
-    @DCTX_READ_ENV@
-    \builtin printf -v __DCTX_NEXT_KEY '%s\x1f' "${__DCTX_ENV[@]}"
+    __DCTX_NEXT_KEY=@DCTX_KEY@
     if [[ ${__DCTX_NEXT_KEY} == "${__DCTX_KEY-}" && ${__DCTX_STAMPS-}/g -ef ${__DCTX_STAMPS-}/gs && ${__DCTX_STAMPS}/d -ef ${__DCTX_STAMPS}/dr ]] &&
         ! [[ ${__DCTX_STAMPS}/c -nt ${__DCTX_STAMPS}/cs || ${__DCTX_STAMPS}/m -nt ${__DCTX_STAMPS}/ms ]]; then
         return
@@ -59,6 +58,9 @@ __dctx_ask() {
     if [[ -z ${__DCTX_HELPER_PID-} ]] || ! \builtin kill -0 ${__DCTX_HELPER_PID} 2>/dev/null; then
         __dctx_start
     fi
+    # Sent: each variable's value if this shell exports it (docker sees
+    # no others), else nothing.
+    @DCTX_READ_ENV@
     # Each FIFO is opened read-write for this question alone: such an open
     # never blocks, and nothing this shell runs inherits it. fd 0 stays the
     # terminal, where the helper finds this shell's tty (/proc/$$/fd/0).

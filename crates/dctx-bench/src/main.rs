@@ -321,6 +321,9 @@ fn main() -> anyhow::Result<()> {
         bins,
     });
     std::fs::create_dir_all(world.root.join("home"))?;
+    // dctx uses XDG_RUNTIME_DIR only when it is a dir of this user's, as
+    // the real one always is.
+    std::fs::create_dir_all(world.root.join("runtime"))?;
     let have_docker = world
         .command("docker")
         .args([

@@ -79,6 +79,7 @@ pub fn script(shell: InitShell, prepend_to_prompt: bool, publish: Publish) -> St
     };
     template
         .replace("@DCTX_READ_ENV@", &read_env(shell))
+        .replace("@DCTX_KEY@", &key(shell))
         .replace("@DCTX_FRAME@", &shell_quote(FRAME_VERSION))
         .replace("@DCTX_PROMPT@", &binary)
         .replace("@DCTX_PROMPT_EDIT@", edit)
@@ -107,6 +108,22 @@ fn read_env(shell: InitShell) -> String {
         });
     }
     lines.join("\n    ")
+}
+
+/// The expression the hook compares before each prompt: each variable's
+/// attributes and value, so that exporting one that was set (same value)
+/// counts as a change too. One expansion per variable: this runs at every
+/// prompt, where the exported values alone would cost three times as much.
+fn key(shell: InitShell) -> String {
+    REQUEST_VARS
+        .iter()
+        .map(|var| match shell {
+            // `declare -x V='…'`, or nothing when unset (safe under set -u).
+            InitShell::Bash => format!("${{{var}+${{{var}@A}}}}"),
+            InitShell::Zsh => format!("${{(t){var}-}}=${{{var}-}}$'\\x1f'"),
+            InitShell::Fish => String::new(),
+        })
+        .collect()
 }
 
 pub fn run(shell: InitShell, prepend_to_prompt: bool, starship: bool) -> anyhow::Result<()> {
