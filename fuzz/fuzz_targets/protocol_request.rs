@@ -3,7 +3,7 @@
 //! as exactly one line.
 #![no_main]
 
-use dctx_core::protocol::{decode_request, encode_line};
+use dctx_ipc::protocol::{decode_request, encode_line};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use dctx_core::segment::{fill_format, render, Request};
+use dctx_core::segment::{fill_format, render, RenderOptions};
 use dctx_core::{Resolution, Settings, Shell, Source};
 use libfuzzer_sys::fuzz_target;
 
@@ -61,7 +61,7 @@ fuzz_target!(|input: (&str, &str, &str, &str, u8)| {
             Shell::Tmux => assert!(doubled(&text, '#'), "tmux: {text:?}"),
             _ => {}
         }
-        let request = Request {
+        let request = RenderOptions {
             shell,
             format: (pick & 0x20 != 0).then_some(format),
             extra_problem: pick & 0x40 != 0,

@@ -13,36 +13,42 @@ use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard
 
 use tempfile::TempDir;
 
-/// Builds dctx's binaries once per test run, so the tests never exercise a
-/// stale binary, and returns the directory that holds them.
+/// Builds dctx's binaries once per test run, with the profile this test
+/// binary was built with, so the tests never exercise a stale binary (nor
+/// debug ones under `cargo test --release`), and returns the directory
+/// that holds them: the one above this test binary's `deps/`.
+///
+/// (`CARGO_BIN_EXE_*` would name them, but cargo sets it only for the
+/// package's own binaries, and these tests drive two packages' binaries.)
 pub fn bin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
+        // target/[<triple>/]<profile>/deps/integration-<hash> -> <profile>
+        let exe = std::env::current_exe().expect("current exe");
+        let dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target dir")
+            .to_path_buf();
+        let profile = match dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => "dev".to_string(),
+            Some(other) => other.to_string(),
+        };
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
             .expect("workspace root");
         let status = Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "dctx",
-                "-p",
-                "dctx-prompt",
-                "-p",
-                "dctx-soak",
-            ])
+            .args(["build", "--quiet", "--profile", &profile])
+            .args(["-p", "dctx", "-p", "dctx-prompt", "-p", "dctx-soak"])
             .current_dir(root)
             .status()
             .expect("could not run cargo build");
         assert!(status.success(), "cargo build of the dctx binaries failed");
-        // target/debug/deps/integration-<hash> -> target/debug
-        let exe = std::env::current_exe().expect("current exe");
-        exe.parent()
-            .and_then(Path::parent)
-            .expect("target dir")
-            .to_path_buf()
+        for bin in ["dctx", "dctx-prompt", "dctx-soak"] {
+            assert!(dir.join(bin).is_file(), "{bin} is not in {}", dir.display());
+        }
+        dir
     })
 }
 
@@ -254,7 +260,7 @@ impl Daemon {
     /// can neither answer nor tell anyone of a change.
     pub fn freeze(&self) -> Frozen<'_> {
         // SAFETY: signalling our own child, which has not been reaped yet.
-        unsafe { libc_kill(self.pid() as i32, 19) };
+        unsafe { libc::kill(self.pid() as i32, libc::SIGSTOP) };
         Frozen(self)
     }
 
@@ -273,7 +279,7 @@ impl Drop for Daemon {
             return;
         };
         // SAFETY: signalling our own child, which has not been reaped yet.
-        unsafe { libc_kill(child.id() as i32, 15) };
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while std::time::Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
@@ -292,7 +298,7 @@ pub struct Frozen<'a>(&'a Daemon);
 impl Drop for Frozen<'_> {
     fn drop(&mut self) {
         // SAFETY: as in freeze.
-        unsafe { libc_kill(self.0.pid() as i32, 18) };
+        unsafe { libc::kill(self.0.pid() as i32, libc::SIGCONT) };
     }
 }
 
@@ -326,11 +332,6 @@ pub fn daemons_in(sandbox: &Sandbox) -> Vec<u32> {
         .collect()
 }
 
-extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, sig: i32) -> i32;
-}
-
 /// A raw protocol connection, for driving the daemon byte by byte.
 pub struct Conn {
     reader: std::io::BufReader<std::os::unix::net::UnixStream>,
@@ -341,7 +342,7 @@ impl Conn {
     pub fn open(socket: &Path) -> std::io::Result<Conn> {
         let mut conn = Conn::raw(socket)?;
         let hello =
-            conn.call(&serde_json::json!({"type": "hello", "protocol": dctx_core::protocol::PROTOCOL_VERSION, "client": "tests"}))?;
+            conn.call(&serde_json::json!({"type": "hello", "protocol": dctx_ipc::protocol::PROTOCOL_VERSION, "client": "tests"}))?;
         if hello["type"] != "hello" {
             return Err(std::io::Error::other(format!("bad hello reply {hello}")));
         }

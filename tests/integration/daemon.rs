@@ -364,7 +364,7 @@ fn socket_and_dir_are_private_and_other_users_are_refused() {
     assert_eq!(mode(&daemon.socket), 0o600);
 
     // SAFETY: getuid cannot fail.
-    if unsafe { libc_getuid() } != 0 {
+    if unsafe { libc::getuid() } != 0 {
         eprintln!("skipped the second-user part: it needs root to act as another uid");
         return;
     }
@@ -397,7 +397,7 @@ fn socket_and_dir_are_private_and_other_users_are_refused() {
     // says hello as `nobody`: the daemon must not answer it.
     let hello = r#"{"type":"hello","protocol":2,"client":"intruder"}"#;
     let script = format!(
-        r#"use IO::Socket::UNIX; my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!"; print $s '{hello}' . "\n"; my $l = <$s>; print defined $l ? "answered: $l" : "no answer\n";"#
+        r#"use IO::Socket::UNIX; $SIG{{PIPE}} = "IGNORE"; my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!"; print $s '{hello}' . "\n"; my $l = <$s>; print defined $l ? "answered: $l" : "no answer\n";"#
     );
     let out = run(sandbox
         .command("setpriv")
@@ -425,11 +425,6 @@ fn socket_and_dir_are_private_and_other_users_are_refused() {
     );
 }
 
-extern "C" {
-    #[link_name = "getuid"]
-    fn libc_getuid() -> u32;
-}
-
 #[test]
 fn a_socket_activated_listener_is_served() {
     use std::os::fd::AsRawFd;
@@ -450,7 +445,7 @@ fn a_socket_activated_listener_is_served() {
     unsafe {
         cmd.pre_exec(move || {
             // dup2 onto itself would keep close-on-exec, so clear it explicitly.
-            if (fd != 3 && libc_dup2(fd, 3) < 0) || libc_fcntl(3, 2 /* F_SETFD */, 0) < 0 {
+            if (fd != 3 && libc::dup2(fd, 3) < 0) || libc::fcntl(3, libc::F_SETFD, 0) < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
@@ -482,13 +477,6 @@ fn a_socket_activated_listener_is_served() {
     child.wait().unwrap();
 }
 
-extern "C" {
-    #[link_name = "dup2"]
-    fn libc_dup2(old: i32, new: i32) -> i32;
-    #[link_name = "fcntl"]
-    fn libc_fcntl(fd: i32, cmd: i32, arg: i32) -> i32;
-}
-
 /// A daemon of another dctx build, as an upgrade leaves running: it holds
 /// the lock and the socket, greets with another version, and exits (letting
 /// go of both) when asked to shut down without a handshake. Returns whether
@@ -502,7 +490,7 @@ fn other_build(sandbox: &Sandbox) -> std::thread::JoinHandle<bool> {
         std::os::unix::fs::PermissionsExt::from_mode(0o700),
     )
     .unwrap();
-    let lock = std::fs::File::create(dctx_core::paths::lock_path(&runtime)).unwrap();
+    let lock = std::fs::File::create(dctx_ipc::paths::lock_path(&runtime)).unwrap();
     lock.lock().unwrap();
     let socket = sandbox.socket();
     let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();

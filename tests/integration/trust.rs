@@ -594,8 +594,8 @@ fn impostor(
                 .set_read_timeout(Some(Duration::from_secs(2)))
                 .unwrap();
             let mut reader = std::io::BufReader::new(&stream);
-            let hello = serde_json::json!({"type": "hello", "protocol": dctx_core::protocol::PROTOCOL_VERSION,
-                "version": dctx_core::client::VERSION, "build": dctx_core::client::BUILD_ID, "pid": 1});
+            let hello = serde_json::json!({"type": "hello", "protocol": dctx_ipc::protocol::PROTOCOL_VERSION,
+                "version": dctx_ipc::client::VERSION, "build": dctx_ipc::client::BUILD_ID, "pid": 1});
             let segment = serde_json::json!({"type": "segment", "text": "PWNED\u{1b}]0;owned\u{7}", "name": "x",
                 "host": "x", "source": "config", "problem": null, "matched_shell": true, "watched": true});
             let mut line = String::new();

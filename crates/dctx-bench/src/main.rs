@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use dctx_core::client::Client;
-use dctx_core::protocol::{Caller, Render, Request, Response};
 use dctx_core::Env;
+use dctx_ipc::client::Client;
+use dctx_ipc::protocol::{Caller, Render, Request, Response};
 
 struct World {
     _dir: tempfile::TempDir,
@@ -389,7 +389,7 @@ fn main() -> anyhow::Result<()> {
         micros(percentile(&lat, 0.99)),
         micros(*lat.last().unwrap())
     );
-    let request_len = dctx_core::protocol::encode_line(&request).len();
+    let request_len = dctx_ipc::protocol::encode_line(&request).len();
     let floor = echo_floor(request_len, 20_000);
     println!(
         "  reference, bare Unix-socket echo of the same size: median {:.1} µs, p99 {:.1} µs; daemon/echo median {:.2}x",

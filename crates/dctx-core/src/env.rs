@@ -36,20 +36,6 @@ pub struct Env {
 }
 
 impl Env {
-    /// Reads this process's environment.
-    pub fn from_process() -> Env {
-        let vars = DOCKER_VARS
-            .iter()
-            .filter_map(|&k| std::env::var_os(k).map(|v| (k, v)));
-        // `directories` falls back to the password database when HOME is
-        // unset, as Go's os/user does for the Docker CLI.
-        let home = std::env::var_os("HOME")
-            .filter(|h| !h.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf()));
-        Env::new(vars, home)
-    }
-
     pub fn new<K, V>(vars: impl IntoIterator<Item = (K, V)>, home: Option<PathBuf>) -> Env
     where
         K: Into<String>,

@@ -5,7 +5,6 @@
 //! [`Env`] and a [`FileSystem`] passed in, so the prompt client, the daemon
 //! and the tests share one implementation.
 
-pub mod client;
 pub mod config_file;
 pub mod config_schema;
 pub mod context_meta;
@@ -13,11 +12,8 @@ pub mod env;
 pub mod fs;
 pub mod gojson;
 pub mod gopath;
-pub mod helper_frame;
 pub mod host;
 pub mod os_text;
-pub mod paths;
-pub mod protocol;
 pub mod report;
 pub mod resolution;
 pub mod segment;

@@ -98,7 +98,7 @@ fn truncate(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// What to render.
-pub struct Request<'a> {
+pub struct RenderOptions<'a> {
     pub shell: Shell,
     /// An explicit `--format`: printed as given, never hidden.
     pub format: Option<&'a str>,
@@ -107,7 +107,7 @@ pub struct Request<'a> {
 }
 
 /// The segment for `r`. Empty only when the settings hide this context.
-pub fn render(r: &Resolution, settings: &Settings, req: &Request) -> String {
+pub fn render(r: &Resolution, settings: &Settings, req: &RenderOptions) -> String {
     let problem = req.extra_problem || !r.problems.is_empty();
     let is_override = r.source == Source::DockerHost;
     let (format, style) = match req.format {
@@ -152,8 +152,8 @@ mod tests {
         }
     }
 
-    fn plain(format: Option<&str>) -> Request<'_> {
-        Request {
+    fn plain(format: Option<&str>) -> RenderOptions<'_> {
+        RenderOptions {
             shell: Shell::Plain,
             format,
             extra_problem: false,
@@ -194,7 +194,7 @@ mod tests {
         let fish = render(
             &r,
             &s,
-            &Request {
+            &RenderOptions {
                 shell: Shell::Fish,
                 format: None,
                 extra_problem: false,
@@ -227,7 +227,7 @@ mod tests {
         let zsh = render(
             &r,
             &s,
-            &Request {
+            &RenderOptions {
                 shell: Shell::Zsh,
                 format: None,
                 extra_problem: false,
@@ -243,7 +243,7 @@ mod tests {
         let zsh = render(
             &r,
             &s,
-            &Request {
+            &RenderOptions {
                 shell: Shell::Zsh,
                 format: Some("{description}"),
                 extra_problem: false,
@@ -253,7 +253,7 @@ mod tests {
         let tmux = render(
             &r,
             &s,
-            &Request {
+            &RenderOptions {
                 shell: Shell::Tmux,
                 format: Some("{description}"),
                 extra_problem: false,

@@ -2,7 +2,7 @@
 //! inotify, remembers each shell's overrides, and answers over a Unix socket.
 //!
 //! `lifecycle` starts and stops it, `server` speaks the protocol
-//! (`dctx_core::protocol`), `state` holds the caches and shell table,
+//! (`dctx_ipc::protocol`), `state` holds the caches and shell table,
 //! `stamp` checks a cached answer's files on each hit, `watch` turns
 //! file-system events into invalidations, and `tmux` asks tmux servers to
 //! redraw when something they show may have changed. `change_mark`

@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
-use dctx_core::client::{BUILD_ID, READY_LINE, VERSION};
 use dctx_core::fs::FileId;
-use dctx_core::paths::{change_mark_path, ensure_private_dir, lock_path, socket_path};
+use dctx_ipc::client::{BUILD_ID, READY_LINE, VERSION};
+use dctx_ipc::paths::{change_mark_path, ensure_private_dir, lock_path, socket_path};
+use dctx_ipc::Vars;
 use interprocess::local_socket::tokio::Listener;
 use interprocess::local_socket::{GenericFilePath, ListenerOptions, ToFsName};
 use interprocess::os::unix::local_socket::ListenerOptionsExt;
@@ -97,26 +98,15 @@ pub fn remove_stale_socket(socket: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// The listening socket systemd passed us (`LISTEN_FDS`), if any. Must run
-/// before any thread starts, since it edits the environment.
-fn activated_fd() -> anyhow::Result<Option<OwnedFd>> {
-    let for_us = std::env::var("LISTEN_PID")
-        .ok()
-        .and_then(|p| p.parse::<u32>().ok())
-        == Some(std::process::id());
-    let count = std::env::var("LISTEN_FDS")
-        .ok()
-        .and_then(|n| n.parse::<u32>().ok())
-        .unwrap_or(0);
-    if !for_us || count == 0 {
+/// The listening socket systemd passed us (`LISTEN_FDS`), if any.
+fn activated_fd(vars: &Vars) -> anyhow::Result<Option<OwnedFd>> {
+    let number = |k: &str| vars.get(k)?.to_str()?.parse::<u32>().ok();
+    // LISTEN_PID is what tells the processes the daemon runs (which inherit
+    // the variables, not the socket: it is close-on-exec) that it is not
+    // theirs.
+    let for_us = number("LISTEN_PID") == Some(std::process::id());
+    if !for_us || number("LISTEN_FDS").unwrap_or(0) == 0 {
         return Ok(None);
-    }
-    // Children must not think the socket is theirs.
-    // SAFETY: called before the runtime starts any thread.
-    unsafe {
-        std::env::remove_var("LISTEN_PID");
-        std::env::remove_var("LISTEN_FDS");
-        std::env::remove_var("LISTEN_FDNAMES");
     }
     // Adopting an fd that is not open would abort on close, so check first.
     let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
@@ -158,21 +148,26 @@ pub(crate) fn bind(socket: &Path) -> anyhow::Result<Listener> {
 ///
 /// `ready`, from whoever started it, gets [`READY_LINE`] once it serves,
 /// or the reason it could not start.
-pub fn run(runtime_dir: PathBuf, ready: Option<File>) -> anyhow::Result<()> {
+pub fn run(runtime_dir: PathBuf, ready: Option<File>, vars: &Vars) -> anyhow::Result<()> {
     let mut ready = ready;
-    let result = serve_until_stopped(&runtime_dir, &mut ready);
+    let result = serve_until_stopped(&runtime_dir, &mut ready, vars);
     if let (Some(mut pipe), Err(e)) = (ready, &result) {
         let _ = writeln!(pipe, "error: {e:#}");
     }
     result
 }
 
-fn serve_until_stopped(runtime_dir: &Path, ready: &mut Option<File>) -> anyhow::Result<()> {
+fn serve_until_stopped(
+    runtime_dir: &Path,
+    ready: &mut Option<File>,
+    vars: &Vars,
+) -> anyhow::Result<()> {
     ensure_private_dir(runtime_dir)?;
     let lock = acquire_lock(runtime_dir)?;
     let socket = socket_path(runtime_dir);
-    raise_fd_limit();
-    let activated = activated_fd()?;
+    // Every shell's helper keeps a connection.
+    dctx_ipc::process::raise_fd_limit();
+    let activated = activated_fd(vars)?;
     // Two workers: measured faster than a current-thread runtime on 2 cores
     // (see the benchmark), and one slow client never stalls the others.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -208,7 +203,7 @@ fn serve_until_stopped(runtime_dir: &Path, ready: &mut Option<File>) -> anyhow::
         let state = Arc::new(State::new(watch_tx, Some(redraw_tx), mark));
         tokio::spawn(crate::watch::run(state.clone(), watch_rx));
         tokio::spawn(crate::tmux::run(state.clone(), redraw_rx));
-        let uid = dctx_core::paths::euid();
+        let uid = dctx_ipc::paths::euid();
         let shared = Arc::new(Shared::new(state, uid, socket.clone()));
         info!(socket = %socket.display(), pid = std::process::id(), version = VERSION, build = BUILD_ID, "dctx daemon ready");
         if let Some(mut pipe) = ready.take() {
@@ -263,21 +258,4 @@ fn watch_runtime_dir(
         .map_err(|e| warn!(error = %e, "cannot watch the runtime dir; the daemon will not notice it removed"))
         .ok()?;
     Some(watcher)
-}
-
-/// Persistent shell connections each hold a descriptor; the default soft
-/// limit of 1024 is too low for a busy machine.
-fn raise_fd_limit() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: plain syscalls on a valid struct.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
-        {
-            limit.rlim_cur = limit.rlim_max.min(65536);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
 }

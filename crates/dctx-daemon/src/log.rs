@@ -7,22 +7,21 @@ use std::str::FromStr;
 use anyhow::Context as _;
 use tracing_subscriber::filter::LevelFilter;
 
-fn level() -> LevelFilter {
-    std::env::var("DCTX_LOG")
-        .ok()
-        .and_then(|v| LevelFilter::from_str(v.trim()).ok())
+/// The level named by `DCTX_LOG` (`error` … `trace`), else `info`.
+fn level(name: Option<&str>) -> LevelFilter {
+    name.and_then(|v| LevelFilter::from_str(v.trim()).ok())
         .unwrap_or(LevelFilter::INFO)
 }
 
-pub fn to_stderr() {
+pub fn to_stderr(level_name: Option<&str>) {
     let _ = tracing_subscriber::fmt()
-        .with_max_level(level())
+        .with_max_level(level(level_name))
         .with_writer(std::io::stderr)
         .try_init();
 }
 
-pub fn to_file(dir: &Path) -> anyhow::Result<()> {
-    dctx_core::paths::ensure_private_dir(dir)?;
+pub fn to_file(dir: &Path, level_name: Option<&str>) -> anyhow::Result<()> {
+    dctx_ipc::paths::ensure_private_dir(dir)?;
     let path = dir.join("daemon.log");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -30,7 +29,7 @@ pub fn to_file(dir: &Path) -> anyhow::Result<()> {
         .open(&path)
         .with_context(|| format!("could not open {}", path.display()))?;
     let _ = tracing_subscriber::fmt()
-        .with_max_level(level())
+        .with_max_level(level(level_name))
         .with_ansi(false)
         .with_writer(std::sync::Mutex::new(file))
         .try_init();

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dctx_core::client::{BUILD_ID, VERSION};
-use dctx_core::protocol::{
+use dctx_ipc::client::{BUILD_ID, VERSION};
+use dctx_ipc::protocol::{
     decode_request, encode_line, DaemonStatus, Request, Response, MAX_REQUEST_BYTES,
     PROTOCOL_VERSION,
 };
@@ -304,7 +304,7 @@ mod tests {
                     None,
                     crate::change_mark::ChangeMark::none(),
                 ));
-                let shared = Arc::new(Shared::new(state, dctx_core::paths::euid(), socket.clone()));
+                let shared = Arc::new(Shared::new(state, dctx_ipc::paths::euid(), socket.clone()));
                 tokio::spawn(serve(listener, shared))
             };
             let client = std::os::unix::net::UnixStream::connect(&socket).unwrap();

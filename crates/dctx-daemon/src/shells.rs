@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use dctx_core::protocol::Caller;
 use dctx_core::Env;
+use dctx_ipc::process::alive;
+use dctx_ipc::protocol::Caller;
 
 /// More shells than one person plausibly has open; past it, dead shells
 /// are swept and then the least recently seen dropped.
@@ -171,15 +172,6 @@ impl ShellTable {
             }
         }
     }
-}
-
-/// Whether a process exists (EPERM means it does, under another user).
-fn alive(pid: u32) -> bool {
-    let Ok(pid) = i32::try_from(pid) else {
-        return false;
-    };
-    // SAFETY: signal 0 only checks for existence.
-    unsafe { libc::kill(pid, 0) == 0 || *libc::__errno_location() == libc::EPERM }
 }
 
 #[cfg(test)]

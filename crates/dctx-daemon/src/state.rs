@@ -19,9 +19,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use dctx_core::fs::FileId;
-use dctx_core::protocol::{Caller, Render, Segment, WatchedDir};
-use dctx_core::segment::{render, Request};
+use dctx_core::segment::{render, RenderOptions};
 use dctx_core::{resolve, Env, RealFs, Resolution, Settings};
+use dctx_ipc::protocol::{Caller, Render, Segment, WatchedDir};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::change_mark::ChangeMark;
@@ -58,7 +58,7 @@ pub enum Freshness {
     Pending,
     Inotify,
     /// Watching failed; every query re-reads the files.
-    Polling(String),
+    Unwatched(String),
 }
 
 #[derive(Debug)]
@@ -185,7 +185,7 @@ impl State {
                 mode: match &c.freshness {
                     Freshness::Pending => "pending".into(),
                     Freshness::Inotify => "inotify".into(),
-                    Freshness::Polling(why) => format!("polling: {why}"),
+                    Freshness::Unwatched(why) => format!("unwatched, read on every query: {why}"),
                 },
             })
             .collect();
@@ -378,7 +378,7 @@ impl State {
         matched_shell: bool,
     ) -> Segment {
         let (settings, problem, settings_watched) = self.settings(render_opts.settings.as_deref());
-        let request = Request {
+        let request = RenderOptions {
             shell: render_opts.shell,
             format: render_opts.format.as_deref(),
             extra_problem: problem.is_some(),
@@ -443,13 +443,16 @@ mod tests {
         let state = State::new(watch_tx, None, ChangeMark::none());
         let env = Env::new([("DOCKER_CONFIG", dir.path().display().to_string())], None);
         state.resolve(&env);
-        state.set_freshness(dir.path(), Freshness::Polling("could not watch x".into()));
+        state.set_freshness(dir.path(), Freshness::Unwatched("could not watch x".into()));
         assert_eq!(state.resolve(&env).0.name, "a");
         std::fs::write(&config, r#"{"currentContext":"b"}"#).unwrap();
         assert_eq!(state.resolve(&env).0.name, "b");
         assert!(state.lock().dirs[dir.path()].answers.is_empty());
         let watched = state.watched();
-        assert_eq!(watched[0].mode, "polling: could not watch x");
+        assert_eq!(
+            watched[0].mode,
+            "unwatched, read on every query: could not watch x"
+        );
     }
 
     // The watch task is never run here, as if every inotify event were

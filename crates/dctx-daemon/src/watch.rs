@@ -99,7 +99,7 @@ impl Watches {
             .unwrap_or_default();
         let watcher = match &mut self.watcher {
             Ok(w) => w,
-            Err(e) => return Freshness::Polling(e.clone()),
+            Err(e) => return Freshness::Unwatched(e.clone()),
         };
         unwatch_unneeded(watcher, &self.plans, &old);
         for (path, recursive) in &new.watches {
@@ -110,11 +110,11 @@ impl Watches {
             };
             if let Err(e) = watcher.watch(path, mode) {
                 warn!(dir = %dir.display(), path = %path.display(), error = %e, "could not watch; resolving on every query");
-                return Freshness::Polling(format!("could not watch {}: {e}", path.display()));
+                return Freshness::Unwatched(format!("could not watch {}: {e}", path.display()));
             }
         }
         if new.watches.is_empty() {
-            return Freshness::Polling(format!("nothing to watch for {}", dir.display()));
+            return Freshness::Unwatched(format!("nothing to watch for {}", dir.display()));
         }
         Freshness::Inotify
     }
@@ -286,7 +286,7 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         match watches.refresh(dir.path(), false) {
-            Freshness::Polling(why) => assert!(why.contains("too many open files"), "{why}"),
+            Freshness::Unwatched(why) => assert!(why.contains("too many open files"), "{why}"),
             other => panic!("{other:?}"),
         }
     }

@@ -5,16 +5,14 @@
 //! direct resolution takes over.
 
 use std::ffi::CStr;
-use std::io;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
-use dctx_core::client::{
-    daemon_lock_held, shutdown, sibling_dctx, spawn_daemon, Client, OtherBuild,
-};
-use dctx_core::paths::{ensure_private_dir, socket_path, spawn_stamp_path};
-use dctx_core::protocol::{Caller, Render, Request, Response, Segment};
 use dctx_core::Env;
+use dctx_ipc::client::{daemon_lock_held, shutdown, sibling, spawn_daemon, Client, ClientError};
+use dctx_ipc::paths::{ensure_private_dir, socket_path, spawn_stamp_path};
+use dctx_ipc::protocol::{Caller, Render, Request, Response, Segment};
+use dctx_ipc::Vars;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(10);
 pub const REPLY_TIMEOUT: Duration = Duration::from_millis(15);
@@ -24,15 +22,13 @@ const RESPAWN_INTERVAL: Duration = Duration::from_secs(5);
 const LOCK_RELEASE_WAIT: Duration = Duration::from_millis(15);
 
 /// The shell this prompt is for: our parent unless told otherwise.
-pub fn caller(pid: Option<u32>) -> Caller {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+pub fn caller(pid: Option<u32>, vars: &Vars) -> Caller {
     // SAFETY: getppid cannot fail.
     let pid = pid.unwrap_or_else(|| unsafe { libc::getppid() } as u32);
     Caller {
         pid,
         tty: tty_name().or_else(|| crate::serve::tty_of(pid)),
-        tmux: var("TMUX"),
-        tmux_pane: var("TMUX_PANE"),
+        tmux: vars.get("TMUX").map(|t| t.to_string_lossy().into_owned()),
     }
 }
 
@@ -50,12 +46,12 @@ fn tty_name() -> Option<String> {
     })
 }
 
-pub fn ask(runtime_dir: &Path, request: &Request) -> io::Result<Segment> {
+pub fn ask(runtime_dir: &Path, request: &Request) -> Result<Segment, ClientError> {
     let mut client = Client::connect(&socket_path(runtime_dir), CONNECT_TIMEOUT, "dctx-prompt")?;
     client.set_timeout(REPLY_TIMEOUT)?;
     match client.call(request)? {
         Response::Segment(segment) => Ok(segment),
-        other => Err(io::Error::other(format!("unexpected reply {other:?}"))),
+        other => Err(ClientError::Protocol(format!("unexpected reply {other:?}"))),
     }
 }
 
@@ -67,19 +63,19 @@ pub fn query(env: &Env, caller: Caller, render: Render) -> Request {
     }
 }
 
-fn autostart_disabled() -> bool {
-    std::env::var_os("DCTX_NO_AUTOSTART").is_some_and(|v| !v.is_empty())
-}
-
 /// After asking the daemon failed with `error`: a daemon of another build
 /// (left running by an upgrade) is stopped and this build's started in its
 /// place; a missing one is started. Neither when the user opted out with
 /// `DCTX_NO_AUTOSTART`, as whoever runs the daemon then decides.
-pub fn recover(runtime_dir: &Path, error: &io::Error) {
-    if autostart_disabled() {
+pub fn recover(runtime_dir: &Path, error: &ClientError, autostart_off: bool) {
+    if autostart_off {
         return;
     }
-    if OtherBuild::of(error).is_some() {
+    if let ClientError::Untrusted(_) = error {
+        // Someone else's dir: nothing is started in it.
+        return;
+    }
+    if let ClientError::OtherBuild(_) = error {
         // A reply that misses the budget may still have been obeyed; if
         // not, the lock is still held and nothing is started.
         let _ = shutdown(&socket_path(runtime_dir), REPLY_TIMEOUT);
@@ -88,13 +84,13 @@ pub fn recover(runtime_dir: &Path, error: &io::Error) {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
-    autostart(runtime_dir);
+    autostart(runtime_dir, false);
 }
 
 /// Starts a daemon for next time, unless one is starting or running, one
 /// was started moments ago, or the user opted out with `DCTX_NO_AUTOSTART`.
-pub fn autostart(runtime_dir: &Path) {
-    if autostart_disabled() {
+pub fn autostart(runtime_dir: &Path, autostart_off: bool) {
+    if autostart_off {
         return;
     }
     if ensure_private_dir(runtime_dir).is_err() || daemon_lock_held(runtime_dir) {
@@ -109,7 +105,7 @@ pub fn autostart(runtime_dir: &Path) {
     if recent || std::fs::write(&stamp, b"").is_err() {
         return;
     }
-    if let Ok((mut child, _)) = spawn_daemon(&sibling_dctx(), None, false) {
+    if let Ok((mut child, _)) = spawn_daemon(&sibling("dctx"), None, false) {
         // Reaped here, so a long-lived helper leaves no zombie behind; a
         // one-shot prompt exits first and the daemon is reparented.
         std::thread::spawn(move || child.wait());

@@ -12,14 +12,13 @@ use std::process::ExitCode;
 
 mod daemon_path;
 mod serve;
-mod stamps;
 
 use clap::Parser;
-use dctx_core::paths::current_runtime_dir;
-use dctx_core::protocol::{Render, Request as DaemonRequest};
-use dctx_core::segment::{render, Request};
-use dctx_core::settings::{config_path, Settings};
+use dctx_core::segment::{render, RenderOptions};
+use dctx_core::settings::Settings;
 use dctx_core::{resolve, Env, RealFs, Shell};
+use dctx_ipc::protocol::{Render, Request as DaemonRequest};
+use dctx_ipc::Vars;
 
 /// Printed when dctx-prompt itself fails, so the prompt is never blank.
 pub const FAILURE_MARKER: &str = "dctx?";
@@ -50,7 +49,7 @@ struct Args {
     #[arg(long, value_name = "TTY")]
     tty: Option<String>,
     /// Serve one shell for its lifetime: requests on stdin, segments on
-    /// stdout (see shell-integrations/ and dctx_core::helper_frame)
+    /// stdout (see shell-integrations/ and dctx_ipc::helper_frame)
     #[arg(long, hide = true)]
     serve: bool,
     /// Start a --serve helper for the shell --pid, on two FIFOs in its
@@ -72,7 +71,7 @@ struct Args {
 }
 
 /// Parses `args`, prints the segment, and returns the exit code.
-pub fn run(args: Vec<OsString>) -> ExitCode {
+pub fn run(args: Vec<OsString>, vars: &Vars) -> ExitCode {
     let args = match Args::try_parse_from(&args) {
         Ok(args) => args,
         Err(e) if !e.use_stderr() => {
@@ -89,14 +88,14 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         }
     };
     let shell: Shell = args.shell.parse().unwrap_or_default();
-    let env = Env::from_process();
-    let settings_path = config_path(|k| std::env::var_os(k), env.home().map(|h| h.as_path()));
+    let env = vars.docker_env();
+    let settings_path = vars.settings_path();
     if args.serve_fifos {
-        return start_helper(&args);
+        return start_helper(&args, vars);
     }
     if args.serve {
-        let caller = daemon_path::caller(args.pid);
-        let mut helper = serve::Helper::new(shell, args.format.clone(), caller);
+        let caller = daemon_path::caller(args.pid, vars);
+        let mut helper = serve::Helper::new(shell, args.format.clone(), caller, vars);
         // SAFETY: the starter passed this descriptor to us alone.
         let shell_fd = args
             .shell_pidfd
@@ -133,16 +132,16 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 fallback: env,
                 render,
             },
-            None => daemon_path::query(&env, daemon_path::caller(args.pid), render),
+            None => daemon_path::query(&env, daemon_path::caller(args.pid, vars), render),
         };
 
-        let runtime_dir = current_runtime_dir();
+        let runtime_dir = vars.runtime_dir();
         match daemon_path::ask(&runtime_dir, &request) {
             Ok(segment) => {
                 print_segment(&segment.text);
                 return ExitCode::SUCCESS;
             }
-            Err(e) => daemon_path::recover(&runtime_dir, &e),
+            Err(e) => daemon_path::recover(&runtime_dir, &e, vars.is_set("DCTX_NO_AUTOSTART")),
         }
     }
     print_segment(&render_direct(
@@ -156,7 +155,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
 
 /// `--serve-fifos`: starts the helper and prints `<pid>\n<dir>\n`, or
 /// nothing (and exits 1) when it cannot, so the hook resolves per prompt.
-fn start_helper(args: &Args) -> ExitCode {
+fn start_helper(args: &Args, vars: &Vars) -> ExitCode {
     let Some(pid) = args.pid else {
         return ExitCode::FAILURE;
     };
@@ -170,7 +169,7 @@ fn start_helper(args: &Args) -> ExitCode {
     if let Some(format) = &args.format {
         helper_args.extend(["--format".into(), format.into()]);
     }
-    match serve::start(pid, &helper_args) {
+    match serve::start(pid, &helper_args, &vars.runtime_dir()) {
         Ok((helper, dir)) => {
             use std::os::unix::ffi::OsStrExt;
             let mut out = std::io::stdout().lock();
@@ -196,7 +195,7 @@ fn render_direct(
         Some(path) => Settings::load(&RealFs, path),
         None => (Settings::default(), None),
     };
-    let request = Request {
+    let request = RenderOptions {
         shell,
         format,
         extra_problem: settings_problem.is_some(),

@@ -5,7 +5,8 @@ fn main() -> ExitCode {
     // catch below prints a marker instead.
     std::panic::set_hook(Box::new(|_| {}));
     let args: Vec<_> = std::env::args_os().collect();
-    match std::panic::catch_unwind(|| dctx_prompt::run(args)) {
+    let vars = dctx_ipc::Vars::from_process();
+    match std::panic::catch_unwind(|| dctx_prompt::run(args, &vars)) {
         Ok(code) => code,
         Err(_) => {
             dctx_prompt::print_segment(dctx_prompt::FAILURE_MARKER);

@@ -8,7 +8,7 @@
 //! stdin and stdout, then prints the helper's pid and the dir. The hook
 //! opens the FIFOs read-write for each question only (a read-write open of
 //! a FIFO never blocks, and nothing the shell runs inherits them) and
-//! speaks the frames of `dctx_core::helper_frame`. The helper exits when its shell does
+//! speaks the frames of `dctx_ipc::helper_frame`. The helper exits when its shell does
 //! (it holds a pidfd of the shell), or when asked in another frame version.
 //!
 //! It keeps one connection to the daemon, reconnects after a restart, and
@@ -21,17 +21,18 @@ use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
-use dctx_core::client::{Client, OtherBuild};
 use dctx_core::context_meta::meta_path;
-use dctx_core::paths::{current_runtime_dir, socket_path};
-use dctx_core::protocol::{Caller, Render, Request, Response, Segment};
 use dctx_core::resolution::DEFAULT_CONTEXT;
 use dctx_core::settings::config_path;
 use dctx_core::{Env, Shell};
+use dctx_ipc::client::{Client, ClientError};
+use dctx_ipc::paths::socket_path;
+use dctx_ipc::protocol::{Caller, Render, Request, Response, Segment};
+use dctx_ipc::stamps::{Before, Stamps};
+use dctx_ipc::Vars;
 
 use crate::daemon_path::{autostart, recover, CONNECT_TIMEOUT, REPLY_TIMEOUT};
-use crate::stamps::{Before, Stamps};
-use dctx_core::helper_frame::{FRAME_VERSION, REQUEST_FIELDS, REQUEST_VARS};
+use dctx_ipc::helper_frame::{FRAME_VERSION, REQUEST_FIELDS, REQUEST_VARS};
 
 pub struct Helper {
     shell: Shell,
@@ -47,8 +48,8 @@ pub struct Helper {
 }
 
 impl Helper {
-    pub fn new(shell: Shell, format: Option<String>, caller: Caller) -> Helper {
-        let runtime_dir = current_runtime_dir();
+    pub fn new(shell: Shell, format: Option<String>, caller: Caller, vars: &Vars) -> Helper {
+        let runtime_dir = vars.runtime_dir();
         let stamps = (caller.pid != 0)
             .then(|| Stamps::open(&runtime_dir, caller.pid))
             .flatten();
@@ -56,10 +57,10 @@ impl Helper {
             shell,
             format,
             caller,
-            home: Env::from_process().home().cloned(),
+            home: vars.home(),
             runtime_dir,
             client: None,
-            autostart: true,
+            autostart: !vars.is_set("DCTX_NO_AUTOSTART"),
             stamps,
         }
     }
@@ -213,9 +214,7 @@ impl Helper {
             if self.client.is_none() {
                 self.client = self.connect();
                 if self.client.is_none() {
-                    if self.autostart {
-                        autostart(&self.runtime_dir);
-                    }
+                    autostart(&self.runtime_dir, !self.autostart);
                     break;
                 }
             }
@@ -224,11 +223,9 @@ impl Helper {
                     let kept = before.is_some_and(|b| self.keep(b, env, &segment));
                     return (segment.text, kept);
                 }
-                Some(Err(e)) if OtherBuild::of(&e).is_some() => {
+                Some(Err(e @ ClientError::OtherBuild(_))) => {
                     self.client = None;
-                    if self.autostart {
-                        recover(&self.runtime_dir, &e);
-                    }
+                    recover(&self.runtime_dir, &e, !self.autostart);
                     break;
                 }
                 _ => self.client = None,
@@ -266,10 +263,9 @@ impl Helper {
 /// `--serve-fifos`: makes shell `pid`'s dir and FIFOs and starts its
 /// helper, detached, with them as its stdin and stdout; returns the
 /// helper's pid and the dir. `args` are the helper's own arguments.
-pub fn start(pid: u32, args: &[OsString]) -> io::Result<(u32, PathBuf)> {
+pub fn start(pid: u32, args: &[OsString], runtime_dir: &Path) -> io::Result<(u32, PathBuf)> {
     use std::os::unix::fs::OpenOptionsExt;
-    let runtime_dir = current_runtime_dir();
-    let dir = crate::stamps::prepare_shell_dir(&runtime_dir, pid)?;
+    let dir = dctx_ipc::stamps::prepare_shell_dir(runtime_dir, pid)?;
     let mut ends = Vec::new();
     for name in ["in", "out"] {
         let path = dir.join(name);
@@ -302,7 +298,7 @@ pub fn start(pid: u32, args: &[OsString]) -> io::Result<(u32, PathBuf)> {
         .stderr(std::process::Stdio::null());
     // Its own session: the terminal's Ctrl-C and hang-up are the shell's
     // business; the helper ends when the shell does.
-    dctx_core::client::detach(&mut cmd, Some(keep));
+    dctx_ipc::client::detach(&mut cmd, Some(keep));
     let child = cmd.spawn()?;
     Ok((child.id(), dir))
 }
@@ -346,7 +342,12 @@ mod tests {
     }
 
     fn helper(format: &str, runtime: PathBuf) -> Helper {
-        let mut helper = Helper::new(Shell::Plain, Some(format.into()), Caller::default());
+        let mut helper = Helper::new(
+            Shell::Plain,
+            Some(format.into()),
+            Caller::default(),
+            &Vars::default(),
+        );
         // No daemon in this private runtime dir: answers come from the direct path.
         helper.runtime_dir = runtime;
         helper.autostart = false;
@@ -385,7 +386,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let settings = dir.path().join("a.toml");
         std::fs::write(&settings, "format = \"A:{name}\"\n").unwrap();
-        let mut helper = Helper::new(Shell::Plain, None, Caller::default());
+        let mut helper = Helper::new(Shell::Plain, None, Caller::default(), &Vars::default());
         helper.runtime_dir = dir.path().join("runtime");
         helper.autostart = false;
         let mut input = request("/", &[("DOCKER_CONTEXT", "x")]);

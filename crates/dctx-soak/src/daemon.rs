@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use dctx_core::client::Client;
-use dctx_core::protocol::{DaemonStatus, Request, Response};
+use dctx_ipc::client::Client;
+use dctx_ipc::protocol::{DaemonStatus, Request, Response};
 
 use crate::world::World;
 

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use dctx_core::protocol::MAX_REQUEST_BYTES;
+use dctx_ipc::protocol::MAX_REQUEST_BYTES;
 
 use crate::control::Control;
 use crate::world::World;

@@ -4,19 +4,19 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use dctx_core::client::{sibling_dctx, Client};
-use dctx_core::protocol::{Request, Response};
+use dctx_ipc::client::{sibling, Client};
+use dctx_ipc::protocol::{Request, Response};
 
 use crate::args::Args;
 use crate::control::Control;
 use crate::daemon::{self, size};
 use crate::report::Report;
-use crate::truth::{direct, render_opts, Fact, Truth};
+use crate::truth::{direct, render_opts, Fact, Truth, PROPAGATION};
 use crate::world::World;
 use crate::{hostile, mutators, shells};
 
 pub fn run(args: &Args) -> anyhow::Result<Report> {
-    let dctx = args.dctx.clone().unwrap_or_else(sibling_dctx);
+    let dctx = args.dctx.clone().unwrap_or_else(|| sibling("dctx"));
     if !dctx.is_file() {
         bail!(
             "no dctx binary at {}; build it (cargo build -p dctx) or pass --dctx",
@@ -28,13 +28,14 @@ pub fn run(args: &Args) -> anyhow::Result<Report> {
     }
     let seed = args.seed.unwrap_or_else(|| fastrand::u64(..));
     let duration = args.duration();
-    raise_fd_limit();
+    dctx_ipc::process::raise_fd_limit();
     eprintln!("dctx-soak: setting up with the Docker CLI (seed {seed})");
     let world = World::create(dctx, args.docker.clone())?;
     let truth = Truth::new(&world.envs);
     let control = Control::default();
     let mut report = Report {
         duration,
+        short: args.short,
         seed,
         shells: args.shells,
         threads: args.threads,
@@ -114,7 +115,7 @@ pub fn run(args: &Args) -> anyhow::Result<Report> {
     report.shells_left = daemon::status(&world)?.shells;
     report.final_mismatches = final_check(&world)?;
     report.states = truth.states_recorded();
-    report.judgement = truth.judge();
+    report.judgement = truth.judge((!args.short).then_some(PROPAGATION));
     report.stop_error = daemon::stop(&world).err().map(|e| format!("{e:#}"));
     println!("{report}");
     Ok(report)
@@ -144,19 +145,4 @@ fn final_check(world: &World) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(out)
-}
-
-/// A thousand shells' connections need more than the default 1024 fds.
-fn raise_fd_limit() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: plain syscalls on a valid struct.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-            limit.rlim_cur = limit.rlim_max.min(65536);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
 }

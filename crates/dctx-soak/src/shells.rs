@@ -8,8 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use dctx_core::client::Client;
-use dctx_core::protocol::{Caller, Request, Response, Segment};
+use dctx_ipc::client::Client;
+use dctx_ipc::protocol::{Caller, Request, Response, Segment};
 
 use crate::control::Control;
 use crate::truth::{direct, render_opts, Fact, Truth};

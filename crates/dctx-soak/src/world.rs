@@ -112,7 +112,7 @@ impl World {
     }
 
     pub fn socket(&self) -> PathBuf {
-        dctx_core::paths::socket_path(&self.runtime.join("dctx"))
+        dctx_ipc::paths::socket_path(&self.runtime.join("dctx"))
     }
 
     fn create_contexts(

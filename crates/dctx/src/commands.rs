@@ -5,15 +5,12 @@ use std::io::Write;
 use anyhow::Context as _;
 use dctx_core::report::{status_text, Inspect};
 use dctx_core::resolution::Problem;
-use dctx_core::settings::{config_path, Settings};
-use dctx_core::{resolve, Env, RealFs, Resolution};
+use dctx_core::settings::Settings;
+use dctx_core::{resolve, RealFs};
+use dctx_ipc::Vars;
 
-fn current() -> Resolution {
-    resolve(&Env::from_process(), &RealFs)
-}
-
-pub fn show() -> anyhow::Result<()> {
-    let r = current();
+pub fn show(vars: &Vars) -> anyhow::Result<()> {
+    let r = resolve(&vars.docker_env(), &RealFs);
     // The CLI warns about a broken config.json on stderr; so do we.
     for p in &r.problems {
         if let Problem::ConfigMalformed { .. } | Problem::ConfigUnreadable { .. } = p {
@@ -24,19 +21,18 @@ pub fn show() -> anyhow::Result<()> {
     writeln!(out, "{}", r.name).context("could not write to stdout")
 }
 
-pub fn inspect() -> anyhow::Result<()> {
-    let r = current();
+pub fn inspect(vars: &Vars) -> anyhow::Result<()> {
+    let r = resolve(&vars.docker_env(), &RealFs);
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &Inspect::new(&r))
         .context("could not write to stdout")?;
     writeln!(out).context("could not write to stdout")
 }
 
-pub fn status() -> anyhow::Result<()> {
-    let env = Env::from_process();
-    let r = resolve(&env, &RealFs);
+pub fn status(vars: &Vars) -> anyhow::Result<()> {
+    let r = resolve(&vars.docker_env(), &RealFs);
     let mut text = status_text(&r);
-    match config_path(|k| std::env::var_os(k), env.home().map(|h| h.as_path())) {
+    match vars.settings_path() {
         Some(path) => {
             let (_, problem) = Settings::load(&dctx_core::RealFs, &path);
             let state = if path.exists() {
@@ -53,7 +49,7 @@ pub fn status() -> anyhow::Result<()> {
         }
         None => text.push_str("settings:    no home directory; built-in defaults\n"),
     }
-    text.push_str(&crate::daemon::one_line_status());
+    text.push_str(&crate::daemon::one_line_status(vars));
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())

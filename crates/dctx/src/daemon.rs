@@ -1,39 +1,34 @@
 //! `dctx daemon …`: run, start, stop and report on the per-user daemon.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use dctx_core::client::{
-    shutdown, sibling_dctx, spawn_daemon, Client, OtherBuild, BUILD_ID, READY_FD_VAR, READY_LINE,
-    VERSION,
+use dctx_ipc::client::{
+    shutdown, sibling, spawn_daemon, Client, ClientError, BUILD_ID, READY_LINE, VERSION,
 };
-use dctx_core::paths::{current_runtime_dir, ensure_private_dir, socket_path, state_dir};
-use dctx_core::protocol::{DaemonStatus, Request, Response};
+use dctx_ipc::paths::{ensure_private_dir, socket_path};
+use dctx_ipc::protocol::{DaemonStatus, Request, Response};
+use dctx_ipc::Vars;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(3);
 
-fn log_dir() -> Option<PathBuf> {
-    let home = std::env::var_os("HOME").map(PathBuf::from);
-    state_dir(std::env::var_os("XDG_STATE_HOME"), home.as_deref())
-}
-
-fn connect(socket: &Path) -> std::io::Result<Client> {
+fn connect(socket: &Path) -> Result<Client, ClientError> {
     Client::connect(socket, Duration::from_millis(500), "dctx")
 }
 
-fn daemon_status(socket: &Path) -> std::io::Result<DaemonStatus> {
+fn daemon_status(socket: &Path) -> Result<DaemonStatus, ClientError> {
     match connect(socket)?.call(&Request::Status)? {
         Response::Status(status) => Ok(status),
-        other => Err(std::io::Error::other(format!("unexpected reply {other:?}"))),
+        other => Err(ClientError::Protocol(format!("unexpected reply {other:?}"))),
     }
 }
 
 /// One line for `dctx status`: is the daemon serving prompts?
-pub fn one_line_status() -> String {
-    let socket = socket_path(&current_runtime_dir());
+pub fn one_line_status(vars: &Vars) -> String {
+    let socket = socket_path(&vars.runtime_dir());
     match Client::connect(&socket, Duration::from_millis(100), "dctx")
         .and_then(|mut c| c.call(&Request::Status))
     {
@@ -41,21 +36,26 @@ pub fn one_line_status() -> String {
             "daemon:      running (pid {}, {} queries served)\n",
             s.pid, s.queries
         ),
-        Err(e) if OtherBuild::of(&e).is_some() => {
+        Err(e @ ClientError::OtherBuild(_)) => {
             format!("daemon:      {e}; prompts resolve directly and replace it\n")
+        }
+        Err(e @ ClientError::Untrusted(_)) => {
+            format!("daemon:      not used: {e}; prompts resolve directly\n")
         }
         _ => "daemon:      not running (prompts resolve directly and start it)\n".to_string(),
     }
 }
 
 /// The descriptor `dctx daemon start` passed for the readiness report
-/// (see `spawn_daemon`), taken out of the environment so nothing the
-/// daemon runs inherits the variable. Call before any thread starts.
-fn take_ready_pipe() -> Option<std::fs::File> {
+/// (see `spawn_daemon`), if it is a pipe. What the daemon runs (tmux)
+/// inherits the variable but not the descriptor, which is close-on-exec.
+fn take_ready_pipe(vars: &Vars) -> Option<std::fs::File> {
     use std::os::fd::FromRawFd;
-    let fd: i32 = std::env::var(READY_FD_VAR).ok()?.parse().ok()?;
-    // SAFETY: no other thread runs yet (see above).
-    unsafe { std::env::remove_var(READY_FD_VAR) };
+    let fd: i32 = vars
+        .get(dctx_ipc::client::READY_FD_VAR)?
+        .to_str()?
+        .parse()
+        .ok()?;
     let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: fstat only writes into `stat`; a closed fd fails.
     let is_pipe = fd > 2
@@ -67,19 +67,22 @@ fn take_ready_pipe() -> Option<std::fs::File> {
     is_pipe.then(|| unsafe { std::fs::File::from_raw_fd(fd) })
 }
 
-pub fn run(background: bool) -> anyhow::Result<()> {
-    let ready = take_ready_pipe();
+pub fn run(vars: &Vars, background: bool) -> anyhow::Result<()> {
+    let ready = take_ready_pipe(vars);
+    let level = vars.get("DCTX_LOG").and_then(|l| l.to_str());
     if background {
         // A log dir that is not private to this user (a symlink, someone
         // else's) is not written to; the daemon runs without a log.
-        let logged = log_dir().map(|dir| dctx_daemon::log::to_file(&dir));
+        let logged = vars
+            .state_dir()
+            .map(|dir| dctx_daemon::log::to_file(&dir, level));
         if !matches!(logged, Some(Ok(()))) {
-            dctx_daemon::log::to_stderr();
+            dctx_daemon::log::to_stderr(level);
         }
     } else {
-        dctx_daemon::log::to_stderr();
+        dctx_daemon::log::to_stderr(level);
     }
-    let result = dctx_daemon::lifecycle::run(current_runtime_dir(), ready);
+    let result = dctx_daemon::lifecycle::run(vars.runtime_dir(), ready, vars);
     if let (true, Err(e)) = (background, &result) {
         // In the background nobody sees stderr; the log is where to look.
         tracing::error!("{e:#}");
@@ -123,26 +126,26 @@ fn read_ready(pipe: std::fs::File, timeout: Duration) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-pub fn start() -> anyhow::Result<()> {
-    let runtime = current_runtime_dir();
+pub fn start(vars: &Vars) -> anyhow::Result<()> {
+    let runtime = vars.runtime_dir();
     let socket = socket_path(&runtime);
     match daemon_status(&socket) {
         Ok(status) => {
             println!("dctx daemon is already running (pid {})", status.pid);
             return Ok(());
         }
-        Err(e) => {
-            if let Some(other) = OtherBuild::of(&e) {
-                stop_and_wait(&socket, other.pid)?;
-                println!(
-                    "replaced dctx daemon {} (pid {}) with dctx {VERSION} build {BUILD_ID}",
-                    other.version, other.pid
-                );
-            }
+        Err(ClientError::OtherBuild(other)) => {
+            stop_and_wait(&socket, other.pid)?;
+            println!(
+                "replaced dctx daemon {} (pid {}) with dctx {VERSION} build {BUILD_ID}",
+                other.version, other.pid
+            );
         }
+        Err(_) => {}
     }
     ensure_private_dir(&runtime)?;
-    let log = match log_dir().map(|d| ensure_private_dir(&d).map(|()| d.join("daemon.log"))) {
+    let log_dir = vars.state_dir();
+    let log = match log_dir.map(|d| ensure_private_dir(&d).map(|()| d.join("daemon.log"))) {
         Some(Ok(log)) => Some(log),
         Some(Err(e)) => {
             eprintln!("dctx: warning: the daemon runs without a log: {e}");
@@ -150,7 +153,7 @@ pub fn start() -> anyhow::Result<()> {
         }
         None => None,
     };
-    let (mut child, pipe) = spawn_daemon(&sibling_dctx(), log.as_deref(), true)
+    let (mut child, pipe) = spawn_daemon(&sibling("dctx"), log.as_deref(), true)
         .context("could not start the daemon")?;
     let report = pipe.and_then(|p| read_ready(p, READY_TIMEOUT));
     let hint = log
@@ -181,18 +184,16 @@ pub fn start() -> anyhow::Result<()> {
     }
 }
 
-pub fn stop() -> anyhow::Result<()> {
-    let socket = socket_path(&current_runtime_dir());
+pub fn stop(vars: &Vars) -> anyhow::Result<()> {
+    let socket = socket_path(&vars.runtime_dir());
     let pid = match daemon_status(&socket) {
         Ok(status) => status.pid,
-        Err(e) => match OtherBuild::of(&e) {
-            Some(other) => other.pid,
-            None if connect(&socket).is_err() => {
-                println!("dctx daemon is not running");
-                return Ok(());
-            }
-            None => 0,
-        },
+        Err(ClientError::OtherBuild(other)) => other.pid,
+        Err(_) if connect(&socket).is_err() => {
+            println!("dctx daemon is not running");
+            return Ok(());
+        }
+        Err(_) => 0,
     };
     stop_and_wait(&socket, pid)?;
     println!("dctx daemon stopped (pid {pid})");
@@ -214,18 +215,23 @@ fn stop_and_wait(socket: &Path, pid: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn status() -> anyhow::Result<ExitCode> {
-    let socket = socket_path(&current_runtime_dir());
+pub fn status(vars: &Vars) -> anyhow::Result<ExitCode> {
+    let socket = socket_path(&vars.runtime_dir());
     let status = match daemon_status(&socket) {
         Ok(status) => status,
-        Err(e) if OtherBuild::of(&e).is_some() => {
+        Err(e @ ClientError::OtherBuild(_)) => {
             println!("{e}; prompts replace it as they ask, `dctx daemon start` does it now");
             return Ok(ExitCode::from(3));
         }
         Err(e) => {
-            let why = match e.kind() {
-                std::io::ErrorKind::NotFound => "no socket".to_string(),
-                std::io::ErrorKind::ConnectionRefused => "a stale socket, nobody listening".into(),
+            let why = match &e {
+                ClientError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+                    "no socket".to_string()
+                }
+                ClientError::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    "a stale socket, nobody listening".into()
+                }
+                ClientError::Untrusted(why) => why.clone(),
                 _ => format!("no answer: {e}"),
             };
             println!("dctx daemon is not running ({why} at {})", socket.display());

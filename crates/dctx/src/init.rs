@@ -6,7 +6,7 @@ use std::io::Write;
 
 use anyhow::Context as _;
 
-use dctx_core::helper_frame::{FRAME_VERSION, REQUEST_VARS};
+use dctx_ipc::helper_frame::{FRAME_VERSION, REQUEST_VARS};
 
 use crate::cli::InitShell;
 
@@ -25,13 +25,9 @@ fn fish_quote(s: &str) -> String {
 }
 
 fn prompt_binary() -> String {
-    let sibling = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.join("dctx-prompt")));
-    match sibling.filter(|p| p.is_file()) {
-        Some(path) => path.to_string_lossy().into_owned(),
-        None => "dctx-prompt".to_string(),
-    }
+    dctx_ipc::client::sibling("dctx-prompt")
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// How the hook should publish the segment.

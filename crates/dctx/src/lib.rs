@@ -1,5 +1,6 @@
-//! The `dctx` command: each subcommand reads the process environment once,
-//! at this edge, and hands it to `dctx-core` or `dctx-daemon`.
+//! The `dctx` command: `main` reads the process environment once, as
+//! [`Vars`], and each subcommand hands what it needs to `dctx-core`,
+//! `dctx-ipc` or `dctx-daemon`.
 
 pub mod cli;
 mod commands;
@@ -9,19 +10,20 @@ mod init;
 use std::process::ExitCode;
 
 use cli::{Cli, Command, DaemonCommand};
+use dctx_ipc::Vars;
 
 /// Runs one command; the exit code is for commands whose answer is a status.
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+pub fn run(cli: Cli, vars: &Vars) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Show => commands::show().map(|()| ExitCode::SUCCESS),
-        Command::Inspect => commands::inspect().map(|()| ExitCode::SUCCESS),
-        Command::Status => commands::status().map(|()| ExitCode::SUCCESS),
+        Command::Show => commands::show(vars).map(|()| ExitCode::SUCCESS),
+        Command::Inspect => commands::inspect(vars).map(|()| ExitCode::SUCCESS),
+        Command::Status => commands::status(vars).map(|()| ExitCode::SUCCESS),
         Command::Daemon(DaemonCommand::Run { background }) => {
-            daemon::run(background).map(|()| ExitCode::SUCCESS)
+            daemon::run(vars, background).map(|()| ExitCode::SUCCESS)
         }
-        Command::Daemon(DaemonCommand::Start) => daemon::start().map(|()| ExitCode::SUCCESS),
-        Command::Daemon(DaemonCommand::Stop) => daemon::stop().map(|()| ExitCode::SUCCESS),
-        Command::Daemon(DaemonCommand::Status) => daemon::status(),
+        Command::Daemon(DaemonCommand::Start) => daemon::start(vars).map(|()| ExitCode::SUCCESS),
+        Command::Daemon(DaemonCommand::Stop) => daemon::stop(vars).map(|()| ExitCode::SUCCESS),
+        Command::Daemon(DaemonCommand::Status) => daemon::status(vars),
         Command::Init {
             shell,
             prompt,

@@ -16,9 +16,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::env::Env;
-use crate::resolution::{Resolution, Source};
-use crate::style::Shell;
+use dctx_core::env::Env;
+use dctx_core::resolution::{Resolution, Source};
+use dctx_core::style::Shell;
 
 /// Bumped on any incompatible change to [`Request`] or [`Response`], or
 /// to what a daemon promises besides them (2: the change mark).
@@ -36,8 +36,6 @@ pub struct Caller {
     pub tty: Option<String>,
     /// `TMUX` (socket path, server pid, session), when inside tmux.
     pub tmux: Option<String>,
-    /// `TMUX_PANE`, e.g. `%3`.
-    pub tmux_pane: Option<String>,
 }
 
 /// How the answer should be rendered.
@@ -47,7 +45,7 @@ pub struct Render {
     /// An explicit format (never hidden); `None` uses the settings file.
     pub format: Option<String>,
     /// The client's settings file (`DCTX_CONFIG` or the XDG default).
-    #[serde(default, with = "crate::os_text::option_path")]
+    #[serde(default, with = "dctx_core::os_text::option_path")]
     pub settings: Option<PathBuf>,
 }
 
@@ -137,9 +135,9 @@ impl Segment {
 /// How one watched Docker config dir is kept fresh.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WatchedDir {
-    #[serde(with = "crate::os_text::path")]
+    #[serde(with = "dctx_core::os_text::path")]
     pub dir: PathBuf,
-    /// `inotify`, or `polling: <why watching failed>`.
+    /// `inotify`, or `unwatched, read on every query: <why watching failed>`.
     pub mode: String,
 }
 
@@ -151,7 +149,7 @@ pub struct DaemonStatus {
     pub build: String,
     pub protocol: u32,
     pub uptime_secs: u64,
-    #[serde(with = "crate::os_text::path")]
+    #[serde(with = "dctx_core::os_text::path")]
     pub socket: PathBuf,
     pub watched: Vec<WatchedDir>,
     pub shells: usize,

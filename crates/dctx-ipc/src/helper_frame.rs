@@ -40,7 +40,7 @@ mod tests {
 
     #[test]
     fn every_docker_variable_is_carried() {
-        for var in crate::env::DOCKER_VARS {
+        for var in dctx_core::env::DOCKER_VARS {
             assert!(REQUEST_VARS.contains(var), "{var}");
         }
     }

@@ -21,12 +21,13 @@ pub fn euid() -> u32 {
 /// dir); a runtime dir of another user is never used, or created in.
 pub fn runtime_dir(
     xdg_runtime_dir: Option<OsString>,
+    tmp: PathBuf,
     uid: u32,
     owner: impl Fn(&Path) -> Option<u32>,
 ) -> PathBuf {
     match xdg_runtime_dir.filter(|d| !d.is_empty()).map(PathBuf::from) {
         Some(dir) if dir.is_absolute() && owner(&dir) == Some(uid) => dir.join("dctx"),
-        _ => std::env::temp_dir().join(format!("dctx-{uid}")),
+        _ => tmp.join(format!("dctx-{uid}")),
     }
 }
 
@@ -37,11 +38,6 @@ pub fn dir_owner(path: &Path) -> Option<u32> {
         .ok()
         .filter(|m| m.is_dir())
         .map(|m| m.uid())
-}
-
-/// The runtime dir for this process's user and environment.
-pub fn current_runtime_dir() -> PathBuf {
-    runtime_dir(std::env::var_os("XDG_RUNTIME_DIR"), euid(), dir_owner)
 }
 
 pub fn socket_path(runtime_dir: &Path) -> PathBuf {
@@ -167,22 +163,29 @@ mod tests {
     fn runtime_dir_prefers_an_absolute_xdg_runtime_dir_of_the_same_user() {
         let owned_by = |uid| move |_: &Path| Some(uid);
         assert_eq!(
-            runtime_dir(Some("/run/user/7".into()), 7, owned_by(7)),
+            runtime_dir(Some("/run/user/7".into()), "/tmp".into(), 7, owned_by(7)),
             PathBuf::from("/run/user/7/dctx")
         );
-        let fallback = std::env::temp_dir().join("dctx-7");
+        let fallback = PathBuf::from("/tmp/dctx-7");
         assert_eq!(
-            runtime_dir(Some("relative".into()), 7, owned_by(7)),
+            runtime_dir(Some("relative".into()), "/tmp".into(), 7, owned_by(7)),
             fallback
         );
-        assert_eq!(runtime_dir(None, 7, owned_by(7)), fallback);
+        assert_eq!(runtime_dir(None, "/tmp".into(), 7, owned_by(7)), fallback);
         assert_eq!(
-            runtime_dir(Some("/run/user/1000".into()), 7, owned_by(1000)),
+            runtime_dir(
+                Some("/run/user/1000".into()),
+                "/tmp".into(),
+                7,
+                owned_by(1000)
+            ),
             fallback,
             "root under sudo -E must not create a dir in the user's runtime dir"
         );
         assert_eq!(
-            runtime_dir(Some("/run/user/7".into()), 7, |_: &Path| None),
+            runtime_dir(Some("/run/user/7".into()), "/tmp".into(), 7, |_: &Path| {
+                None
+            }),
             fallback,
             "a runtime dir that is not there"
         );

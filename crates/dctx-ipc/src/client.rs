@@ -31,19 +31,42 @@ pub struct OtherBuild {
     pub pid: u32,
 }
 
-/// The socket cannot be trusted: its dir or its listener belongs to
-/// someone else. Nothing was sent.
+/// Why asking the daemon failed; callers branch on it (replace another
+/// build, start a missing daemon, resolve directly).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Untrusted(pub String);
+pub enum ClientError {
+    /// Nothing listens there, or the socket is not there at all.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// The socket cannot be trusted: its dir or its listener belongs to
+    /// someone else. Nothing was sent.
+    #[error("{0}")]
+    Untrusted(String),
+    /// A daemon of another build answered the handshake.
+    #[error(transparent)]
+    OtherBuild(#[from] OtherBuild),
+    /// The daemon answered something this client does not expect.
+    #[error("{0}")]
+    Protocol(String),
+}
+
+impl ClientError {
+    /// Whether no daemon answers there (no socket, or a stale one).
+    pub fn is_absent(&self) -> bool {
+        matches!(self, ClientError::Io(e) if matches!(e.kind(),
+            io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused))
+    }
+}
 
 /// Connects to `socket` only if its dir is private to this user, and then
 /// only if the listener runs as this user, before a byte is sent: another
 /// local user may have made the fallback runtime dir first and listen there.
-fn connect_trusted(socket: &Path, timeout: Duration) -> io::Result<Stream> {
+fn connect_trusted(socket: &Path, timeout: Duration) -> Result<Stream, ClientError> {
     if let Some(dir) = socket.parent() {
-        crate::paths::check_private_dir(dir).map_err(|e| {
-            io::Error::new(io::ErrorKind::PermissionDenied, Untrusted(e.to_string()))
+        crate::paths::check_private_dir(dir).map_err(|e| match e.kind() {
+            // No runtime dir yet: no daemon, and one may be started.
+            io::ErrorKind::NotFound => ClientError::Io(e),
+            _ => ClientError::Untrusted(e.to_string()),
         })?;
     }
     let name = socket.to_fs_name::<GenericFilePath>()?;
@@ -56,14 +79,11 @@ fn connect_trusted(socket: &Path, timeout: Duration) -> io::Result<Stream> {
     match peer_uid(uds.as_fd()) {
         Some(uid) if uid == own => {}
         peer => {
-            return Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                Untrusted(format!(
-                    "refusing the listener on {}: it runs as uid {}, not {own}",
-                    socket.display(),
-                    peer.map_or("unknown".into(), |u| u.to_string())
-                )),
-            ))
+            return Err(ClientError::Untrusted(format!(
+                "refusing the listener on {}: it runs as uid {}, not {own}",
+                socket.display(),
+                peer.map_or("unknown".into(), |u| u.to_string())
+            )))
         }
     }
     stream.set_recv_timeout(Some(timeout))?;
@@ -93,14 +113,6 @@ fn peer_uid(fd: std::os::fd::BorrowedFd<'_>) -> Option<u32> {
     (rc == 0).then_some(cred.uid)
 }
 
-impl OtherBuild {
-    /// The [`OtherBuild`] inside an error from [`Client::call`], if that is
-    /// what it was.
-    pub fn of(error: &io::Error) -> Option<&OtherBuild> {
-        error.get_ref()?.downcast_ref()
-    }
-}
-
 /// One connection to the daemon, greeted lazily on the first call.
 pub struct Client {
     reader: BufReader<Stream>,
@@ -111,7 +123,11 @@ pub struct Client {
 impl Client {
     /// Connects to `socket`, waiting at most `timeout` for the connection
     /// and then for each reply (see [`Client::set_timeout`]).
-    pub fn connect(socket: &Path, timeout: Duration, client_name: &str) -> io::Result<Client> {
+    pub fn connect(
+        socket: &Path,
+        timeout: Duration,
+        client_name: &str,
+    ) -> Result<Client, ClientError> {
         let stream = connect_trusted(socket, timeout)?;
         Ok(Client {
             reader: BufReader::new(stream),
@@ -135,7 +151,7 @@ impl Client {
 
     /// Sends `request` (preceded by the handshake on first use, in the same
     /// write) and reads its response.
-    pub fn call(&mut self, request: &Request) -> io::Result<Response> {
+    pub fn call(&mut self, request: &Request) -> Result<Response, ClientError> {
         let mut out = Vec::new();
         if !self.greeted {
             let hello = Request::Hello {
@@ -162,15 +178,16 @@ impl Client {
                     build,
                     pid,
                 } => {
-                    return Err(io::Error::other(OtherBuild {
+                    return Err(OtherBuild {
                         version,
                         build,
                         protocol,
                         pid,
-                    }))
+                    }
+                    .into())
                 }
                 other => {
-                    return Err(io::Error::other(format!(
+                    return Err(ClientError::Protocol(format!(
                         "unexpected handshake reply {other:?}"
                     )))
                 }
@@ -179,22 +196,23 @@ impl Client {
         self.read()
     }
 
-    fn read(&mut self) -> io::Result<Response> {
+    fn read(&mut self) -> Result<Response, ClientError> {
         let mut line = String::new();
         if self.reader.read_line(&mut line)? == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "daemon closed the connection",
-            ));
+            )
+            .into());
         }
-        serde_json::from_str(&line).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+        serde_json::from_str(&line).map_err(|e| ClientError::Protocol(e.to_string()))
     }
 }
 
 /// Asks whatever daemon listens on `socket` to exit, without a handshake:
 /// [`Request::Shutdown`] keeps its shape in every protocol version, so this
 /// stops a daemon of any build.
-pub fn shutdown(socket: &Path, timeout: Duration) -> io::Result<()> {
+pub fn shutdown(socket: &Path, timeout: Duration) -> Result<(), ClientError> {
     let stream = connect_trusted(socket, timeout)?;
     let mut reader = BufReader::new(stream);
     reader
@@ -204,7 +222,7 @@ pub fn shutdown(socket: &Path, timeout: Duration) -> io::Result<()> {
     reader.read_line(&mut line)?;
     match serde_json::from_str(&line) {
         Ok(Response::Ok) => Ok(()),
-        _ => Err(io::Error::other(format!(
+        _ => Err(ClientError::Protocol(format!(
             "the daemon did not agree to stop: {}",
             line.trim()
         ))),
@@ -344,13 +362,14 @@ fn cloexec_from(first: i32, keep: i32) {
     }
 }
 
-/// The `dctx` binary next to the running one, else whichever is on PATH.
-pub fn sibling_dctx() -> std::path::PathBuf {
+/// The binary `name` next to the running one (an install puts dctx and
+/// dctx-prompt side by side), else `name` to be found on PATH.
+pub fn sibling(name: &str) -> std::path::PathBuf {
     std::env::current_exe()
         .ok()
-        .and_then(|exe| Some(exe.parent()?.join("dctx")))
+        .and_then(|exe| Some(exe.parent()?.join(name)))
         .filter(|p| p.is_file())
-        .unwrap_or_else(|| "dctx".into())
+        .unwrap_or_else(|| name.into())
 }
 
 #[cfg(test)]
@@ -386,8 +405,10 @@ mod tests {
             std::fs::set_permissions(dir.path(), private).unwrap();
             let socket = fake_daemon(dir.path(), build);
             let mut client = Client::connect(&socket, Duration::from_secs(5), "test").unwrap();
-            let error = client.call(&Request::Status).unwrap_err();
-            let other = OtherBuild::of(&error).unwrap_or_else(|| panic!("{build:?}: {error}"));
+            let other = match client.call(&Request::Status) {
+                Err(ClientError::OtherBuild(other)) => other,
+                other => panic!("{build:?}: {other:?}"),
+            };
             assert_eq!(other.pid, 4242);
             assert_eq!(other.build, build.unwrap_or_default());
         }

@@ -31,7 +31,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use dctx_core::paths::{change_mark_path, ensure_private_dir, shell_stamps_dir, shells_dir};
+use crate::paths::{change_mark_path, ensure_private_dir, shell_stamps_dir, shells_dir};
 
 /// What must be taken before asking the daemon, so that a change racing
 /// with the question leaves a stamp that no longer matches and the next
@@ -200,14 +200,11 @@ fn sweep_exited(shells: &Path) {
         let Some(pid) = entry
             .file_name()
             .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
+            .and_then(|n| n.parse::<u32>().ok())
         else {
             continue;
         };
-        // SAFETY: signal 0 only checks whether the process exists.
-        let gone = unsafe { libc::kill(pid, 0) } != 0
-            && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
-        if gone {
+        if !crate::process::alive(pid) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
@@ -292,9 +289,11 @@ mod tests {
         let runtime = tempfile::tempdir().unwrap();
         std::fs::write(change_mark_path(runtime.path()), "").unwrap();
         let envs = tempfile::tempdir().unwrap();
-        for env in ["dev", "prod"] {
+        // prod's config.json is the older one.
+        for env in ["prod", "dev"] {
             std::fs::create_dir_all(envs.path().join(env)).unwrap();
             replace(&envs.path().join(env).join("config.json"), "{}");
+            std::thread::sleep(Duration::from_millis(2));
         }
         let current = envs.path().join("current");
         std::os::unix::fs::symlink(envs.path().join("dev"), &current).unwrap();

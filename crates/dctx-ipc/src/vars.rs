@@ -1,0 +1,175 @@
+//! The process environment as dctx reads it: a snapshot that a binary's
+//! `main` takes once ([`Vars::from_process`]) and passes down, so that
+//! everything below the binaries works on a value and every case is a
+//! unit test with a fake world.
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+
+use dctx_core::env::DOCKER_VARS;
+use dctx_core::Env;
+
+/// Every variable dctx reads, besides [`DOCKER_VARS`].
+pub const DCTX_VARS: &[&str] = &[
+    "HOME",
+    "TMPDIR",
+    "XDG_RUNTIME_DIR",
+    "XDG_STATE_HOME",
+    "XDG_CONFIG_HOME",
+    "DCTX_CONFIG",
+    "DCTX_LOG",
+    "DCTX_NO_AUTOSTART",
+    "TMUX",
+    "LISTEN_PID",
+    "LISTEN_FDS",
+    crate::client::READY_FD_VAR,
+];
+
+/// Variables by name; an empty value counts as unset everywhere dctx
+/// looks, as it does for the Docker CLI.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Vars {
+    map: BTreeMap<String, OsString>,
+    /// The home dir from the password database, for when `HOME` is unset
+    /// (Go's os/user does the same for the Docker CLI).
+    passwd_home: Option<PathBuf>,
+}
+
+impl Vars {
+    /// This process's environment. Called by the binaries' `main` only.
+    pub fn from_process() -> Vars {
+        let names = DOCKER_VARS.iter().chain(DCTX_VARS);
+        let map = names
+            .filter_map(|&k| Some((k.to_string(), std::env::var_os(k)?)))
+            .collect();
+        let passwd_home = std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .is_none()
+            .then(passwd_home)
+            .flatten();
+        Vars { map, passwd_home }
+    }
+
+    /// A made-up environment, for tests and for a shell's own variables.
+    pub fn new<K: Into<String>, V: Into<OsString>>(vars: impl IntoIterator<Item = (K, V)>) -> Vars {
+        Vars {
+            map: vars
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+            passwd_home: None,
+        }
+    }
+
+    /// `name`'s value, if set and not empty.
+    pub fn get(&self, name: &str) -> Option<&OsStr> {
+        self.map
+            .get(name)
+            .map(OsString::as_os_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Whether `name` is set to anything but the empty string.
+    pub fn is_set(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// `HOME`, else the password database's.
+    pub fn home(&self) -> Option<PathBuf> {
+        self.get("HOME")
+            .map(PathBuf::from)
+            .or_else(|| self.passwd_home.clone())
+    }
+
+    /// What resolution reads: the Docker variables and the home dir.
+    pub fn docker_env(&self) -> Env {
+        let vars = DOCKER_VARS
+            .iter()
+            .filter_map(|&k| Some((k, self.get(k)?.to_os_string())));
+        Env::new(vars, self.home())
+    }
+
+    /// The settings file (see `dctx_core::settings::config_path`).
+    pub fn settings_path(&self) -> Option<PathBuf> {
+        let home = self.home();
+        dctx_core::settings::config_path(|k| self.get(k).map(OsStr::to_os_string), home.as_deref())
+    }
+
+    /// The runtime dir for this user (see `paths::runtime_dir`).
+    pub fn runtime_dir(&self) -> PathBuf {
+        crate::paths::runtime_dir(
+            self.get("XDG_RUNTIME_DIR").map(OsStr::to_os_string),
+            self.temp_dir(),
+            crate::paths::euid(),
+            crate::paths::dir_owner,
+        )
+    }
+
+    /// `TMPDIR`, else `/tmp`, as the C library and Rust's `temp_dir` do.
+    pub fn temp_dir(&self) -> PathBuf {
+        self.get("TMPDIR")
+            .map(PathBuf::from)
+            .filter(|d| d.is_absolute())
+            .unwrap_or_else(|| PathBuf::from("/tmp"))
+    }
+
+    /// Where the daemon's log goes (see `paths::state_dir`).
+    pub fn state_dir(&self) -> Option<PathBuf> {
+        let home = self.home();
+        crate::paths::state_dir(
+            self.get("XDG_STATE_HOME").map(OsStr::to_os_string),
+            home.as_deref(),
+        )
+    }
+}
+
+/// The home dir from the password database (`directories` asks it when
+/// `HOME` is unset, as Go's os/user does for the Docker CLI).
+fn passwd_home() -> Option<PathBuf> {
+    directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_values_are_unset_and_docker_env_takes_only_docker_vars() {
+        let vars = Vars::new([
+            ("HOME", "/home/u"),
+            ("DOCKER_CONTEXT", "prod"),
+            ("DOCKER_HOST", ""),
+            ("DCTX_NO_AUTOSTART", ""),
+        ]);
+        assert!(!vars.is_set("DCTX_NO_AUTOSTART"));
+        let env = vars.docker_env();
+        assert_eq!(env.get("DOCKER_CONTEXT").as_deref(), Some("prod"));
+        assert_eq!(env.get("DOCKER_HOST"), None);
+        assert_eq!(env.home(), Some(&PathBuf::from("/home/u")));
+    }
+
+    #[test]
+    fn settings_and_state_follow_the_xdg_rules() {
+        let vars = Vars::new([("HOME", "/h"), ("XDG_CONFIG_HOME", "/c")]);
+        assert_eq!(
+            vars.settings_path(),
+            Some(PathBuf::from("/c/dctx/config.toml"))
+        );
+        assert_eq!(
+            vars.state_dir(),
+            Some(PathBuf::from("/h/.local/state/dctx"))
+        );
+        let vars = Vars::new([
+            ("HOME", "/h"),
+            ("DCTX_CONFIG", "/x.toml"),
+            ("TMPDIR", "rel"),
+        ]);
+        assert_eq!(vars.settings_path(), Some(PathBuf::from("/x.toml")));
+        assert_eq!(
+            vars.temp_dir(),
+            PathBuf::from("/tmp"),
+            "a relative TMPDIR is ignored"
+        );
+    }
+}
