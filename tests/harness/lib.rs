@@ -199,6 +199,15 @@ impl Sandbox {
         self.command(bin_dir().join(bin))
     }
 
+    /// `dctx-prompt` as a shell's hook runs it (`--pid`): it asks the daemon
+    /// (and starts one if allowed), where a bare `dctx-prompt` resolves
+    /// by itself.
+    pub fn hooked_prompt(&self) -> Command {
+        let mut cmd = self.dctx("dctx-prompt");
+        cmd.args(["--pid", &std::process::id().to_string()]);
+        cmd
+    }
+
     /// The real Docker CLI, in the sandbox.
     pub fn docker(&self) -> Command {
         self.command("docker")

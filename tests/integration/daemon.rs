@@ -258,7 +258,7 @@ fn after_kill_9_the_prompt_still_answers_and_a_new_daemon_comes_up() {
 
     let _stop = StopOnDrop(&sandbox);
     let out = run(sandbox
-        .dctx("dctx-prompt")
+        .hooked_prompt()
         .args(["--format", "{name}"])
         .env("DOCKER_CONTEXT", "after-crash")
         .env_remove("DCTX_NO_AUTOSTART"));
@@ -278,7 +278,7 @@ fn after_kill_9_the_prompt_still_answers_and_a_new_daemon_comes_up() {
     assert_ne!(new_pid, old_pid);
     let answer = run_ok(
         sandbox
-            .dctx("dctx-prompt")
+            .hooked_prompt()
             .args(["--format", "{name}|{source}"])
             .env("DOCKER_CONTEXT", "later"),
     );
@@ -553,7 +553,7 @@ fn a_daemon_of_another_build_is_replaced_by_the_next_prompt() {
 
     let prompt = run_ok(
         sandbox
-            .dctx("dctx-prompt")
+            .hooked_prompt()
             .args(["--format", "{name}"])
             .env_remove("DCTX_NO_AUTOSTART"),
     );
@@ -562,7 +562,7 @@ fn a_daemon_of_another_build_is_replaced_by_the_next_prompt() {
     // handshake missed the prompt's 15 ms budget; then a later one does.
     wait_for("the old daemon to be asked to stop", EVENTUALLY, || {
         old.is_finished() || {
-            run(sandbox.dctx("dctx-prompt").env_remove("DCTX_NO_AUTOSTART"));
+            run(sandbox.hooked_prompt().env_remove("DCTX_NO_AUTOSTART"));
             false
         }
     });
@@ -571,7 +571,7 @@ fn a_daemon_of_another_build_is_replaced_by_the_next_prompt() {
     // slow to let go of the lock) by the next.
     wait_for("this build's daemon", EVENTUALLY, || {
         Conn::open(&sandbox.socket()).is_ok() || {
-            run(sandbox.dctx("dctx-prompt").env_remove("DCTX_NO_AUTOSTART"));
+            run(sandbox.hooked_prompt().env_remove("DCTX_NO_AUTOSTART"));
             false
         }
     });

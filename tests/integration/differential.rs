@@ -353,9 +353,7 @@ fn check(sandbox: &Sandbox, case: &Case, env: &[(String, String)]) -> Vec<String
         let mut all = env.to_vec();
         all.extend(extra);
         observe(
-            sandbox
-                .dctx("dctx-prompt")
-                .args(["--format", "{name}|{host}"]),
+            sandbox.hooked_prompt().args(["--format", "{name}|{host}"]),
             &all,
         )
     };

@@ -93,7 +93,7 @@ fn dctx_never_writes_to_the_docker_config_dir() {
     for env in envs {
         for shell in ["bash", "zsh", "fish", "tmux", "plain"] {
             run(sandbox
-                .dctx("dctx-prompt")
+                .hooked_prompt()
                 .args(["--shell", shell])
                 .envs(env.iter().copied()));
         }
@@ -153,7 +153,7 @@ fn dctx_never_writes_to_the_docker_config_dir() {
     daemon.kill9();
     let _stop = StopOnDrop(&sandbox);
     let prompt = run(sandbox
-        .dctx("dctx-prompt")
+        .hooked_prompt()
         .args(["--format", "{name}"])
         .env_remove("DCTX_NO_AUTOSTART"));
     assert_eq!(String::from_utf8_lossy(&prompt.stdout), "prod");
@@ -162,7 +162,7 @@ fn dctx_never_writes_to_the_docker_config_dir() {
         std::time::Duration::from_secs(5),
         || Conn::open(&sandbox.socket()).is_ok(),
     );
-    run(sandbox.dctx("dctx-prompt").args(["--shell", "bash"]));
+    run(sandbox.hooked_prompt().args(["--shell", "bash"]));
     run_ok(sandbox.dctx("dctx").args(["daemon", "stop"]));
 
     assert_eq!(

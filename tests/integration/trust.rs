@@ -56,7 +56,8 @@ fn dot_dot_after_a_symlink_in_docker_config_is_lexical() {
         assert_eq!(docker.trim(), "lexical", "{value}: the CLI's own answer");
         let show = run_ok(sandbox.dctx("dctx").envs(env).arg("show"));
         assert_eq!(show.trim(), "lexical", "{value}: dctx show");
-        for how in ["--no-daemon", "--shell=plain"] {
+        let pid = format!("--pid={}", std::process::id());
+        for how in ["--no-daemon", pid.as_str()] {
             let prompt = run_ok(
                 sandbox
                     .dctx("dctx-prompt")
@@ -85,7 +86,7 @@ fn dot_dot_after_a_symlink_in_docker_config_is_lexical() {
 /// What `dctx-prompt --format {name}` prints for this sandbox, through the
 /// daemon when `daemon` is set, failing the test if it hangs.
 fn bounded_prompt(sandbox: &Sandbox, daemon: bool, env: &[(&str, &str)]) -> String {
-    let mut cmd = sandbox.dctx("dctx-prompt");
+    let mut cmd = sandbox.hooked_prompt();
     if !daemon {
         cmd.arg("--no-daemon");
     }
@@ -640,7 +641,7 @@ fn an_impostor_in_the_fallback_runtime_dir_is_never_asked() {
     let bounded = |mut cmd: std::process::Command| run_bounded(&mut cmd, Duration::from_secs(20));
     let mut prompt = world.as_nobody("dctx-prompt");
     prompt
-        .args(["--shell", "plain"])
+        .args(["--shell", "plain", "--pid", "1"])
         .env("DOCKER_CONTEXT", "mine");
     let out = bounded(prompt);
     assert_eq!(
@@ -701,7 +702,7 @@ fn root_creates_nothing_in_another_users_runtime_dir() {
         cmd.env("XDG_RUNTIME_DIR", &theirs).env("TMPDIR", &tmp);
         cmd
     };
-    let _ = run(with_env(sandbox.dctx("dctx-prompt")).env_remove("DCTX_NO_AUTOSTART"));
+    let _ = run(with_env(sandbox.hooked_prompt()).env_remove("DCTX_NO_AUTOSTART"));
     let started = run(with_env(sandbox.dctx("dctx")).args(["daemon", "start"]));
     assert!(started.status.success(), "{started:?}");
     let left: Vec<_> = std::fs::read_dir(&theirs).unwrap().collect();
@@ -763,7 +764,7 @@ fn an_auto_started_daemon_keeps_no_descriptor_or_directory_of_its_starter() {
     // lock back when it closes 9.
     let lock = sandbox.path().join("held.lock");
     let script = format!(
-        "cd '{}'; exec 9>'{}'; flock 9; \"$P\" >/dev/null; exec 9>&-; flock -n '{}' true && echo free",
+        "cd '{}'; exec 9>'{}'; flock 9; \"$P\" --pid $$ >/dev/null; exec 9>&-; flock -n '{}' true && echo free",
         mnt.display(),
         lock.display(),
         lock.display()
@@ -791,8 +792,7 @@ fn an_auto_started_daemon_keeps_no_descriptor_or_directory_of_its_starter() {
     run_ok(sandbox.dctx("dctx").args(["daemon", "stop"]));
 
     // `exec 7>&1` then a prompt, piped: the pipe ends when the script does.
-    let piped =
-        r#"bash --norc --noprofile -c 'exec 7>&1; "$P" --shell plain --format "<{name}>"' | cat"#;
+    let piped = r#"bash --norc --noprofile -c 'exec 7>&1; "$P" --pid $$ --shell plain --format "<{name}>"' | cat"#;
     assert_eq!(prompt_starting_a_daemon(&sandbox, piped), "<default>");
 }
 

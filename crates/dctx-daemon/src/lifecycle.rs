@@ -22,6 +22,10 @@ use tracing::{info, warn};
 use crate::server::{serve, Shared};
 use crate::state::State;
 
+/// How a daemon that finds the lock taken says so; `dctx daemon start`
+/// recognises it in the readiness report.
+pub const ALREADY_RUNNING: &str = "another dctx daemon is already running";
+
 /// Holds the per-user lock for the daemon's lifetime.
 pub struct Lock {
     file: File,
@@ -57,10 +61,7 @@ pub fn acquire_lock(runtime_dir: &Path) -> anyhow::Result<Lock> {
         Err(std::fs::TryLockError::WouldBlock) => {
             let mut pid = String::new();
             let _ = file.read_to_string(&mut pid);
-            bail!(
-                "another dctx daemon is already running (pid {})",
-                pid.trim()
-            );
+            bail!("{ALREADY_RUNNING} (pid {})", pid.trim());
         }
         Err(std::fs::TryLockError::Error(e)) => {
             return Err(e).with_context(|| format!("could not lock {}", path.display()))

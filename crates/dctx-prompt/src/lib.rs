@@ -37,8 +37,9 @@ pub const FAILURE_MARKER: &str = "dctx?";
     after_help = "Placeholders: {name} {host} {description} {source}; {{ and }} are literal braces."
 )]
 struct Args {
-    /// Resolve directly instead of asking the dctx daemon (which is
-    /// otherwise started in the background when it is not running)
+    /// Resolve directly instead of asking the dctx daemon (which is asked,
+    /// and started in the background when it is not running, only with
+    /// --tty or --pid: for itself, this process resolves just as well)
     #[arg(long)]
     no_daemon: bool,
     /// The pid of the shell this prompt is for (default: the parent process)
@@ -116,7 +117,13 @@ pub fn run(args: Vec<OsString>, vars: &Vars) -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    if !args.no_daemon {
+    // The daemon is worth a connection when it knows something this
+    // process does not: the shell on a tty (tmux), or so that it learns of
+    // the shell a hook asks for (`--pid`), for tmux to look up. Otherwise
+    // (starship's custom module, a script) resolving here is the same
+    // answer, and faster than connecting.
+    let worth_asking = args.tty.is_some() || args.pid.is_some();
+    if !args.no_daemon && worth_asking {
         let cwd = std::env::current_dir().unwrap_or_default();
         let render = Render {
             shell,

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
+use dctx_daemon::lifecycle::ALREADY_RUNNING;
 use dctx_ipc::client::{
     shutdown, sibling, spawn_daemon, Client, ClientError, BUILD_ID, READY_LINE, VERSION,
 };
@@ -167,10 +168,17 @@ pub fn start(vars: &Vars) -> anyhow::Result<()> {
         Some(error) => {
             let _ = child.wait();
             let why = error.strip_prefix("error: ").unwrap_or(error);
-            // A racing start may have won the lock; its daemon is just as good.
-            if let Ok(status) = daemon_status(&socket) {
-                println!("dctx daemon is already running (pid {})", status.pid);
-                return Ok(());
+            // A racing start won the lock; its daemon is just as good, once
+            // it serves (it reports that to its own starter, not to us).
+            if why.contains(ALREADY_RUNNING) {
+                let deadline = Instant::now() + READY_TIMEOUT;
+                while Instant::now() < deadline {
+                    if let Ok(status) = daemon_status(&socket) {
+                        println!("dctx daemon is already running (pid {})", status.pid);
+                        return Ok(());
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
             }
             bail!("the daemon could not start: {why}")
         }
