@@ -124,10 +124,25 @@ impl Vars {
     }
 }
 
-/// The home dir from the password database (`directories` asks it when
-/// `HOME` is unset, as Go's os/user does for the Docker CLI).
+/// The home dir of the effective user in `/etc/passwd`, for when `HOME`
+/// is unset. Read as a file, as the Docker CLI (a static Go binary, whose
+/// os/user reads /etc/passwd) does, and not through the C library's NSS,
+/// which a statically linked program cannot use reliably.
 fn passwd_home() -> Option<PathBuf> {
-    directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf())
+    use dctx_core::FileSystem;
+    let passwd = dctx_core::RealFs.read(std::path::Path::new("/etc/passwd")).ok()?;
+    home_of(&passwd, crate::paths::euid())
+}
+
+/// The home field of `uid`'s line in a passwd file.
+fn home_of(passwd: &[u8], uid: u32) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    passwd.split(|&b| b == b'\n').find_map(|line| {
+        // name:password:uid:gid:gecos:home:shell
+        let fields: Vec<&[u8]> = line.split(|&b| b == b':').collect();
+        let matches = fields.len() >= 7 && fields[2] == uid.to_string().as_bytes();
+        (matches && !fields[5].is_empty()).then(|| PathBuf::from(OsStr::from_bytes(fields[5])))
+    })
 }
 
 #[cfg(test)]
@@ -147,6 +162,15 @@ mod tests {
         assert_eq!(env.get("DOCKER_CONTEXT").as_deref(), Some("prod"));
         assert_eq!(env.get("DOCKER_HOST"), None);
         assert_eq!(env.home(), Some(&PathBuf::from("/home/u")));
+    }
+
+    #[test]
+    fn the_home_of_a_uid_comes_from_its_passwd_line() {
+        let passwd = b"root:x:0:0:root:/root:/bin/bash\n# comment\nu:x:1000:1000:U,,,:/home/u:/bin/sh\nbad:x:7\n";
+        assert_eq!(home_of(passwd, 1000), Some(PathBuf::from("/home/u")));
+        assert_eq!(home_of(passwd, 0), Some(PathBuf::from("/root")));
+        assert_eq!(home_of(passwd, 7), None, "a short line");
+        assert_eq!(home_of(passwd, 42), None);
     }
 
     #[test]
