@@ -98,6 +98,11 @@ __dctx_install() {
 }
 
 if [[ $- == *i* ]]; then
-    __dctx_install
-    @DCTX_PROMPT_EDIT@
+    # ${V@A} and ${V@a} are bash 4.4's; older shells get a word, not errors.
+    if ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 4))); then
+        __dctx_install
+        @DCTX_PROMPT_EDIT@
+    else
+        \builtin printf 'dctx: needs bash 4.4 or newer (this is %s); the prompt is left as it was\n' "${BASH_VERSION}" >&2
+    fi
 fi

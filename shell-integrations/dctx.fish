@@ -1,19 +1,25 @@
-# dctx: the Docker context in your fish prompt.
+# dctx: the Docker context in your fish prompt (fish 3.1 or newer).
 # Load it from ~/.config/fish/config.fish with:   dctx init fish | source
 # Then call `dctx_segment` in fish_prompt, or read $DCTX_SEGMENT
 # (or use `dctx init fish --prompt` to have it put before your prompt).
 #
-# Before each prompt one `dctx-prompt` call, answered by the dctx daemon,
-# sets DCTX_SEGMENT from this shell's own DOCKER_* variables.
+# Before each prompt, __dctx_precmd checks whether its last segment still
+# holds, with builtins only: the same exported variables (docker sees no
+# others), the same daemon change mark, the config dir still resolving
+# where it did, no file behind the answer newer than its stamp, and the
+# daemon that answered still running (see crates/dctx-ipc/src/stamps.rs).
+# Only otherwise does it run one `dctx-prompt --keep`, answered by the
+# dctx daemon, which stamps what the answer was read from.
 
 set -g __dctx_prompt @DCTX_PROMPT@
 set -q DCTX_SEGMENT; or set -g DCTX_SEGMENT ''
+set -g __dctx_key
+set -g __dctx_stamps
 
-function __dctx_precmd --on-event fish_prompt --description 'dctx: set DCTX_SEGMENT for this prompt'
-    set -l __dctx_status $status
-    set -g DCTX_SEGMENT (command $__dctx_prompt --shell @DCTX_SHELL@ --pid $fish_pid 2>/dev/null | string collect)
-    @DCTX_EXPORT@
-    return $__dctx_status
+function __dctx_ask --description 'dctx: ask for the segment, and the stamps to keep it by'
+    set -l out (command $__dctx_prompt --shell @DCTX_SHELL@ --pid $fish_pid --keep 2>/dev/null | string split0)
+    set -g DCTX_SEGMENT "$out[1]"
+    set -g __dctx_stamps "$out[2]"
 end
 
 # Sets $status for whatever runs next (a prompt that shows the last status).
@@ -25,6 +31,27 @@ function dctx_segment --description 'dctx: print the Docker context segment'
     printf '%s' $DCTX_SEGMENT
 end
 
+set -l __dctx_version (string split . -- $version)
 if status is-interactive
-    @DCTX_PROMPT_EDIT@
+    if test "$__dctx_version[1]" -gt 3; or test "$__dctx_version[1]" -eq 3 -a "$__dctx_version[2]" -ge 1
+        function __dctx_precmd --on-event fish_prompt --description 'dctx: set DCTX_SEGMENT for this prompt'
+            set -l __dctx_status $status
+            # What the answer depends on besides files: the values of the
+            # variables sent, and how many of them are not exported (docker
+            # sees only exported ones). One builtin for all: fish pays
+            # several microseconds for each.
+            @DCTX_KEY@
+            set -l s $__dctx_stamps
+            if not test -n "$s" -a "$key" = "$__dctx_key" -a $s/g -ef $s/gs -a $s/d -ef $s/dr -a ! $s/c -nt $s/cs -a ! $s/m -nt $s/ms -a -e $s/p
+                __dctx_ask
+                # Kept only when the answer came with its stamps.
+                set -g __dctx_key (test -n "$__dctx_stamps"; and printf '%s' $key)
+            end
+            @DCTX_EXPORT@
+            return $__dctx_status
+        end
+        @DCTX_PROMPT_EDIT@
+    else
+        printf 'dctx: needs fish 3.1 or newer (this is %s); the prompt is left as it was\n' $version >&2
+    end
 end

@@ -79,10 +79,14 @@ __dctx_ask() {
 }
 
 if [[ -o interactive ]]; then
-    # First, once: prompt frameworks running later (starship) see DCTX_SEGMENT.
-    typeset -ga precmd_functions
-    precmd_functions=(__dctx_precmd ${precmd_functions:#__dctx_precmd})
-    typeset -ga zshexit_functions
-    zshexit_functions=(${zshexit_functions:#__dctx_stop} __dctx_stop)
-    @DCTX_PROMPT_EDIT@
+    if (( ${ZSH_VERSION%%.*} >= 5 )); then
+        # First, once: prompt frameworks running later (starship) see DCTX_SEGMENT.
+        typeset -ga precmd_functions
+        precmd_functions=(__dctx_precmd ${precmd_functions:#__dctx_precmd})
+        typeset -ga zshexit_functions
+        zshexit_functions=(${zshexit_functions:#__dctx_stop} __dctx_stop)
+        @DCTX_PROMPT_EDIT@
+    else
+        \builtin print -u2 -r -- "dctx: needs zsh 5 or newer (this is ${ZSH_VERSION}); the prompt is left as it was"
+    fi
 fi

@@ -149,8 +149,9 @@ fn prompt_follows_the_context(spec: &ShellSpec) {
         assert!(String::from_utf8_lossy(&cmdline).contains("--serve"));
     }
 
-    if spec.helper {
-        // The steady state asks nobody: the kept segment and its stamps do.
+    {
+        // The steady state asks nobody, in every shell: the kept segment
+        // and its stamps do.
         let asked = daemon_queries(&sandbox);
         for _ in 0..5 {
             tmux.type_line("");
@@ -279,6 +280,7 @@ fn fish_prompt_follows_the_context() {
 
 #[test]
 fn integrations_do_nothing_in_non_interactive_shells() {
+    unsupported_shells_get_a_word_not_errors();
     let sandbox = Sandbox::new();
     let dctx = bin_dir().join("dctx").display().to_string();
     let cases = [
@@ -493,4 +495,23 @@ fn starship_mode_exports_plain_text_only_while_there_is_a_segment() {
             "{shell}: got {stdout:?}"
         );
     }
+}
+
+/// An unsupported shell version gets one line saying so, and no hook (zsh
+/// lets a test pretend to be 4.3; bash's and fish's versions are read-only).
+fn unsupported_shells_get_a_word_not_errors() {
+    if !require_tool("zsh", "unsupported shell test") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let dctx = bin_dir().join("dctx").display().to_string();
+    let script = format!(
+        "ZSH_VERSION=4.3.17; eval \"$('{dctx}' init zsh)\"; print -r -- \"hooks=${{precmd_functions-}}\""
+    );
+    let out = run(sandbox.command("zsh").args(["-f", "-i", "-c", &script]));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hooks=\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "dctx: needs zsh 5 or newer (this is 4.3.17); the prompt is left as it was\n"
+    );
 }

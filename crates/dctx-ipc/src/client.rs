@@ -117,6 +117,8 @@ fn peer_uid(fd: std::os::fd::BorrowedFd<'_>) -> Option<u32> {
 pub struct Client {
     reader: BufReader<Stream>,
     greeted: bool,
+    /// The daemon's pid, from its handshake.
+    daemon_pid: Option<u32>,
     client_name: String,
 }
 
@@ -132,6 +134,7 @@ impl Client {
         Ok(Client {
             reader: BufReader::new(stream),
             greeted: false,
+            daemon_pid: None,
             client_name: client_name.into(),
         })
     }
@@ -141,6 +144,11 @@ impl Client {
     pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         let Stream::UdSocket(stream) = self.reader.get_ref();
         stream.as_fd()
+    }
+
+    /// The pid the daemon gave in its handshake, once there was one.
+    pub fn daemon_pid(&self) -> Option<u32> {
+        self.daemon_pid
     }
 
     /// Changes the deadline for each later read and write.
@@ -168,9 +176,10 @@ impl Client {
                     protocol,
                     version,
                     build,
-                    ..
+                    pid,
                 } if protocol == PROTOCOL_VERSION && version == VERSION && build == BUILD_ID => {
-                    self.greeted = true
+                    self.greeted = true;
+                    self.daemon_pid = Some(pid);
                 }
                 Response::Hello {
                     protocol,

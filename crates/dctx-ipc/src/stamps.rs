@@ -11,6 +11,7 @@
 //! | `c`  | config.json              | `cs`: its mtime as read (epoch: missing) |
 //! | `m`  | the context's meta.json  | `ms`: likewise (nothing for `default`)   |
 //! | `d`  | the config dir, as named | `dr`: a link to it as it resolved then   |
+//! | `p`  | `/proc/<daemon pid>`     | (fish only: `test -e`, the daemon lives) |
 //!
 //! The hook asks again when the variables it sends changed (see
 //! `frame.rs`), `[[ g -ef gs ]]` fails (the daemon replaced its mark, or
@@ -46,7 +47,7 @@ pub struct Before {
 const LINKS: [&str; 5] = ["g", "c", "m", "d", "dr"];
 
 /// Everything but the FIFOs that a shell's dir holds.
-const STAMP_FILES: [&str; 9] = ["g", "gs", "gs.new", "c", "cs", "m", "ms", "d", "dr"];
+const STAMP_FILES: [&str; 10] = ["g", "gs", "gs.new", "c", "cs", "m", "ms", "d", "dr", "p"];
 
 pub struct Stamps {
     dir: PathBuf,
@@ -160,6 +161,21 @@ impl Stamps {
         set_mtime(&self.dir.join("ms"), meta.and_then(mtime).unwrap_or(epoch))?;
         // Last: until the mark's link is in place, the shell asks again.
         std::fs::rename(self.dir.join("gs.new"), self.dir.join("gs"))
+    }
+
+    /// Records which daemon answered, for a shell with no helper to watch
+    /// its connection (fish): `[[ -e p ]]` fails once that daemon is gone.
+    pub fn link_daemon(&self, pid: u32) -> io::Result<()> {
+        let link = self.dir.join("p");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(format!("/proc/{pid}"), link)
+    }
+
+    /// Leaves the stamps in place when this process exits: a one-shot
+    /// `dctx-prompt --keep` stamps for its shell and is gone before the next
+    /// prompt. The dir goes when the shell is found exited.
+    pub fn persist(self) {
+        std::mem::forget(self);
     }
 
     /// Makes the shell ask at its next prompt, e.g. because the daemon that

@@ -130,7 +130,9 @@ impl Vars {
 /// which a statically linked program cannot use reliably.
 fn passwd_home() -> Option<PathBuf> {
     use dctx_core::FileSystem;
-    let passwd = dctx_core::RealFs.read(std::path::Path::new("/etc/passwd")).ok()?;
+    let passwd = dctx_core::RealFs
+        .read(std::path::Path::new("/etc/passwd"))
+        .ok()?;
     home_of(&passwd, crate::paths::euid())
 }
 

@@ -58,6 +58,11 @@ struct Args {
     /// and `dctx init zsh` run once per shell)
     #[arg(long, hide = true, conflicts_with = "serve", requires = "pid")]
     serve_fifos: bool,
+    /// Answer for the shell --pid, which has no helper (fish), and print
+    /// the segment and, when the shell may keep it, its stamp dir, each
+    /// NUL-terminated
+    #[arg(long, hide = true, requires = "pid", conflicts_with_all = ["serve", "tty"])]
+    keep: bool,
     /// With --serve: a pidfd of the shell, inherited; the helper exits
     /// when it does
     #[arg(long, hide = true, value_name = "FD", requires = "serve")]
@@ -93,6 +98,23 @@ pub fn run(args: Vec<OsString>, vars: &Vars) -> ExitCode {
     let settings_path = vars.settings_path();
     if args.serve_fifos {
         return start_helper(&args, vars);
+    }
+    if args.keep {
+        let caller = daemon_path::caller(args.pid, vars);
+        let helper = serve::Helper::new(shell, args.format.clone(), caller, vars);
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let (segment, kept) = helper.answer_once(vars, cwd);
+        let mut out = std::io::stdout().lock();
+        let dir = kept.map(|d| d.into_os_string()).unwrap_or_default();
+        for field in [
+            segment.as_bytes(),
+            std::os::unix::ffi::OsStrExt::as_bytes(dir.as_os_str()),
+        ] {
+            let _ = out.write_all(field);
+            let _ = out.write_all(b"\0");
+        }
+        let _ = out.flush();
+        return ExitCode::SUCCESS;
     }
     if args.serve {
         let caller = daemon_path::caller(args.pid, vars);

@@ -111,6 +111,31 @@ impl Helper {
         }
     }
 
+    /// `--keep`: answers once for a shell that has no helper (fish), from
+    /// this process's own environment (exactly what the shell exports) and
+    /// directory, and leaves the stamps in place when the shell may keep
+    /// the segment; returns it and the stamp dir, if kept. With no helper
+    /// to notice the daemon going away, the stamps also name the daemon
+    /// that answered, so the hook can check that it still lives.
+    pub fn answer_once(mut self, vars: &Vars, cwd: PathBuf) -> (String, Option<PathBuf>) {
+        let mut fields = vec![cwd.into_os_string()];
+        fields.extend(
+            REQUEST_VARS
+                .iter()
+                .map(|k| vars.get(k).map(ToOwned::to_owned).unwrap_or_default()),
+        );
+        let (segment, kept) = self.serve_one(&fields);
+        let daemon = self.client.as_ref().and_then(Client::daemon_pid);
+        match (self.stamps.take(), daemon) {
+            (Some(stamps), Some(pid)) if kept && stamps.link_daemon(pid).is_ok() => {
+                let dir = stamps.dir().to_path_buf();
+                stamps.persist();
+                (segment, Some(dir))
+            }
+            _ => (segment, None),
+        }
+    }
+
     /// Answers one request (`PWD`, then [`REQUEST_VARS`]): the segment,
     /// and whether the shell may keep it.
     fn serve_one(&mut self, fields: &[OsString]) -> (String, bool) {

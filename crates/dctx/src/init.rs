@@ -76,6 +76,7 @@ pub fn script(shell: InitShell, prepend_to_prompt: bool, publish: Publish) -> St
     template
         .replace("@DCTX_READ_ENV@", &read_env(shell))
         .replace("@DCTX_KEY@", &key(shell))
+        .replace("@DCTX_VARS@", &REQUEST_VARS.join(" "))
         .replace("@DCTX_FRAME@", &shell_quote(FRAME_VERSION))
         .replace("@DCTX_PROMPT@", &binary)
         .replace("@DCTX_PROMPT_EDIT@", edit)
@@ -98,8 +99,8 @@ fn read_env(shell: InitShell) -> String {
                 "[[ ${{(t){var}-}} == *export* ]] && __DCTX_ENV[{}]=${{{var}}}",
                 i + 1
             ),
-            // fish runs one dctx-prompt per prompt, which sees exactly the
-            // exported variables.
+            // fish's `dctx-prompt --keep` sees exactly the exported
+            // variables.
             InitShell::Fish => return String::new(),
         });
     }
@@ -111,13 +112,24 @@ fn read_env(shell: InitShell) -> String {
 /// counts as a change too. One expansion per variable: this runs at every
 /// prompt, where the exported values alone would cost three times as much.
 fn key(shell: InitShell) -> String {
+    if shell == InitShell::Fish {
+        // `set -q` with several names fails with how many of them are not
+        // (here: not exported); the values follow, unit-separated.
+        let values: String = REQUEST_VARS
+            .iter()
+            .map(|var| format!("\\x1f\"${var}\""))
+            .collect();
+        return format!(
+            "set -qx {}\n            set -l key $status{values}",
+            REQUEST_VARS.join(" ")
+        );
+    }
     REQUEST_VARS
         .iter()
         .map(|var| match shell {
             // `declare -x V='…'`, or nothing when unset (safe under set -u).
             InitShell::Bash => format!("${{{var}+${{{var}@A}}}}"),
-            InitShell::Zsh => format!("${{(t){var}-}}=${{{var}-}}$'\\x1f'"),
-            InitShell::Fish => String::new(),
+            _ => format!("${{(t){var}-}}=${{{var}-}}$'\\x1f'"),
         })
         .collect()
 }
