@@ -43,8 +43,9 @@ __dctx_precmd() {
     # of each variable the helper is sent; the helper keeps no answer that
     # depends on PWD.
     __DCTX_NEXT_KEY=@DCTX_KEY@
-    if [[ ${__DCTX_NEXT_KEY} == "${__DCTX_KEY-}" && ${__DCTX_STAMPS-}/g -ef ${__DCTX_STAMPS-}/gs && ${__DCTX_STAMPS}/d -ef ${__DCTX_STAMPS}/dr ]] &&
-        ! [[ ${__DCTX_STAMPS}/c -nt ${__DCTX_STAMPS}/cs || ${__DCTX_STAMPS}/m -nt ${__DCTX_STAMPS}/ms ]]; then
+    # The stamps' checks (dctx_ipc::stamps::HOOK_CHECKS), rendered by `dctx init`.
+    # shellcheck disable=SC2078 # a placeholder in the template only
+    if [[ ${__DCTX_NEXT_KEY} == "${__DCTX_KEY-}" && @DCTX_STAMPS_HOLD@ ]]; then
         return "${__dctx_status}"
     fi
     # Kept apart because bash copies a function's whole body on every call.
@@ -65,7 +66,8 @@ __dctx_ask() {
     # terminal, where the helper finds this shell's tty (/proc/$$/fd/0).
     if [[ -p ${__DCTX_DIR-}/in && -p ${__DCTX_DIR}/out ]] &&
         \builtin printf '%s\0' @DCTX_FRAME@ "${PWD}" "${__DCTX_ENV[@]}" 2>/dev/null 1<>"${__DCTX_DIR}/in" &&
-        { IFS= \builtin read -r -d '' -t 0.5 -u 9 DCTX_SEGMENT &&
+        { IFS= \builtin read -r -d '' -t 0.5 -u 9 __dctx_frame && [[ ${__dctx_frame} == @DCTX_FRAME@ ]] &&
+            IFS= \builtin read -r -d '' -t 0.5 -u 9 DCTX_SEGMENT &&
             IFS= \builtin read -r -d '' -t 0.5 -u 9 __DCTX_STAMPS; } 9<>"${__DCTX_DIR}/out" 2>/dev/null; then
         # Kept only when the helper stamped what the answer was read from.
         __DCTX_KEY=${__DCTX_STAMPS:+${__DCTX_NEXT_KEY}}

@@ -42,7 +42,8 @@ if status is-interactive
             # several microseconds for each.
             @DCTX_KEY@
             set -l s $__dctx_stamps
-            if not test -n "$s" -a "$key" = "$__dctx_key" -a $s/g -ef $s/gs -a $s/d -ef $s/dr -a ! $s/c -nt $s/cs -a ! $s/m -nt $s/ms -a -e $s/p
+            # The stamps' checks (dctx_ipc::stamps), rendered by `dctx init`.
+            if not test -n "$s" -a "$key" = "$__dctx_key" -a @DCTX_STAMPS_HOLD@
                 __dctx_ask
                 # Kept only when the answer came with its stamps.
                 set -g __dctx_key (test -n "$__dctx_stamps"; and printf '%s' $key)

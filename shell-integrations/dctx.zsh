@@ -20,7 +20,7 @@
 typeset -g __DCTX_PROMPT=@DCTX_PROMPT@
 typeset -g DCTX_SEGMENT=${DCTX_SEGMENT-}
 typeset -g __DCTX_STAMPS=${__DCTX_STAMPS-} __DCTX_KEY=${__DCTX_KEY-} __DCTX_NEXT_KEY=
-typeset -g __DCTX_HELPER_PID=${__DCTX_HELPER_PID-} __DCTX_DIR=${__DCTX_DIR-}
+typeset -g __DCTX_HELPER_PID=${__DCTX_HELPER_PID-} __DCTX_DIR=${__DCTX_DIR-} __dctx_frame=
 typeset -ga __DCTX_ENV
 
 __dctx_stop() {
@@ -47,8 +47,8 @@ __dctx_precmd() {
     # not) and value of each variable the helper is sent; the helper keeps
     # no answer that depends on PWD.
     __DCTX_NEXT_KEY=@DCTX_KEY@
-    if [[ ${__DCTX_NEXT_KEY} == "${__DCTX_KEY-}" && ${__DCTX_STAMPS-}/g -ef ${__DCTX_STAMPS-}/gs && ${__DCTX_STAMPS}/d -ef ${__DCTX_STAMPS}/dr ]] &&
-        ! [[ ${__DCTX_STAMPS}/c -nt ${__DCTX_STAMPS}/cs || ${__DCTX_STAMPS}/m -nt ${__DCTX_STAMPS}/ms ]]; then
+    # The stamps' checks (dctx_ipc::stamps::HOOK_CHECKS), rendered by `dctx init`.
+    if [[ ${__DCTX_NEXT_KEY} == "${__DCTX_KEY-}" && @DCTX_STAMPS_HOLD@ ]]; then
         return
     fi
     __dctx_ask
@@ -66,7 +66,8 @@ __dctx_ask() {
     # terminal, where the helper finds this shell's tty (/proc/$$/fd/0).
     if [[ -p ${__DCTX_DIR-}/in && -p ${__DCTX_DIR}/out ]] &&
         \builtin printf '%s\0' @DCTX_FRAME@ "${PWD}" "${__DCTX_ENV[@]}" 2>/dev/null 1<>"${__DCTX_DIR}/in" &&
-        { IFS= \builtin read -r -d '' -t 0.5 -u 9 DCTX_SEGMENT &&
+        { IFS= \builtin read -r -d '' -t 0.5 -u 9 __dctx_frame && [[ ${__dctx_frame} == @DCTX_FRAME@ ]] &&
+            IFS= \builtin read -r -d '' -t 0.5 -u 9 DCTX_SEGMENT &&
             IFS= \builtin read -r -d '' -t 0.5 -u 9 __DCTX_STAMPS; } 9<>"${__DCTX_DIR}/out" 2>/dev/null; then
         # Kept only when the helper stamped what the answer was read from.
         __DCTX_KEY=${__DCTX_STAMPS:+${__DCTX_NEXT_KEY}}

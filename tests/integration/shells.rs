@@ -515,3 +515,53 @@ fn unsupported_shells_get_a_word_not_errors() {
         "dctx: needs zsh 5 or newer (this is 4.3.17); the prompt is left as it was\n"
     );
 }
+
+/// The helper contract's version, checked by both sides: a helper that
+/// answers in another frame version (as one left running by an upgrade
+/// would) is stopped, this prompt is answered directly, and the next one
+/// starts a helper of this build. (A helper that is asked in another
+/// version answers with its own and exits: `serve.rs`'s unit tests.)
+#[test]
+fn a_helper_of_another_frame_version_is_replaced() {
+    let sandbox = Sandbox::new();
+    let path = format!(
+        "{}:{}",
+        bin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let script = |shell: &str| {
+        format!(
+            r#"eval "$(dctx init {shell})"; export DOCKER_CONTEXT=x; __dctx_precmd
+kill $__DCTX_HELPER_PID
+{{ IFS= read -r -d '' v; printf '2\0OLD\0\0'; sleep 5; }} <>"$__DCTX_DIR/in" >"$__DCTX_DIR/out" 2>/dev/null &
+__DCTX_HELPER_PID=$!
+export DOCKER_CONTEXT=y; __dctx_precmd; echo "seg=$DCTX_SEGMENT"
+export DOCKER_CONTEXT=z; __dctx_precmd; echo "seg=$DCTX_SEGMENT"
+echo "helper=$(tr '\0' ' ' < /proc/$__DCTX_HELPER_PID/cmdline)""#
+        )
+    };
+    let cases: [(&str, &[&str]); 2] = [
+        ("bash", &["--norc", "-i", "-c"]),
+        ("zsh", &["-f", "-i", "-c"]),
+    ];
+    for (shell, args) in cases {
+        if !require_tool(shell, "helper version test") {
+            continue;
+        }
+        let out = run(sandbox
+            .command(shell)
+            .args(args)
+            .arg(script(shell))
+            .env("PATH", &path));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("seg=y?\nseg=z?\nhelper="),
+            "{shell}: {stdout:?}"
+        );
+        let helper = stdout.lines().last().unwrap_or_default();
+        assert!(
+            helper.contains("--serve"),
+            "{shell}: a new helper: {helper:?}"
+        );
+    }
+}

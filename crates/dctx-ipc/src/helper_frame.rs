@@ -5,13 +5,15 @@
 //! A request is NUL-terminated fields: [`FRAME_VERSION`], the shell's
 //! `PWD`, then the value of each of [`REQUEST_VARS`] *if the shell exports
 //! it* (empty otherwise: docker sees only exported variables, and an empty
-//! one counts as unset). The answer is two NUL-terminated fields: the
-//! segment, and the shell's stamp dir when it may keep the segment (see
-//! `dctx-prompt`'s `stamps.rs`), else nothing.
+//! one counts as unset). The answer is three NUL-terminated fields: the
+//! helper's [`FRAME_VERSION`], the segment, and the shell's stamp dir when
+//! it may keep the segment (see `stamps.rs`), else nothing.
 //!
-//! A helper that reads another version (a script loaded before an
-//! upgrade, talking to the new binary) exits, and the script falls back
-//! to one `dctx-prompt` per prompt until the shell loads the new script.
+//! Each side checks the other's version: a helper that reads another one
+//! (a script loaded before an upgrade, talking to a new binary) answers
+//! with its own version and nothing else, and exits; a script that reads
+//! another one stops that helper, answers with one `dctx-prompt`, and
+//! starts a helper of its own build at the next prompt.
 
 /// Bumped on any change to the fields below or to the answer.
 pub const FRAME_VERSION: &str = "3";

@@ -43,6 +43,31 @@ pub struct Before {
     config: Option<SystemTime>,
 }
 
+/// One test a hook makes, with builtins, before each prompt; the segment
+/// is kept only while every one of [`HOOK_CHECKS`] holds. `dctx init`
+/// renders them into the scripts, so the names live only here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// `[[ a -ef b ]]`: both exist and are the same file.
+    SameFile(&'static str, &'static str),
+    /// `! [[ a -nt b ]]`: `a` is not newer than `b` (true when either is
+    /// missing, as in bash, zsh and fish).
+    NotNewer(&'static str, &'static str),
+    /// `[[ -e a ]]`: fish's liveness check of the daemon that answered.
+    Exists(&'static str),
+}
+
+/// What bash and zsh check (fish also [`DAEMON_ALIVE`]).
+pub const HOOK_CHECKS: [Check; 4] = [
+    Check::SameFile("g", "gs"),
+    Check::SameFile("d", "dr"),
+    Check::NotNewer("c", "cs"),
+    Check::NotNewer("m", "ms"),
+];
+
+/// fish has no helper watching the daemon's connection.
+pub const DAEMON_ALIVE: Check = Check::Exists("p");
+
 /// Link names in the order of [`Stamps::links`].
 const LINKS: [&str; 5] = ["g", "c", "m", "d", "dr"];
 
@@ -231,27 +256,30 @@ mod tests {
     use super::*;
     use std::os::unix::fs::MetadataExt;
 
-    /// Whether the hook would ask again because of `link`, evaluated as
-    /// bash and zsh do: `[[ g -ef gs ]]` or `[[ d -ef dr ]]` failing
-    /// (either missing counts), or `[[ X -nt Xs ]]` (false when either
-    /// file is missing).
-    fn asks(stamps: &Stamps, link: &str) -> bool {
-        let same_file = matches!(link, "g" | "d");
-        let other = match link {
-            "d" => "dr".to_string(),
-            _ => format!("{link}s"),
-        };
-        let target = std::fs::metadata(stamps.dir.join(link)).ok();
-        let stamp = std::fs::metadata(stamps.dir.join(other)).ok();
-        match (target, stamp) {
-            (Some(t), Some(s)) if same_file => (t.dev(), t.ino()) != (s.dev(), s.ino()),
-            _ if same_file => true,
-            (Some(t), Some(s)) => t.modified().unwrap() > s.modified().unwrap(),
-            _ => false,
+    /// Whether `check` fails, evaluated as bash, zsh and fish do.
+    fn fails(stamps: &Stamps, check: Check) -> bool {
+        let meta = |name: &str| std::fs::metadata(stamps.dir.join(name)).ok();
+        match check {
+            Check::SameFile(a, b) => match (meta(a), meta(b)) {
+                (Some(a), Some(b)) => (a.dev(), a.ino()) != (b.dev(), b.ino()),
+                _ => true,
+            },
+            Check::NotNewer(a, b) => match (meta(a), meta(b)) {
+                (Some(a), Some(b)) => a.modified().unwrap() > b.modified().unwrap(),
+                _ => false,
+            },
+            Check::Exists(a) => meta(a).is_none(),
         }
     }
 
-    const CHECKS: [&str; 4] = ["g", "c", "m", "d"];
+    /// Whether the hook would ask again because of the check on `link`.
+    fn asks(stamps: &Stamps, link: &str) -> bool {
+        let check = HOOK_CHECKS
+            .into_iter()
+            .find(|c| matches!(c, Check::SameFile(a, _) | Check::NotNewer(a, _) if *a == link))
+            .expect("a check on that link");
+        fails(stamps, check)
+    }
 
     fn replace(path: &Path, text: &str) {
         let tmp = path.with_extension("tmp");
@@ -274,8 +302,8 @@ mod tests {
             stamps.write(before, docker.path(), Some(&meta)).unwrap();
         };
         record(&mut stamps);
-        for link in CHECKS {
-            assert!(!asks(&stamps, link), "{link} right after writing");
+        for check in HOOK_CHECKS {
+            assert!(!fails(&stamps, check), "{check:?} right after writing");
         }
         std::thread::sleep(Duration::from_millis(2));
         replace(&config, r#"{"currentContext":"a"}"#);
@@ -286,8 +314,8 @@ mod tests {
         std::fs::write(&meta, "{}").unwrap();
         assert!(asks(&stamps, "m"), "meta.json appeared");
         record(&mut stamps);
-        for link in CHECKS {
-            assert!(!asks(&stamps, link), "{link} after recording again");
+        for check in HOOK_CHECKS {
+            assert!(!fails(&stamps, check), "{check:?} after recording again");
         }
 
         replace(&mark, "");

@@ -93,7 +93,10 @@ impl Helper {
                     field.pop();
                 }
                 if fields.is_empty() && field != FRAME_VERSION.as_bytes() {
-                    // A script of another build: let it fall back.
+                    // A script of another build: say which version this
+                    // is, so it falls back at once, and make way for a
+                    // helper of its own build.
+                    write_answer(&mut output, "", b"")?;
                     return Ok(());
                 }
                 fields.push(OsString::from_vec(field));
@@ -103,11 +106,7 @@ impl Helper {
                 Some(stamps) if kept => stamps.dir().as_os_str().as_bytes(),
                 _ => b"",
             };
-            for field in [segment.as_bytes(), dir] {
-                output.write_all(field)?;
-                output.write_all(b"\0")?;
-            }
-            output.flush()?;
+            write_answer(&mut output, &segment, dir)?;
         }
     }
 
@@ -285,6 +284,16 @@ impl Helper {
     }
 }
 
+/// One answer frame: this helper's frame version, the segment, and the
+/// stamp dir (empty: not to be kept), each NUL-terminated.
+fn write_answer(output: &mut impl Write, segment: &str, stamps: &[u8]) -> io::Result<()> {
+    for field in [FRAME_VERSION.as_bytes(), segment.as_bytes(), stamps] {
+        output.write_all(field)?;
+        output.write_all(b"\0")?;
+    }
+    output.flush()
+}
+
 /// `--serve-fifos`: makes shell `pid`'s dir and FIFOs and starts its
 /// helper, detached, with them as its stdin and stdout; returns the
 /// helper's pid and the dir. `args` are the helper's own arguments.
@@ -390,7 +399,9 @@ mod tests {
         helper
             .run(&mut BufReader::new(&input[..]), None, None, &mut output)
             .unwrap();
-        assert_eq!(output, b"alpha?\0\0beta?\0\0", "not kept without a daemon");
+        let frame = |segment: &str| format!("{FRAME_VERSION}\0{segment}\0\0").into_bytes();
+        let expected = [frame("alpha?"), frame("beta?")].concat();
+        assert_eq!(output, expected, "not kept without a daemon");
     }
 
     #[test]
@@ -401,7 +412,7 @@ mod tests {
         helper
             .run(&mut BufReader::new(&input[..]), None, None, &mut output)
             .unwrap();
-        assert_eq!(output, b"default\0\0");
+        assert_eq!(output, format!("{FRAME_VERSION}\0default\0\0").into_bytes());
     }
 
     // HOME and DCTX_CONFIG come with each request: a shell that changes
@@ -426,7 +437,8 @@ mod tests {
         helper
             .run(&mut BufReader::new(&input[..]), None, None, &mut output)
             .unwrap();
-        assert_eq!(output, b"x?\0\0A:x?\0\0");
+        let expected = format!("{FRAME_VERSION}\0x?\0\0{FRAME_VERSION}\0A:x?\0\0");
+        assert_eq!(output, expected.into_bytes());
     }
 
     #[test]
@@ -439,8 +451,9 @@ mod tests {
             .run(&mut BufReader::new(&input[..]), None, None, &mut output)
             .unwrap();
         assert_eq!(
-            output, b"",
-            "an old script gets no answer, so it falls back"
+            output,
+            format!("{FRAME_VERSION}\0\0\0").into_bytes(),
+            "an old script is told this helper's version, and nothing else"
         );
     }
 }

@@ -7,6 +7,7 @@ use std::io::Write;
 use anyhow::Context as _;
 
 use dctx_ipc::helper_frame::{FRAME_VERSION, REQUEST_VARS};
+use dctx_ipc::stamps::{Check, DAEMON_ALIVE, HOOK_CHECKS};
 
 use crate::cli::InitShell;
 
@@ -77,6 +78,7 @@ pub fn script(shell: InitShell, prepend_to_prompt: bool, publish: Publish) -> St
         .replace("@DCTX_READ_ENV@", &read_env(shell))
         .replace("@DCTX_KEY@", &key(shell))
         .replace("@DCTX_VARS@", &REQUEST_VARS.join(" "))
+        .replace("@DCTX_STAMPS_HOLD@", &stamps_hold(shell))
         .replace("@DCTX_FRAME@", &shell_quote(FRAME_VERSION))
         .replace("@DCTX_PROMPT@", &binary)
         .replace("@DCTX_PROMPT_EDIT@", edit)
@@ -132,6 +134,34 @@ fn key(shell: InitShell) -> String {
             _ => format!("${{(t){var}-}}=${{{var}-}}$'\\x1f'"),
         })
         .collect()
+}
+
+/// The hook's test that its stamps still hold (see `dctx_ipc::stamps`),
+/// from the one list of checks: `[[ … ]]` terms for bash and zsh, `test`
+/// terms for fish, whose stamp dir is `$s`.
+fn stamps_hold(shell: InitShell) -> String {
+    let dir = match shell {
+        InitShell::Fish => "$s",
+        _ => "${__DCTX_STAMPS-}",
+    };
+    let and = if shell == InitShell::Fish {
+        " -a "
+    } else {
+        " && "
+    };
+    let mut checks = HOOK_CHECKS.to_vec();
+    if shell == InitShell::Fish {
+        checks.push(DAEMON_ALIVE);
+    }
+    checks
+        .iter()
+        .map(|check| match *check {
+            Check::SameFile(a, b) => format!("{dir}/{a} -ef {dir}/{b}"),
+            Check::NotNewer(a, b) => format!("! {dir}/{a} -nt {dir}/{b}"),
+            Check::Exists(a) => format!("-e {dir}/{a}"),
+        })
+        .collect::<Vec<_>>()
+        .join(and)
 }
 
 pub fn run(shell: InitShell, prepend_to_prompt: bool, starship: bool) -> anyhow::Result<()> {
