@@ -9,6 +9,7 @@ pub mod config_file;
 pub mod config_schema;
 pub mod context_meta;
 pub mod env;
+pub mod format;
 pub mod fs;
 pub mod gojson;
 pub mod gopath;

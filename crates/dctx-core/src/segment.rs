@@ -4,6 +4,7 @@
 //! `{{` and `}}` are literal braces. Everything but the style markup is
 //! escaped for the target shell, so nothing from Docker's files can inject.
 
+use crate::format::fill;
 use crate::host::DEFAULT_UNIX_HOST;
 use crate::resolution::{Resolution, Source, DEFAULT_CONTEXT};
 use crate::settings::Settings;
@@ -15,56 +16,6 @@ pub const PROBLEM_MARKER: &str = "?";
 /// The longest segment, in characters, before its end is cut to `…`: a
 /// format of many `{host}`s with a long host must not make a 28 MiB answer.
 pub const MAX_SEGMENT_CHARS: usize = 256;
-
-/// The placeholders a format may use.
-pub const PLACEHOLDERS: &[&str] = &["name", "host", "description", "source"];
-
-/// Rejects unknown placeholders and unbalanced braces.
-pub fn check_format(format: &str) -> Result<(), String> {
-    fill(
-        format,
-        |key| PLACEHOLDERS.contains(&key).then(String::new),
-        usize::MAX,
-    )
-    .map(drop)
-}
-
-/// Fills placeholders with `lookup`, stopping once the output is longer
-/// than `limit` bytes; an unknown name or stray brace is an error.
-fn fill(
-    format: &str,
-    lookup: impl Fn(&str) -> Option<String>,
-    limit: usize,
-) -> Result<String, String> {
-    let mut out = String::new();
-    let mut rest = format;
-    while let Some(i) = rest.find(['{', '}']) {
-        if out.len() > limit {
-            return Ok(out);
-        }
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        if let Some(after) = tail.strip_prefix("{{").or_else(|| tail.strip_prefix("}}")) {
-            out.push_str(&tail[..1]);
-            rest = after;
-            continue;
-        }
-        if tail.starts_with('}') {
-            return Err(format!("unmatched '}}' in format {format:?}"));
-        }
-        let Some(end) = tail.find('}') else {
-            return Err(format!("unclosed '{{' in format {format:?}"));
-        };
-        let key = &tail[1..end];
-        let value = lookup(key).ok_or_else(|| {
-            format!("unknown placeholder {{{key}}} in format {format:?} (use {{name}}, {{host}}, {{description}} or {{source}})")
-        })?;
-        out.push_str(&value);
-        rest = &tail[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
 
 /// Fills `format` with `r`'s fields, at most [`MAX_SEGMENT_CHARS`] of
 /// them, everything escaped for `shell` (escaping goes character by
@@ -137,6 +88,7 @@ pub fn render(r: &Resolution, settings: &Settings, req: &RenderOptions) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::check_format;
     use std::path::PathBuf;
 
     fn resolution(name: &str, source: Source, host: &str) -> Resolution {

@@ -106,7 +106,7 @@ impl Settings {
                 .collect::<Result<_, String>>()?;
         }
         for format in [&s.format, &s.override_format] {
-            crate::segment::check_format(format)?;
+            crate::format::check_format(format)?;
         }
         Ok(s)
     }

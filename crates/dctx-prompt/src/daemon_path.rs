@@ -27,7 +27,7 @@ pub fn caller(pid: Option<u32>, vars: &Vars) -> Caller {
     let pid = pid.unwrap_or_else(|| unsafe { libc::getppid() } as u32);
     Caller {
         pid,
-        tty: tty_name().or_else(|| crate::serve::tty_of(pid)),
+        tty: tty_name().or_else(|| tty_of(pid)),
         tmux: vars.get("TMUX").map(|t| t.to_string_lossy().into_owned()),
     }
 }
@@ -110,4 +110,12 @@ pub fn autostart(runtime_dir: &Path, autostart_off: bool) {
         // one-shot prompt exits first and the daemon is reparented.
         std::thread::spawn(move || child.wait());
     }
+}
+
+/// The terminal of process `pid`'s stdin, e.g. `/dev/pts/3`: how the helper,
+/// whose own stdin is a pipe, learns its shell's tty.
+pub fn tty_of(pid: u32) -> Option<String> {
+    let target = std::fs::read_link(format!("/proc/{pid}/fd/0")).ok()?;
+    let text = target.to_string_lossy().into_owned();
+    (text.starts_with("/dev/pts/") || text.starts_with("/dev/tty")).then_some(text)
 }

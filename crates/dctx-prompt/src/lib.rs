@@ -7,16 +7,14 @@
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::os::fd::AsFd;
-use std::path::Path;
 use std::process::ExitCode;
 
 mod daemon_path;
+mod direct;
 mod serve;
 
 use clap::Parser;
-use dctx_core::segment::{render, RenderOptions};
-use dctx_core::settings::Settings;
-use dctx_core::{resolve, Env, RealFs, Shell};
+use dctx_core::Shell;
 use dctx_ipc::protocol::{Render, Request as DaemonRequest};
 use dctx_ipc::Vars;
 
@@ -173,7 +171,7 @@ pub fn run(args: Vec<OsString>, vars: &Vars) -> ExitCode {
             Err(e) => daemon_path::recover(&runtime_dir, &e, vars.is_set("DCTX_NO_AUTOSTART")),
         }
     }
-    print_segment(&render_direct(
+    print_segment(&direct::render(
         &env,
         shell,
         args.format.as_deref(),
@@ -210,26 +208,6 @@ fn start_helper(args: &Args, vars: &Vars) -> ExitCode {
         }
         Err(_) => ExitCode::FAILURE,
     }
-}
-
-/// Resolves and renders in this process, without the daemon.
-fn render_direct(
-    env: &Env,
-    shell: Shell,
-    format: Option<&str>,
-    settings_path: Option<&Path>,
-) -> String {
-    let resolution = resolve(env, &RealFs);
-    let (settings, settings_problem) = match settings_path {
-        Some(path) => Settings::load(&RealFs, path),
-        None => (Settings::default(), None),
-    };
-    let request = RenderOptions {
-        shell,
-        format,
-        extra_problem: settings_problem.is_some(),
-    };
-    render(&resolution, &settings, &request)
 }
 
 /// Writes the segment; a newline only for a person at a terminal, since

@@ -164,7 +164,7 @@ impl Helper {
         let settings = settings.map(|p| if p.is_relative() { cwd.join(p) } else { p });
         if self.caller.tty.is_none() {
             // The shell may have had its stdin redirected when we started.
-            self.caller.tty = tty_of(self.caller.pid);
+            self.caller.tty = crate::daemon_path::tty_of(self.caller.pid);
         }
         self.answer(&env, settings, keepable)
     }
@@ -280,7 +280,7 @@ impl Helper {
     }
 
     fn direct(&self, env: &Env, settings: Option<&Path>) -> String {
-        crate::render_direct(env, self.shell, self.format.as_deref(), settings)
+        crate::direct::render(env, self.shell, self.format.as_deref(), settings)
     }
 }
 
@@ -347,14 +347,6 @@ fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
     }
     // SAFETY: a fresh descriptor that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-}
-
-/// The terminal of process `pid`'s stdin, e.g. `/dev/pts/3`: how the helper,
-/// whose own stdin is a pipe, learns its shell's tty.
-pub fn tty_of(pid: u32) -> Option<String> {
-    let target = std::fs::read_link(format!("/proc/{pid}/fd/0")).ok()?;
-    let text = target.to_string_lossy().into_owned();
-    (text.starts_with("/dev/pts/") || text.starts_with("/dev/tty")).then_some(text)
 }
 
 #[cfg(test)]

@@ -1,0 +1,28 @@
+//! The answer without the daemon: resolve and render in this process.
+//! What every path falls back to, so a prompt is never blank.
+
+use std::path::Path;
+
+use dctx_core::segment::{render as render_segment, RenderOptions};
+use dctx_core::settings::Settings;
+use dctx_core::{resolve, Env, RealFs, Shell};
+
+/// Resolves and renders in this process, without the daemon.
+pub fn render(
+    env: &Env,
+    shell: Shell,
+    format: Option<&str>,
+    settings_path: Option<&Path>,
+) -> String {
+    let resolution = resolve(env, &RealFs);
+    let (settings, settings_problem) = match settings_path {
+        Some(path) => Settings::load(&RealFs, path),
+        None => (Settings::default(), None),
+    };
+    let request = RenderOptions {
+        shell,
+        format,
+        extra_problem: settings_problem.is_some(),
+    };
+    render_segment(&resolution, &settings, &request)
+}
