@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use dctx_core::segment::{render, Request};
+use dctx_core::segment::{render, RenderOptions};
 use dctx_core::{Resolution, Settings, Shell, Source};
 use libfuzzer_sys::fuzz_target;
 
@@ -31,7 +31,7 @@ fuzz_target!(|data: &str| {
             Shell::Tmux,
             Shell::Plain,
         ] {
-            let request = Request {
+            let request = RenderOptions {
                 shell,
                 format: None,
                 extra_problem: false,
