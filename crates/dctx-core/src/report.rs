@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::env::Env;
 use crate::resolution::{Resolution, Source};
 
 /// The JSON document `dctx inspect` prints.
@@ -35,8 +36,8 @@ impl<'a> Inspect<'a> {
     }
 }
 
-/// A person-readable account of how the context was resolved.
-pub fn status_text(r: &Resolution) -> String {
+/// A person-readable account of how the context was resolved for `env`.
+pub fn status_text(r: &Resolution, env: &Env) -> String {
     let mut out = String::new();
     let how = match r.source {
         Source::DockerHost => "because DOCKER_HOST is set".to_string(),
@@ -51,19 +52,60 @@ pub fn status_text(r: &Resolution) -> String {
         let _ = writeln!(out, "description: {}", r.description);
     }
     let _ = writeln!(out, "config dir:  {}", r.config_dir.display());
-    if let Some((var, current)) = r.overridden() {
+    // Every choice the winner overrides, not only the config's: with
+    // DOCKER_HOST and DOCKER_CONTEXT both set, the context named is ignored
+    // too, and people set it expecting it to count.
+    let mut overridden = Vec::new();
+    if let (Source::DockerHost, Some(context)) = (r.source, env.get("DOCKER_CONTEXT")) {
+        overridden.push(format!("DOCKER_CONTEXT={context}"));
+    }
+    if let Some((_, current)) = r.overridden() {
+        overridden.push(format!("the current context {current}"));
+    }
+    if !overridden.is_empty() {
         let shown = match r.source {
             Source::DockerHost => format!("DOCKER_HOST={}", r.host),
             _ => format!("DOCKER_CONTEXT={}", r.name),
         };
-        debug_assert!(shown.starts_with(var));
         let _ = writeln!(
             out,
-            "override:    {shown} overrides the current context {current}"
+            "override:    {shown} overrides {}",
+            overridden.join(" and ")
         );
     }
     for p in &r.problems {
         let _ = writeln!(out, "problem:     {p}");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{resolve, MemFs};
+
+    #[test]
+    fn status_names_every_choice_the_winner_overrides() {
+        let fs = MemFs::new().with("/h/.docker/config.json", r#"{"currentContext":"dev"}"#);
+        let env = Env::new(
+            [
+                ("DOCKER_HOST", "tcp://10.0.0.9"),
+                ("DOCKER_CONTEXT", "prod"),
+            ],
+            Some("/h".into()),
+        );
+        let text = status_text(&resolve(&env, &fs), &env);
+        assert!(
+            text.contains("override:    DOCKER_HOST=tcp://10.0.0.9:2375 overrides DOCKER_CONTEXT=prod and the current context dev\n"),
+            "{text}"
+        );
+        let env = Env::new([("DOCKER_CONTEXT", "prod")], Some("/h".into()));
+        let text = status_text(&resolve(&env, &fs), &env);
+        assert!(
+            text.contains("override:    DOCKER_CONTEXT=prod overrides the current context dev\n"),
+            "{text}"
+        );
+        let env = Env::new([("DOCKER_CONTEXT", "dev")], Some("/h".into()));
+        assert!(!status_text(&resolve(&env, &fs), &env).contains("override:"));
+    }
 }

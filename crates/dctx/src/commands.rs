@@ -30,8 +30,9 @@ pub fn inspect(vars: &Vars) -> anyhow::Result<()> {
 }
 
 pub fn status(vars: &Vars) -> anyhow::Result<()> {
-    let r = resolve(&vars.docker_env(), &RealFs);
-    let mut text = status_text(&r);
+    let env = vars.docker_env();
+    let r = resolve(&env, &RealFs);
+    let mut text = status_text(&r, &env);
     match vars.settings_path() {
         Some(path) => {
             let (_, problem) = Settings::load(&dctx_core::RealFs, &path);
