@@ -189,6 +189,21 @@ impl Sandbox {
         }
     }
 
+    /// Makes `dir` a Docker config dir holding one context, `name`, made
+    /// current, with the real CLI.
+    pub fn config_dir_with(&self, dir: &Path, name: &str) {
+        std::fs::create_dir_all(dir).expect("config dir");
+        let docker = |args: &[&str]| run_ok(self.docker().env("DOCKER_CONFIG", dir).args(args));
+        docker(&[
+            "context",
+            "create",
+            name,
+            "--docker",
+            "host=tcp://10.1.1.1:2375",
+        ]);
+        docker(&["context", "use", name]);
+    }
+
     /// The daemon socket for this sandbox's XDG_RUNTIME_DIR.
     pub fn socket(&self) -> PathBuf {
         self.path().join("runtime").join("dctx").join("dctx.sock")

@@ -424,18 +424,7 @@ fn non_utf8_home_and_docker_config_are_followed_like_the_docker_cli() {
         (home.join(".docker"), "from-home"),
         (config.clone(), "from-config"),
     ] {
-        std::fs::create_dir_all(&dir).unwrap();
-        let docker = |args: &[&str]| {
-            run_ok(sandbox.docker().env("DOCKER_CONFIG", &dir).args(args));
-        };
-        docker(&[
-            "context",
-            "create",
-            name,
-            "--docker",
-            "host=tcp://10.1.1.1:2375",
-        ]);
-        docker(&["context", "use", name]);
+        sandbox.config_dir_with(&dir, name);
     }
     let _daemon = dctx_tests::Daemon::start(&sandbox);
     let path = format!(

@@ -17,20 +17,6 @@ fn path_with_dctx() -> String {
     )
 }
 
-/// A config dir holding one context, `name`, made current with the real CLI.
-fn config_dir_with(sandbox: &Sandbox, dir: &Path, name: &str) {
-    std::fs::create_dir_all(dir).unwrap();
-    let docker = |args: &[&str]| run_ok(sandbox.docker().env("DOCKER_CONFIG", dir).args(args));
-    docker(&[
-        "context",
-        "create",
-        name,
-        "--docker",
-        "host=tcp://10.1.1.1:2375",
-    ]);
-    docker(&["context", "use", name]);
-}
-
 /// Item 2: `DOCKER_CONFIG=x/link/../cfg` with `x/link -> y/z` is `x/cfg` to
 /// docker (Go cleans paths lexically), never `y/cfg`: on the direct path,
 /// through the daemon, and through the bash helper (which gets the shell's
@@ -42,8 +28,8 @@ fn dot_dot_after_a_symlink_in_docker_config_is_lexical() {
     }
     let sandbox = Sandbox::new();
     let root = sandbox.path();
-    config_dir_with(&sandbox, &root.join("x/cfg"), "lexical");
-    config_dir_with(&sandbox, &root.join("y/cfg"), "followed");
+    sandbox.config_dir_with(&root.join("x/cfg"), "lexical");
+    sandbox.config_dir_with(&root.join("y/cfg"), "followed");
     std::fs::create_dir_all(root.join("y/z")).unwrap();
     std::os::unix::fs::symlink(root.join("y/z"), root.join("x/link")).unwrap();
     let _daemon = dctx_tests::Daemon::start(&sandbox);
@@ -312,8 +298,8 @@ fn fish_unexported_variables_change_nothing() {
 fn a_re_pointed_symlink_above_the_config_dir_is_seen(shell: &'static str) {
     let sandbox = Sandbox::new();
     let envs = sandbox.path().join("envs");
-    config_dir_with(&sandbox, &envs.join("prod"), "prod");
-    config_dir_with(&sandbox, &envs.join("dev"), "dev");
+    sandbox.config_dir_with(&envs.join("prod"), "prod");
+    sandbox.config_dir_with(&envs.join("dev"), "dev");
     let current = envs.join("current");
     std::os::unix::fs::symlink("dev", &current).unwrap();
     let daemon = dctx_tests::Daemon::start(&sandbox);
@@ -348,7 +334,7 @@ fn home_and_dctx_config_are_followed(shell: &'static str) {
     sandbox.create_contexts(&[("mine", "tcp://10.0.0.1:2375")]);
     run_ok(sandbox.docker().args(["context", "use", "mine"]));
     let other_home = sandbox.path().join("other-home");
-    config_dir_with(&sandbox, &other_home.join(".docker"), "theirs");
+    sandbox.config_dir_with(&other_home.join(".docker"), "theirs");
     let (a, b) = (sandbox.path().join("a.toml"), sandbox.path().join("b.toml"));
     std::fs::write(&a, "format = \"A:{name}\"\n").unwrap();
     std::fs::write(&b, "format = \"B:{name}\"\n").unwrap();
