@@ -526,6 +526,34 @@ fn main() -> anyhow::Result<()> {
         );
     }
 
+    // `dctx ls` beside `docker context ls` and /bin/true, interleaved.
+    if have_docker {
+        let ls = || {
+            let mut c = world.command(world.bins.join("dctx"));
+            c.args(["ls", "--format", "json"]);
+            c
+        };
+        let docker_ls = || {
+            let mut c = world.command("docker");
+            c.args(["context", "ls", "--format", "json"]);
+            c
+        };
+        let (mut t_ls, mut t_docker_ls, mut t_true) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..5 {
+            t_true.push(median_run(truth, 20));
+            t_ls.push(median_run(ls, 20));
+            t_docker_ls.push(median_run(docker_ls, 8));
+        }
+        let (t_true, t_ls, t_docker_ls) = (med(&mut t_true), med(&mut t_ls), med(&mut t_docker_ls));
+        println!(
+            "dctx ls {:.0} µs = {:.2}x /bin/true; docker context ls {:.0} µs, {:.1}x slower",
+            micros(t_ls),
+            t_ls.as_secs_f64() / t_true.as_secs_f64(),
+            micros(t_docker_ls),
+            t_docker_ls.as_secs_f64() / t_ls.as_secs_f64()
+        );
+    }
+
     // Per-prompt cost inside each shell, over many calls, beside in-shell references.
     for shell in ["bash", "zsh", "fish"] {
         in_shell_cost(&world, shell, have_docker);

@@ -15,6 +15,8 @@ use crate::gojson::{field_matches, Cursor, Kind, SyntaxError};
 /// What a prompt needs from a context's metadata.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContextMeta {
+    /// The `Name` the store recorded (Go's decoder: the last one wins).
+    pub name: String,
     pub description: String,
     /// The docker endpoint's host; `None` when the context has no usable
     /// docker endpoint.
@@ -40,6 +42,7 @@ pub fn parse(bytes: &[u8]) -> Result<ContextMeta, String> {
 
     let mut cursor = Cursor::new(bytes);
     let mut metadata: Option<&[u8]> = None;
+    let mut name = String::new();
     let mut endpoints: Option<HashMap<String, &[u8]>> = None;
     let mut type_error: Option<String> = None;
     let mut note = |e: String| {
@@ -51,10 +54,15 @@ pub fn parse(bytes: &[u8]) -> Result<ContextMeta, String> {
             .object(|key, value| {
                 if field_matches(key, "name") {
                     match value.peek_kind()? {
-                        Kind::String | Kind::Null => {}
-                        other => note(field_error(other, "untypedContextMetadata.name", "string")),
+                        Kind::String => name = value.string()?,
+                        Kind::Null => {
+                            value.skip_value()?;
+                        }
+                        other => {
+                            note(field_error(other, "untypedContextMetadata.name", "string"));
+                            value.skip_value()?;
+                        }
                     }
-                    value.skip_value()?;
                 } else if field_matches(key, "metadata") {
                     metadata = Some(value.skip_value()?);
                 } else if field_matches(key, "endpoints") {
@@ -113,7 +121,11 @@ pub fn parse(bytes: &[u8]) -> Result<ContextMeta, String> {
             return Err(unmarshal_error(raw, "map[string]interface {}"));
         }
     }
-    Ok(ContextMeta { description, host })
+    Ok(ContextMeta {
+        name,
+        description,
+        host,
+    })
 }
 
 /// `DockerContext.UnmarshalJSON`: a map whose exact key "Description" must

@@ -18,7 +18,14 @@ pub trait FileSystem {
     /// Reads a regular file. `NotFound` means absent; other errors mean the
     /// file exists but cannot be used.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+
+    /// The names in a directory, at most [`MAX_DIR_ENTRIES`]; `NotFound`
+    /// when it is absent.
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<std::ffi::OsString>>;
 }
+
+/// More entries than any context store holds; past it a listing stops.
+pub const MAX_DIR_ENTRIES: usize = 10_000;
 
 /// The real file system, read-only.
 #[derive(Debug, Default, Clone, Copy)]
@@ -53,6 +60,14 @@ impl FileSystem for RealFs {
             ));
         }
         Ok(buf)
+    }
+
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<std::ffi::OsString>> {
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(path)?.take(MAX_DIR_ENTRIES) {
+            names.push(entry?.file_name());
+        }
+        Ok(names)
     }
 }
 
@@ -118,6 +133,22 @@ impl FileSystem for MemFs {
             Some(Err(kind)) => Err(io::Error::from(*kind)),
             None => Err(io::Error::from(io::ErrorKind::NotFound)),
         }
+    }
+
+    /// The first components below `path` of the files it holds.
+    fn list_dir(&self, path: &Path) -> io::Result<Vec<std::ffi::OsString>> {
+        let mut names: Vec<_> = self
+            .files
+            .keys()
+            .filter_map(|f| f.strip_prefix(path).ok()?.components().next())
+            .map(|c| c.as_os_str().to_os_string())
+            .collect();
+        if names.is_empty() {
+            return Err(io::Error::from(io::ErrorKind::NotFound));
+        }
+        names.sort();
+        names.dedup();
+        Ok(names)
     }
 }
 

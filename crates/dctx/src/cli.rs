@@ -27,6 +27,26 @@ pub enum Command {
     Inspect,
     /// Explain which context is in effect, why, what overrides what, and what is wrong
     Status,
+    /// List the contexts, as `docker context ls` does, without starting
+    /// docker: the one this shell uses is marked `*`, and why it is
+    Ls {
+        /// `table` (default) or `json`: one object per line, with the keys
+        /// of `docker context ls --format json`
+        #[arg(long, value_name = "FORMAT", default_value = "table",
+              value_parser = ["table", "json"])]
+        format: String,
+    },
+    /// Run one command against context NAME: with DOCKER_CONTEXT=NAME and
+    /// without DOCKER_HOST (which would override it), exit status passed
+    /// through. Nothing else changes: not this shell, not config.json.
+    #[command(after_help = "Example: dctx exec staging -- docker compose up -d")]
+    Exec {
+        /// The context (`default` included)
+        name: String,
+        /// The command and its arguments
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<std::ffi::OsString>,
+    },
     /// Manage the per-user daemon that answers prompts from memory
     #[command(subcommand)]
     Daemon(DaemonCommand),

@@ -1,10 +1,13 @@
 //! The subcommands that report on the current context.
 
 use std::io::Write;
+use std::process::ExitCode;
 
 use anyhow::Context as _;
+use dctx_core::contexts::{list, Listed};
 use dctx_core::report::{status_text, Inspect};
 use dctx_core::resolution::Problem;
+use dctx_core::resolution::Source;
 use dctx_core::settings::Settings;
 use dctx_core::{resolve, RealFs};
 use dctx_ipc::Vars;
@@ -55,4 +58,75 @@ pub fn status(vars: &Vars) -> anyhow::Result<()> {
         .lock()
         .write_all(text.as_bytes())
         .context("could not write to stdout")
+}
+
+/// `dctx ls`: the contexts, the one in use marked, and why it is.
+pub fn ls(vars: &Vars, format: &str) -> anyhow::Result<()> {
+    let (rows, current) = list(&vars.docker_env(), &RealFs);
+    let mut out = std::io::stdout().lock();
+    if format == "json" {
+        for row in &rows {
+            serde_json::to_writer(&mut out, row).context("could not write to stdout")?;
+            writeln!(out).context("could not write to stdout")?;
+        }
+        return Ok(());
+    }
+    let why = match current.source {
+        Source::DockerHost => "DOCKER_HOST in this shell",
+        Source::DockerContext => "DOCKER_CONTEXT in this shell",
+        Source::Config => "config.json",
+        Source::Default => "nothing selects another",
+    };
+    let name = |r: &Listed| format!("{}{}", r.name, if r.current { " *" } else { "" });
+    let width = |f: &dyn Fn(&Listed) -> String, title: &str| {
+        rows.iter()
+            .map(|r| f(r).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(title.len())
+    };
+    let (wn, wd, we) = (
+        width(&name, "NAME"),
+        width(&|r| r.description.clone(), "DESCRIPTION"),
+        width(&|r| r.docker_endpoint.clone(), "DOCKER ENDPOINT"),
+    );
+    let mut text = format!(
+        "{:wn$}   {:wd$}   {:we$}   ERROR\n",
+        "NAME", "DESCRIPTION", "DOCKER ENDPOINT"
+    );
+    for r in &rows {
+        let line = format!(
+            "{:wn$}   {:wd$}   {:we$}   {}",
+            name(r),
+            r.description,
+            r.docker_endpoint,
+            r.error
+        );
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text.push_str(&format!("\n* {} (from {why})\n", current.name));
+    out.write_all(text.as_bytes())
+        .context("could not write to stdout")
+}
+
+/// `dctx exec NAME -- COMMAND…`: runs COMMAND against context NAME; the
+/// exit status is COMMAND's.
+pub fn exec(vars: &Vars, name: &str, command: &[std::ffi::OsString]) -> anyhow::Result<ExitCode> {
+    use std::os::unix::process::CommandExt;
+    let (rows, _) = list(&vars.docker_env(), &RealFs);
+    if !rows.iter().any(|r| r.name == name) {
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        anyhow::bail!(
+            "no context named {name:?}{}; `dctx ls` lists them",
+            crate::suggest::close_names(name, &names)
+        );
+    }
+    let (program, args) = command.split_first().context("no command to run")?;
+    let error = std::process::Command::new(program)
+        .args(args)
+        .env("DOCKER_CONTEXT", name)
+        .env_remove("DOCKER_HOST")
+        .exec();
+    Err(anyhow::Error::new(error).context(format!("could not run {}", program.to_string_lossy())))
 }

@@ -6,6 +6,7 @@ pub mod cli;
 mod commands;
 mod daemon;
 mod init;
+mod suggest;
 
 use std::process::ExitCode;
 
@@ -18,6 +19,8 @@ pub fn run(cli: Cli, vars: &Vars) -> anyhow::Result<ExitCode> {
         Command::Show => commands::show(vars).map(|()| ExitCode::SUCCESS),
         Command::Inspect => commands::inspect(vars).map(|()| ExitCode::SUCCESS),
         Command::Status => commands::status(vars).map(|()| ExitCode::SUCCESS),
+        Command::Ls { format } => commands::ls(vars, &format).map(|()| ExitCode::SUCCESS),
+        Command::Exec { name, command } => commands::exec(vars, &name, &command),
         Command::Daemon(DaemonCommand::Run { background }) => {
             daemon::run(vars, background).map(|()| ExitCode::SUCCESS)
         }

@@ -1,0 +1,52 @@
+//! "Did you mean": the names closest to a mistyped one.
+
+/// `" (did you mean a or b?)"` for the names within two edits of `name`,
+/// closest first, or nothing when none is close.
+pub fn close_names(name: &str, names: &[&str]) -> String {
+    let mut close: Vec<(usize, &str)> = names
+        .iter()
+        .map(|n| (edit_distance(&name.to_lowercase(), &n.to_lowercase()), *n))
+        .filter(|(d, _)| *d <= 2)
+        .collect();
+    close.sort();
+    match close.as_slice() {
+        [] => String::new(),
+        [(_, one)] => format!(" (did you mean {one}?)"),
+        many => {
+            let names: Vec<&str> = many.iter().take(3).map(|(_, n)| *n).collect();
+            format!(" (did you mean {}?)", names.join(" or "))
+        }
+    }
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (prev + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_names_within_two_edits() {
+        let names = ["prod", "prod-eu", "staging", "default"];
+        assert_eq!(close_names("prdo", &names), " (did you mean prod?)");
+        assert_eq!(close_names("Staging1", &names), " (did you mean staging?)");
+        assert_eq!(close_names("zzz", &names), "");
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}
