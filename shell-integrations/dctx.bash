@@ -80,6 +80,21 @@ __dctx_ask() {
     @DCTX_EXPORT@
 }
 
+__DCTX_BIN=@DCTX_BIN@
+
+# `dctx use` switches this shell's DOCKER_CONTEXT, which only a function
+# can do: the binary validates the choice and prints the code to run.
+dctx() {
+    if [[ ${1-} == use ]]; then
+        \builtin shift
+        \builtin local __dctx_code
+        __dctx_code=$(\command "${__DCTX_BIN}" use --emit bash ${__DCTX_PREVIOUS+"--previous=${__DCTX_PREVIOUS}"} "$@") || \builtin return
+        \builtin eval "${__dctx_code}"
+    else
+        \command "${__DCTX_BIN}" "$@"
+    fi
+}
+
 __dctx_install() {
     # bash 5.1+ may hold PROMPT_COMMAND as an array; add the hook once, first,
     # so that prompt frameworks running after it (starship) see DCTX_SEGMENT.

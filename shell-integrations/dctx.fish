@@ -31,6 +31,21 @@ function dctx_segment --description 'dctx: print the Docker context segment'
     printf '%s' $DCTX_SEGMENT
 end
 
+set -g __dctx_bin @DCTX_BIN@
+
+# `dctx use` switches this shell's DOCKER_CONTEXT, which only a function
+# can do: the binary validates the choice and prints the code to run.
+function dctx --description 'dctx; `dctx use` switches this shell only'
+    if test "$argv[1]" = use
+        set -l previous
+        set -q __dctx_previous; and set previous --previous=$__dctx_previous
+        set -l code (command $__dctx_bin use --emit fish $previous $argv[2..-1]); or return
+        eval $code
+    else
+        command $__dctx_bin $argv
+    end
+end
+
 set -l __dctx_version (string split . -- $version)
 if status is-interactive
     if test "$__dctx_version[1]" -gt 3; or test "$__dctx_version[1]" -eq 3 -a "$__dctx_version[2]" -ge 1

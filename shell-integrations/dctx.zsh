@@ -79,6 +79,21 @@ __dctx_ask() {
     @DCTX_EXPORT@
 }
 
+typeset -g __DCTX_BIN=@DCTX_BIN@
+
+# `dctx use` switches this shell's DOCKER_CONTEXT, which only a function
+# can do: the binary validates the choice and prints the code to run.
+dctx() {
+    if [[ ${1-} == use ]]; then
+        \builtin shift
+        \builtin local __dctx_code
+        __dctx_code=$(\command "${__DCTX_BIN}" use --emit zsh ${__DCTX_PREVIOUS+"--previous=${__DCTX_PREVIOUS}"} "$@") || \builtin return
+        \builtin eval "${__dctx_code}"
+    else
+        \command "${__DCTX_BIN}" "$@"
+    fi
+}
+
 if [[ -o interactive ]]; then
     if (( ${ZSH_VERSION%%.*} >= 5 )); then
         # First, once: prompt frameworks running later (starship) see DCTX_SEGMENT.

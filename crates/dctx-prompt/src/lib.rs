@@ -74,6 +74,11 @@ struct Args {
     shell: String,
 }
 
+/// The command line, for completions (`dctx completions`).
+pub fn command() -> clap::Command {
+    <Args as clap::CommandFactory>::command()
+}
+
 /// Parses `args`, prints the segment, and returns the exit code.
 pub fn run(args: Vec<OsString>, vars: &Vars) -> ExitCode {
     let args = match Args::try_parse_from(&args) {

@@ -27,6 +27,38 @@ pub enum Command {
     Inspect,
     /// Explain which context is in effect, why, what overrides what, and what is wrong
     Status,
+    /// Switch this shell's context (DOCKER_CONTEXT), leaving other terminals
+    /// and config.json alone; with no NAME, pick one from a list
+    ///
+    /// Needs the shell function that `dctx init` installs (a program
+    /// cannot change its shell's variables). `dctx use -` goes back to this
+    /// shell's previous choice, `dctx use --unset` back to following
+    /// config.json, `dctx use --global NAME` runs `docker context use NAME`
+    /// (every terminal that follows config.json switches).
+    #[command(
+        after_help = "Examples:\n  dctx use staging\n  dctx use -\n  dctx use --unset-host prod\n  dctx use            (a picker: fzf when installed)"
+    )]
+    Use {
+        /// The context, `-` for the previous one, none for a picker
+        #[arg(allow_hyphen_values = true)]
+        name: Option<String>,
+        /// Go back to following config.json's current context
+        #[arg(long, conflicts_with_all = ["name", "global"])]
+        unset: bool,
+        /// Also unset DOCKER_HOST in this shell, which would override the choice
+        #[arg(long)]
+        unset_host: bool,
+        /// Change config.json's current context instead, through the docker CLI
+        #[arg(long, requires = "name")]
+        global: bool,
+        /// Print the shell code that makes the switch, for this shell (used
+        /// by the function `dctx init` installs)
+        #[arg(long, hide = true, value_enum, value_name = "SHELL")]
+        emit: Option<InitShell>,
+        /// With --emit: this shell's previous choice (empty: config.json)
+        #[arg(long, hide = true, value_name = "NAME", allow_hyphen_values = true)]
+        previous: Option<String>,
+    },
     /// List the contexts, as `docker context ls` does, without starting
     /// docker: the one this shell uses is marked `*`, and why it is
     Ls {
@@ -35,6 +67,9 @@ pub enum Command {
         #[arg(long, value_name = "FORMAT", default_value = "table",
               value_parser = ["table", "json"])]
         format: String,
+        /// Print only the names, one per line (for completions)
+        #[arg(long, conflicts_with = "format")]
+        names: bool,
     },
     /// Run one command against context NAME: with DOCKER_CONTEXT=NAME and
     /// without DOCKER_HOST (which would override it), exit status passed
@@ -65,6 +100,15 @@ pub enum Command {
         /// For starship's env_var module: plain text, exported while non-empty
         #[arg(long)]
         starship: bool,
+        /// Leave out the completions for dctx and dctx-prompt
+        #[arg(long)]
+        no_completions: bool,
+    },
+    /// Print completions for dctx and dctx-prompt, context names included
+    /// (`dctx init` loads them already, unless --no-completions)
+    Completions {
+        #[arg(value_enum)]
+        shell: InitShell,
     },
 }
 

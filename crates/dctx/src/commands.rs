@@ -61,9 +61,15 @@ pub fn status(vars: &Vars) -> anyhow::Result<()> {
 }
 
 /// `dctx ls`: the contexts, the one in use marked, and why it is.
-pub fn ls(vars: &Vars, format: &str) -> anyhow::Result<()> {
+pub fn ls(vars: &Vars, format: &str, names: bool) -> anyhow::Result<()> {
     let (rows, current) = list(&vars.docker_env(), &RealFs);
     let mut out = std::io::stdout().lock();
+    if names {
+        for row in rows.iter().filter(|r| r.error.is_empty()) {
+            writeln!(out, "{}", row.name).context("could not write to stdout")?;
+        }
+        return Ok(());
+    }
     if format == "json" {
         for row in &rows {
             serde_json::to_writer(&mut out, row).context("could not write to stdout")?;

@@ -40,7 +40,12 @@ pub enum Publish {
     Starship,
 }
 
-pub fn script(shell: InitShell, prepend_to_prompt: bool, publish: Publish) -> String {
+pub fn script(
+    shell: InitShell,
+    prepend_to_prompt: bool,
+    publish: Publish,
+    completions: bool,
+) -> String {
     // Each edit is guarded so that loading twice does not stack segments.
     let (template, binary, edit) = match shell {
         InitShell::Bash => (
@@ -74,7 +79,15 @@ pub fn script(shell: InitShell, prepend_to_prompt: bool, publish: Publish) -> St
             r#"test -n "$DCTX_SEGMENT"; and set -gx DCTX_SEGMENT $DCTX_SEGMENT; or set -e DCTX_SEGMENT"#,
         ),
     };
-    template
+    let dctx = dctx_ipc::client::sibling("dctx")
+        .to_string_lossy()
+        .into_owned();
+    let dctx = match shell {
+        InitShell::Fish => fish_quote(&dctx),
+        _ => shell_quote(&dctx),
+    };
+    let mut text = template
+        .replace("@DCTX_BIN@", &dctx)
         .replace("@DCTX_READ_ENV@", &read_env(shell))
         .replace("@DCTX_KEY@", &key(shell))
         .replace("@DCTX_VARS@", &REQUEST_VARS.join(" "))
@@ -83,7 +96,12 @@ pub fn script(shell: InitShell, prepend_to_prompt: bool, publish: Publish) -> St
         .replace("@DCTX_PROMPT@", &binary)
         .replace("@DCTX_PROMPT_EDIT@", edit)
         .replace("@DCTX_SHELL@", render_as)
-        .replace("@DCTX_EXPORT@", export)
+        .replace("@DCTX_EXPORT@", export);
+    if completions {
+        text.push_str("\n# Completions for dctx and dctx-prompt (`dctx init --no-completions` leaves them out).\n");
+        text.push_str(&crate::completions::script(shell));
+    }
+    text
 }
 
 /// The hook's lines that fill `__DCTX_ENV` with each of the helper
@@ -164,7 +182,12 @@ fn stamps_hold(shell: InitShell) -> String {
         .join(and)
 }
 
-pub fn run(shell: InitShell, prepend_to_prompt: bool, starship: bool) -> anyhow::Result<()> {
+pub fn run(
+    shell: InitShell,
+    prepend_to_prompt: bool,
+    starship: bool,
+    completions: bool,
+) -> anyhow::Result<()> {
     let publish = if starship {
         Publish::Starship
     } else {
@@ -172,7 +195,7 @@ pub fn run(shell: InitShell, prepend_to_prompt: bool, starship: bool) -> anyhow:
     };
     std::io::stdout()
         .lock()
-        .write_all(script(shell, prepend_to_prompt, publish).as_bytes())
+        .write_all(script(shell, prepend_to_prompt, publish, completions).as_bytes())
         .context("could not write to stdout")
 }
 
@@ -197,9 +220,9 @@ mod tests {
     fn fills_every_placeholder() {
         for shell in [InitShell::Bash, InitShell::Zsh, InitShell::Fish] {
             for prompt in [false, true] {
-                let s = script(shell, prompt, Publish::ShellVariable);
+                let s = script(shell, prompt, Publish::ShellVariable, true);
                 assert!(!s.contains("@DCTX_"), "unfilled placeholder for {shell:?}");
-                let starship = script(shell, prompt, Publish::Starship);
+                let starship = script(shell, prompt, Publish::Starship, false);
                 assert!(
                     !starship.contains("@DCTX_") && starship.contains("--shell plain"),
                     "{shell:?}"

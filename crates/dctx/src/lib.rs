@@ -4,9 +4,11 @@
 
 pub mod cli;
 mod commands;
+mod completions;
 mod daemon;
 mod init;
 mod suggest;
+mod switch;
 
 use std::process::ExitCode;
 
@@ -19,7 +21,27 @@ pub fn run(cli: Cli, vars: &Vars) -> anyhow::Result<ExitCode> {
         Command::Show => commands::show(vars).map(|()| ExitCode::SUCCESS),
         Command::Inspect => commands::inspect(vars).map(|()| ExitCode::SUCCESS),
         Command::Status => commands::status(vars).map(|()| ExitCode::SUCCESS),
-        Command::Ls { format } => commands::ls(vars, &format).map(|()| ExitCode::SUCCESS),
+        Command::Ls { format, names } => {
+            commands::ls(vars, &format, names).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Use {
+            name,
+            unset,
+            unset_host,
+            global,
+            emit,
+            previous,
+        } => switch::run(
+            vars,
+            switch::Choice {
+                name,
+                unset,
+                unset_host,
+                global,
+                emit,
+                previous,
+            },
+        ),
         Command::Exec { name, command } => commands::exec(vars, &name, &command),
         Command::Daemon(DaemonCommand::Run { background }) => {
             daemon::run(vars, background).map(|()| ExitCode::SUCCESS)
@@ -31,7 +53,9 @@ pub fn run(cli: Cli, vars: &Vars) -> anyhow::Result<ExitCode> {
             shell,
             prompt,
             starship,
-        } => init::run(shell, prompt, starship).map(|()| ExitCode::SUCCESS),
+            no_completions,
+        } => init::run(shell, prompt, starship, !no_completions).map(|()| ExitCode::SUCCESS),
+        Command::Completions { shell } => completions::run(shell).map(|()| ExitCode::SUCCESS),
     }
 }
 

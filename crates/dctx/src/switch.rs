@@ -1,0 +1,320 @@
+//! `dctx use`: switch one shell's context by setting its `DOCKER_CONTEXT`,
+//! never another terminal's and never config.json (unless `--global`,
+//! which runs the docker CLI to do it).
+//!
+//! A program cannot change its shell's variables, so the function that
+//! `dctx init` installs runs `dctx use --emit <shell> …` and evaluates what
+//! it prints: one line of shell code, or nothing. Everything for a person
+//! goes to stderr.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::{Command, ExitCode, Stdio};
+
+use anyhow::{bail, Context as _};
+use dctx_core::contexts::{list, Listed};
+use dctx_core::resolution::DEFAULT_CONTEXT;
+use dctx_core::RealFs;
+use dctx_ipc::Vars;
+
+use crate::cli::InitShell;
+
+/// What the command line asked for.
+pub struct Choice {
+    pub name: Option<String>,
+    pub unset: bool,
+    pub unset_host: bool,
+    pub global: bool,
+    pub emit: Option<InitShell>,
+    pub previous: Option<String>,
+}
+
+/// Where the shell ends up: a context, or following config.json.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    Context(String),
+    Config,
+}
+
+impl Target {
+    fn describe(&self) -> String {
+        match self {
+            Target::Context(name) => name.clone(),
+            Target::Config => "config.json's current context".into(),
+        }
+    }
+}
+
+pub fn run(vars: &Vars, choice: Choice) -> anyhow::Result<ExitCode> {
+    let (rows, _) = list(&vars.docker_env(), &RealFs);
+    let usable: Vec<&Listed> = rows.iter().filter(|r| r.error.is_empty()).collect();
+    if choice.global {
+        let name = choice.name.as_deref().unwrap_or_default();
+        check_exists(name, &usable)?;
+        return global(vars, name);
+    }
+    let target = if choice.unset {
+        Target::Config
+    } else {
+        match choice.name.as_deref() {
+            Some("-") => match choice.previous.as_deref() {
+                None => bail!("this shell has no previous context yet"),
+                Some("") => Target::Config,
+                Some(name) => Target::Context(name.to_string()),
+            },
+            Some(name) => {
+                check_exists(name, &usable)?;
+                Target::Context(name.to_string())
+            }
+            None => match pick(&usable)? {
+                Some(name) => Target::Context(name),
+                None => return Ok(ExitCode::FAILURE),
+            },
+        }
+    };
+    let Some(shell) = choice.emit else {
+        let how = match &target {
+            Target::Context(name) => format!("export DOCKER_CONTEXT={name}"),
+            Target::Config => "unset DOCKER_CONTEXT".into(),
+        };
+        bail!(
+            "`dctx use` changes this shell's DOCKER_CONTEXT, which only the shell function can do: \
+             load `dctx init bash|zsh|fish` in your shell's startup file, or run `{how}`"
+        );
+    };
+    let current = vars
+        .get("DOCKER_CONTEXT")
+        .map(|c| c.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let code = emit(shell, &target, &current, choice.unset_host);
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{code}").context("could not write to stdout")?;
+    let was = if current.is_empty() {
+        Target::Config
+    } else {
+        Target::Context(current)
+    };
+    eprintln!(
+        "dctx: this shell now uses {} (was {}); other terminals are unchanged",
+        target.describe(),
+        was.describe()
+    );
+    if let Some(host) = vars.get("DOCKER_HOST").filter(|_| !choice.unset_host) {
+        eprintln!(
+            "dctx: warning: DOCKER_HOST={} is set in this shell and overrides any context for docker; \
+             `dctx use --unset-host {}` unsets it too",
+            host.to_string_lossy(),
+            match &target {
+                Target::Context(name) => name.as_str(),
+                Target::Config => "--unset",
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_exists(name: &str, usable: &[&Listed]) -> anyhow::Result<()> {
+    if usable.iter().any(|r| r.name == name) {
+        return Ok(());
+    }
+    let names: Vec<&str> = usable.iter().map(|r| r.name.as_str()).collect();
+    bail!(
+        "no context named {name:?}{}; nothing changed (`dctx ls` lists them)",
+        crate::suggest::close_names(name, &names)
+    )
+}
+
+/// The shell code that makes the switch.
+fn emit(shell: InitShell, target: &Target, previous: &str, unset_host: bool) -> String {
+    let mut parts = Vec::new();
+    match shell {
+        InitShell::Fish => {
+            parts.push(match target {
+                Target::Context(name) => format!("set -gx DOCKER_CONTEXT {}", fish_quote(name)),
+                Target::Config => "set -e DOCKER_CONTEXT".into(),
+            });
+            parts.push(format!("set -g __dctx_previous {}", fish_quote(previous)));
+            if unset_host {
+                parts.push("set -e DOCKER_HOST".into());
+            }
+        }
+        InitShell::Bash | InitShell::Zsh => {
+            parts.push(match target {
+                Target::Context(name) => {
+                    format!("\\builtin export DOCKER_CONTEXT={}", sh_quote(name))
+                }
+                Target::Config => "\\builtin unset DOCKER_CONTEXT".into(),
+            });
+            // zsh: global from inside the function, quiet under
+            // warn_create_global.
+            let global = if shell == InitShell::Zsh {
+                "\\builtin typeset -g "
+            } else {
+                ""
+            };
+            parts.push(format!("{global}__DCTX_PREVIOUS={}", sh_quote(previous)));
+            if unset_host {
+                parts.push("\\builtin unset DOCKER_HOST".into());
+            }
+        }
+    }
+    parts.join("; ")
+}
+
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn fish_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'"))
+}
+
+/// `--global`: what `docker context use` does, by the docker CLI itself
+/// (dctx never writes in Docker's dir). Its own words go to stderr, so
+/// that a shell function evaluating stdout gets nothing to run.
+fn global(vars: &Vars, name: &str) -> anyhow::Result<ExitCode> {
+    let status = Command::new("docker")
+        .args(["context", "use", name])
+        .stdin(Stdio::null())
+        .stdout(std::io::stderr())
+        .status()
+        .context("could not run `docker context use` (is the docker CLI installed?)")?;
+    if status.success() {
+        for var in ["DOCKER_HOST", "DOCKER_CONTEXT"] {
+            if let Some(value) = vars.get(var) {
+                eprintln!(
+                    "dctx: {var}={} in this shell still overrides it here (`dctx use --unset` for DOCKER_CONTEXT)",
+                    value.to_string_lossy()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::from(
+        status.code().unwrap_or(1).clamp(0, 255) as u8
+    ))
+}
+
+/// One line of the picker: name, endpoint, description, and whether the
+/// prompt paints it as production.
+fn line(row: &Listed) -> String {
+    let production = dctx_core::settings::BUILTIN_DANGER_PATTERNS
+        .iter()
+        .any(|p| dctx_core::settings::glob_match(p, &row.name));
+    let mark = if row.name == DEFAULT_CONTEXT || !production {
+        ""
+    } else {
+        "  [production]"
+    };
+    format!(
+        "{}\t{}\t{}{mark}",
+        row.name, row.docker_endpoint, row.description
+    )
+}
+
+/// Lets a person choose: through `fzf` when it is on PATH, else a
+/// numbered list on the terminal. Not on a terminal, prints the list and
+/// chooses nothing.
+fn pick(rows: &[&Listed]) -> anyhow::Result<Option<String>> {
+    let lines: Vec<String> = rows.iter().map(|r| line(r)).collect();
+    let tty = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open("/dev/tty");
+    let interactive = std::io::stderr().is_terminal() && tty.is_ok();
+    if !interactive {
+        let mut out = std::io::stderr().lock();
+        writeln!(
+            out,
+            "dctx: no context named; choose one with `dctx use NAME`:"
+        )?;
+        for l in &lines {
+            writeln!(out, "  {l}")?;
+        }
+        return Ok(None);
+    }
+    if let Some(chosen) = pick_with_fzf(&lines)? {
+        return Ok(chosen);
+    }
+    let tty = tty.context("could not open the terminal")?;
+    let mut out = &tty;
+    for (i, l) in lines.iter().enumerate() {
+        writeln!(out, "{:>3}) {}", i + 1, l.replace('\t', "   "))?;
+    }
+    write!(out, "context (number or name, empty to cancel): ")?;
+    out.flush()?;
+    let mut answer = String::new();
+    std::io::BufReader::new(&tty).read_line(&mut answer)?;
+    let answer = answer.trim();
+    if answer.is_empty() {
+        return Ok(None);
+    }
+    let by_number = answer
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| rows.get(n.checked_sub(1)?));
+    match by_number.or_else(|| rows.iter().find(|r| r.name == answer)) {
+        Some(row) => Ok(Some(row.name.clone())),
+        None => {
+            let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+            bail!(
+                "no context {answer:?}{}; nothing changed",
+                crate::suggest::close_names(answer, &names)
+            )
+        }
+    }
+}
+
+/// `None` when fzf is not installed; `Some(None)` when it chose nothing.
+fn pick_with_fzf(lines: &[String]) -> anyhow::Result<Option<Option<String>>> {
+    let child = Command::new("fzf")
+        .args([
+            "--prompt",
+            "docker context> ",
+            "--delimiter",
+            "\t",
+            "--with-nth",
+            "1..",
+            "--reverse",
+            "--height",
+            "40%",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).context("could not run fzf"),
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        // fzf may exit before reading everything (Esc); that is its answer.
+        let _ = stdin.write_all(lines.join("\n").as_bytes());
+    }
+    let out = child.wait_with_output().context("fzf failed")?;
+    let chosen = String::from_utf8_lossy(&out.stdout);
+    let name = chosen.split('\t').next().unwrap_or_default().trim();
+    Ok(Some(
+        (out.status.success() && !name.is_empty()).then(|| name.to_string()),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emitted_code_sets_or_unsets_only_this_shells_variables() {
+        let prod = Target::Context("it's prod".into());
+        assert_eq!(
+            emit(InitShell::Bash, &prod, "dev", false),
+            r"\builtin export DOCKER_CONTEXT='it'\''s prod'; __DCTX_PREVIOUS='dev'"
+        );
+        assert_eq!(
+            emit(InitShell::Zsh, &Target::Config, "", true),
+            r"\builtin unset DOCKER_CONTEXT; \builtin typeset -g __DCTX_PREVIOUS=''; \builtin unset DOCKER_HOST"
+        );
+        assert_eq!(
+            emit(InitShell::Fish, &prod, "", false),
+            r"set -gx DOCKER_CONTEXT 'it\'s prod'; set -g __dctx_previous ''"
+        );
+    }
+}
