@@ -535,6 +535,98 @@ impl Drop for Tmux<'_> {
     }
 }
 
+/// `PATH` with dctx's binaries first, for shells that run `dctx init`.
+pub fn path_with_dctx() -> String {
+    format!(
+        "{}:{}",
+        bin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// A shell with the dctx hook loaded, in a private tmux server, its prompt
+/// `<segment|status> `. `setup` runs before dctx is loaded.
+pub struct Hooked<'a> {
+    pub tmux: Tmux<'a>,
+    pub shell: &'static str,
+}
+
+impl<'a> Hooked<'a> {
+    pub fn start(sandbox: &'a Sandbox, shell: &'static str, setup: &str) -> Option<Hooked<'a>> {
+        Self::start_as(sandbox, shell, shell, setup)
+    }
+
+    /// The same, in a tmux server of its own named after `label`.
+    pub fn start_as(
+        sandbox: &'a Sandbox,
+        shell: &'static str,
+        label: &str,
+        setup: &str,
+    ) -> Option<Hooked<'a>> {
+        let test = format!("{shell} hook test");
+        for tool in ["tmux", "docker", shell] {
+            if !require_tool(tool, &test) {
+                return None;
+            }
+        }
+        let command = match shell {
+            "bash" => "bash --noprofile --norc -i",
+            "zsh" => "zsh -f -i",
+            _ => "fish --no-config -i",
+        };
+        let tmux = Tmux::start(
+            sandbox,
+            label,
+            &format!("env PATH='{}' {command}", path_with_dctx()),
+        );
+        if !setup.is_empty() {
+            tmux.type_line(setup);
+        }
+        let (init, prompt) = match shell {
+            "bash" => ("eval \"$(dctx init bash)\"", "PS1='<${DCTX_SEGMENT}|$?> '"),
+            "zsh" => (
+                "eval \"$(dctx init zsh)\"",
+                "setopt prompt_subst; PROMPT='<${DCTX_SEGMENT}|%?> '",
+            ),
+            _ => (
+                "dctx init fish | source",
+                "function fish_prompt; set -l s $status; printf '<%s|%s> ' \"$DCTX_SEGMENT\" $s; end",
+            ),
+        };
+        tmux.type_line(init);
+        tmux.type_line(prompt);
+        Some(Hooked { tmux, shell })
+    }
+
+    /// Types `line`, then expects the prompt after it to be `prompt`.
+    pub fn expect_after(&self, line: &str, prompt: &str) {
+        self.tmux.type_line(line);
+        self.tmux.expect_prompt(prompt);
+    }
+
+    /// What `docker context show` says in this very shell.
+    pub fn docker_says(&self) -> String {
+        let marker = format!("docker-says-{}", fastrand::u32(..));
+        self.tmux
+            .type_line(&format!("echo {marker}=$(docker context show)"));
+        let mut found = String::new();
+        wait_for(
+            "docker context show",
+            std::time::Duration::from_secs(20),
+            || {
+                let screen = self.tmux.screen();
+                let line = screen
+                    .lines()
+                    .rev()
+                    .find_map(|l| l.strip_prefix(&format!("{marker}=")));
+                found = line.unwrap_or_default().to_string();
+                line.is_some()
+            },
+        );
+        found
+    }
+}
+
 /// Polls `done` until it holds, failing after `limit`: for eventual
 /// consistency, not for measuring speed.
 pub fn wait_for(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {

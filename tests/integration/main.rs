@@ -9,5 +9,6 @@ mod prompt;
 mod read_only;
 mod shells;
 mod soak;
+mod switching;
 mod tmux;
 mod trust;

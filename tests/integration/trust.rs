@@ -6,16 +6,10 @@ use std::path::Path;
 
 use std::time::Duration;
 
-use dctx_tests::{bin_dir, require_tool, run, run_bounded, run_ok, wait_for, Sandbox, Tmux};
-
-/// `PATH` with dctx's binaries first, for shells that run `dctx init`.
-fn path_with_dctx() -> String {
-    format!(
-        "{}:{}",
-        bin_dir().display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
-}
+use dctx_tests::{
+    bin_dir, path_with_dctx, require_tool, run, run_bounded, run_ok, wait_for, Hooked, Sandbox,
+    Tmux,
+};
 
 /// Item 2: `DOCKER_CONFIG=x/link/../cfg` with `x/link -> y/z` is `x/cfg` to
 /// docker (Go cleans paths lexically), never `y/cfg`: on the direct path,
@@ -172,75 +166,6 @@ fn a_settings_file_copied_with_its_times_kept_is_read_again() {
             .arg(&settings),
     );
     assert_eq!(bounded_prompt(&sandbox, true, &env), "B:ctx?");
-}
-
-/// A shell with the dctx hook loaded, in a private tmux server, its prompt
-/// `<segment|status> `. `setup` runs before dctx is loaded.
-struct Hooked<'a> {
-    tmux: Tmux<'a>,
-    shell: &'static str,
-}
-
-impl<'a> Hooked<'a> {
-    fn start(sandbox: &'a Sandbox, shell: &'static str, setup: &str) -> Option<Hooked<'a>> {
-        let test = format!("{shell} hook test");
-        for tool in ["tmux", "docker", shell] {
-            if !require_tool(tool, &test) {
-                return None;
-            }
-        }
-        let command = match shell {
-            "bash" => "bash --noprofile --norc -i",
-            "zsh" => "zsh -f -i",
-            _ => "fish --no-config -i",
-        };
-        let tmux = Tmux::start(
-            sandbox,
-            shell,
-            &format!("env PATH='{}' {command}", path_with_dctx()),
-        );
-        if !setup.is_empty() {
-            tmux.type_line(setup);
-        }
-        let (init, prompt) = match shell {
-            "bash" => ("eval \"$(dctx init bash)\"", "PS1='<${DCTX_SEGMENT}|$?> '"),
-            "zsh" => (
-                "eval \"$(dctx init zsh)\"",
-                "setopt prompt_subst; PROMPT='<${DCTX_SEGMENT}|%?> '",
-            ),
-            _ => (
-                "dctx init fish | source",
-                "function fish_prompt; set -l s $status; printf '<%s|%s> ' \"$DCTX_SEGMENT\" $s; end",
-            ),
-        };
-        tmux.type_line(init);
-        tmux.type_line(prompt);
-        Some(Hooked { tmux, shell })
-    }
-
-    /// Types `line`, then expects the prompt after it to be `prompt`.
-    fn expect_after(&self, line: &str, prompt: &str) {
-        self.tmux.type_line(line);
-        self.tmux.expect_prompt(prompt);
-    }
-
-    /// What `docker context show` says in this very shell.
-    fn docker_says(&self) -> String {
-        let marker = format!("docker-says-{}", fastrand::u32(..));
-        self.tmux
-            .type_line(&format!("echo {marker}=$(docker context show)"));
-        let mut found = String::new();
-        wait_for("docker context show", Duration::from_secs(20), || {
-            let screen = self.tmux.screen();
-            let line = screen
-                .lines()
-                .rev()
-                .find_map(|l| l.strip_prefix(&format!("{marker}=")));
-            found = line.unwrap_or_default().to_string();
-            line.is_some()
-        });
-        found
-    }
 }
 
 /// Item 1: `DOCKER_CONTEXT=staging` or `DOCKER_HOST=…` typed without

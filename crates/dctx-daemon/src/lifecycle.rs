@@ -26,6 +26,10 @@ use crate::state::State;
 /// recognises it in the readiness report.
 pub const ALREADY_RUNNING: &str = "another dctx daemon is already running";
 
+/// How many times a busy lock is tried (2 ms apart) before it counts as
+/// another daemon's.
+const LOCK_TRIES: u32 = 50;
+
 /// Holds the per-user lock for the daemon's lifetime.
 pub struct Lock {
     file: File,
@@ -56,15 +60,26 @@ pub fn acquire_lock(runtime_dir: &Path) -> anyhow::Result<Lock> {
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(&path)
         .with_context(|| format!("could not open {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let mut pid = String::new();
-            let _ = file.read_to_string(&mut pid);
-            bail!("{ALREADY_RUNNING} (pid {})", pid.trim());
-        }
-        Err(std::fs::TryLockError::Error(e)) => {
-            return Err(e).with_context(|| format!("could not lock {}", path.display()))
+    // Clients probe the lock with a shared lock held for an instant (is a
+    // daemon running?); under a thousand prompts one of those can be in
+    // the way just as a daemon starts, so a busy lock is tried again for a
+    // moment before it counts as another daemon's.
+    let mut tries = 0;
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) if tries < LOCK_TRIES => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut pid = String::new();
+                let _ = file.read_to_string(&mut pid);
+                bail!("{ALREADY_RUNNING} (pid {})", pid.trim());
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("could not lock {}", path.display()))
+            }
         }
     }
     file.set_len(0)?;

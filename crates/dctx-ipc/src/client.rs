@@ -238,22 +238,27 @@ pub fn shutdown(socket: &Path, timeout: Duration) -> Result<(), ClientError> {
     }
 }
 
-/// Whether some daemon holds the per-user lock (it is running or starting).
-/// The lock file is opened without blocking and used only if it is a
-/// regular file: a FIFO planted there must not hang a prompt.
+/// Whether some daemon holds the per-user lock (it is running or starting),
+/// judged by the pid it wrote there and without taking the lock: a probe
+/// holding even a shared lock for an instant could make a daemon that is
+/// starting at that moment believe another one runs. The file is read like
+/// Docker's (non-blocking, regular files only, bounded): a FIFO planted
+/// there must not hang a prompt.
 pub fn daemon_lock_held(runtime_dir: &Path) -> bool {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::File::options()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY | libc::O_CLOEXEC)
-        .open(crate::paths::lock_path(runtime_dir));
-    match file {
-        Ok(file) if file.metadata().is_ok_and(|m| m.is_file()) => matches!(
-            file.try_lock_shared(),
-            Err(std::fs::TryLockError::WouldBlock)
-        ),
-        _ => false,
-    }
+    use dctx_core::FileSystem;
+    let Ok(text) = dctx_core::RealFs.read(&crate::paths::lock_path(runtime_dir)) else {
+        return false;
+    };
+    let Some(pid) = std::str::from_utf8(&text)
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok())
+    else {
+        return false;
+    };
+    // A pid outlives its process: it must still be a dctx daemon.
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let mut args = cmdline.split(|&b| b == 0);
+    crate::process::alive(pid) && args.any(|a| a == b"daemon") && args.any(|a| a == b"run")
 }
 
 /// The variable naming the descriptor on which a daemon started by
