@@ -147,3 +147,42 @@ fn zsh_picker_chooses_with_fzf_and_without() {
 fn fish_picker_chooses_with_fzf_and_without() {
     the_picker_chooses("fish");
 }
+
+/// What a script sees: DOCKER_HOST pointed out and, with --unset-host,
+/// unset; --global is docker's own `context use`; no name and no terminal
+/// lists the contexts and fails; the binary without the function says how
+/// to load it and changes nothing.
+#[test]
+fn dctx_use_outside_a_prompt() {
+    if !dctx_tests::require_tool("bash", "dctx use script test") {
+        return;
+    }
+    let (sandbox, _daemon) = world();
+    let script = r#"eval "$(dctx init bash)"
+export DOCKER_HOST=tcp://10.9.9.9
+dctx use staging 2>&1; echo "ctx=$DOCKER_CONTEXT host=${DOCKER_HOST-unset}"
+dctx use --unset-host staging 2>/dev/null; echo "ctx=$DOCKER_CONTEXT host=${DOCKER_HOST-unset}"
+dctx use </dev/null 2>&1; echo "status=$?"
+dctx use --global staging >/dev/null 2>&1; echo "global=$(unset DOCKER_CONTEXT; docker context show)"
+command dctx use prod 2>&1; echo "status=$?"
+"#;
+    let out = run_ok(
+        sandbox
+            .command("bash")
+            .args(["--norc", "-c", script])
+            .env("PATH", dctx_tests::path_with_dctx()),
+    );
+    assert!(
+        out.contains("DOCKER_HOST=tcp://10.9.9.9 is set in this shell and overrides any context"),
+        "{out}"
+    );
+    assert!(out.contains("ctx=staging host=tcp://10.9.9.9\n"), "{out}");
+    assert!(out.contains("ctx=staging host=unset\n"), "{out}");
+    assert!(
+        out.contains("prod\tssh") || out.contains("prod\ttcp://10.0.0.1:2375"),
+        "the list: {out}"
+    );
+    assert!(out.contains("status=1\nglobal=staging\n"), "{out}");
+    assert!(out.contains("only the shell function can do"), "{out}");
+    assert!(out.ends_with("status=1\n"), "{out}");
+}
