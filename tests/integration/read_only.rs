@@ -78,7 +78,17 @@ fn dctx_never_writes_to_the_docker_config_dir() {
         &[("DOCKER_HOST", "tcp://1.2.3.4"), ("DOCKER_TLS_VERIFY", "1")],
     ];
     for env in envs {
-        for args in [&["show"][..], &["inspect"], &["status"]] {
+        let reads: [&[&str]; 8] = [
+            &["show"],
+            &["inspect"],
+            &["status"],
+            &["ls"],
+            &["ls", "--format", "json"],
+            &["use", "--emit", "bash", "staging"],
+            &["use", "--emit", "fish", "--unset"],
+            &["exec", "staging", "--", "true"],
+        ];
+        for args in reads {
             run(sandbox.dctx("dctx").args(args).envs(env.iter().copied()));
         }
         for shell in ["bash", "zsh", "fish", "tmux", "plain"] {
