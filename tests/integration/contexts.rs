@@ -81,10 +81,12 @@ fn dctx_ls_lists_what_docker_context_ls_lists() {
             2 => env.push(("DOCKER_CONTEXT".into(), "default".into())),
             _ => {}
         }
-        let docker = run(sandbox
-            .docker()
-            .envs(env.clone())
-            .args(["context", "ls", "--format", "json"]));
+        let docker = run(sandbox.docker().envs(env.clone()).args([
+            "context",
+            "ls",
+            "--format",
+            "{{json .}}",
+        ]));
         assert!(
             docker.status.success(),
             "case {case}: docker failed: {docker:?}"

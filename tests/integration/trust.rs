@@ -336,7 +336,8 @@ fn the_helper_exits_with_its_shell_despite_a_background_job(shell: &str) {
     wait_for("the helper's dir to go", Duration::from_secs(20), || {
         !Path::new(dir).exists()
     });
-    let _ = run(std::process::Command::new("kill").arg(job.to_string()));
+    // SAFETY: signalling the background job this test started.
+    unsafe { libc::kill(job as i32, libc::SIGTERM) };
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
     assert!(left.is_empty(), "{shell} left {left:?} in TMPDIR");
 }
@@ -908,18 +909,20 @@ fn a_stopped_tmux_server_does_not_stop_redraws_for_the_others() {
         outer.last_line().contains("[blue]")
     });
 
-    let pid = String::from_utf8_lossy(&stopped.run(&["display-message", "-p", "#{pid}"]).stdout)
-        .trim()
-        .to_string();
-    struct Continue(String);
+    let pid: i32 =
+        String::from_utf8_lossy(&stopped.run(&["display-message", "-p", "#{pid}"]).stdout)
+            .trim()
+            .parse()
+            .expect("the tmux server's pid");
+    struct Continue(i32);
     impl Drop for Continue {
         fn drop(&mut self) {
-            let _ = std::process::Command::new("kill")
-                .args(["-CONT", &self.0])
-                .status();
+            // SAFETY: signalling a process of this test's own.
+            unsafe { libc::kill(self.0, libc::SIGCONT) };
         }
     }
-    run_ok(std::process::Command::new("kill").args(["-STOP", &pid]));
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
     let _continue = Continue(pid);
     run_ok(sandbox.docker().args(["context", "use", "green"]));
     wait_for("the live server's redraw", Duration::from_secs(30), || {
