@@ -1,6 +1,7 @@
 //! The one integration-test binary: each module drives dctx's real binaries
 //! in a sandbox (see `dctx_tests`), against real external tools.
 
+mod cli_flags;
 mod contexts;
 mod daemon;
 mod differential;

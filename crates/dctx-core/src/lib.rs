@@ -9,6 +9,7 @@ pub mod config_file;
 pub mod config_schema;
 pub mod context_meta;
 pub mod contexts;
+pub mod docker_args;
 pub mod env;
 pub mod format;
 pub mod fs;

@@ -1,0 +1,312 @@
+//! A docker command line's global flags, parsed as the Docker CLI parses
+//! them (cobra/pflag with interspersed flags off: global flags end at the
+//! first word that is not one), and the context and endpoint that line
+//! targets. The ground for the guard: `docker -c prod system prune` and
+//! `DOCKER_HOST=… docker system prune` aim at different engines.
+
+use std::ffi::{OsStr, OsString};
+
+use crate::env::Env;
+use crate::fs::FileSystem;
+use crate::resolution::{resolve, Resolution, Source};
+
+/// The global flags that change which engine a command reaches, and the
+/// ones that only need to be stepped over.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GlobalFlags {
+    /// `-c`, `--context` (the last one given).
+    pub context: Option<String>,
+    /// `-H`, `--host`, in order (the CLI refuses more than one for real
+    /// commands, but `context show` lists `default`).
+    pub hosts: Vec<String>,
+    /// `--config`: another config dir for this command.
+    pub config: Option<OsString>,
+    /// `--tls` or `--tlsverify`: TLS on for the default context's host.
+    pub tls: bool,
+    /// `-h`, `--help`, `-v`, `--version`: the CLI prints and runs nothing.
+    pub help_or_version: bool,
+}
+
+/// A parsed command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandLine {
+    pub flags: GlobalFlags,
+    /// The index of the first word after the global flags (the command).
+    pub command: usize,
+    /// Why the CLI itself would refuse the line (an unknown flag, a missing
+    /// value, `--context` with `--host`); the CLI's own words are better,
+    /// so a caller lets it say them.
+    pub error: Option<String>,
+}
+
+/// What the CLI says when a command that needs the engine has two `-H`s.
+pub const MORE_THAN_ONE_HOST: &str = "Specify only one -H";
+
+/// How a global flag takes its value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Arity {
+    Value,
+    Bool,
+}
+
+/// The root command's flags, by long name, with their shorthand.
+const FLAGS: &[(&str, Option<char>, Arity)] = &[
+    ("config", None, Arity::Value),
+    ("context", Some('c'), Arity::Value),
+    ("debug", Some('D'), Arity::Bool),
+    ("host", Some('H'), Arity::Value),
+    ("log-level", Some('l'), Arity::Value),
+    ("tls", None, Arity::Bool),
+    ("tlscacert", None, Arity::Value),
+    ("tlscert", None, Arity::Value),
+    ("tlskey", None, Arity::Value),
+    ("tlsverify", None, Arity::Bool),
+    ("version", Some('v'), Arity::Bool),
+    ("help", Some('h'), Arity::Bool),
+];
+
+/// pflag's `strconv.ParseBool`.
+fn parse_bool(value: &str) -> Option<bool> {
+    match value {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses `args` (the words after `docker`).
+pub fn parse(args: &[OsString]) -> CommandLine {
+    let mut flags = GlobalFlags::default();
+    let mut i = 0;
+    let error = |command, flags, e: String| CommandLine {
+        flags,
+        command,
+        error: Some(e),
+    };
+    while i < args.len() {
+        let word = args[i].to_string_lossy().into_owned();
+        if word == "--" {
+            i += 1;
+            break;
+        }
+        if !word.starts_with('-') || word == "-" {
+            break;
+        }
+        i += 1;
+        // (long name, value given inline)
+        let mut found: Vec<(&'static str, Arity, Option<String>)> = Vec::new();
+        if let Some(long) = word.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (long, None),
+            };
+            match FLAGS.iter().find(|(n, _, _)| *n == name) {
+                Some(&(n, _, arity)) => found.push((n, arity, inline)),
+                None => return error(i, flags, format!("unknown flag: --{name}")),
+            }
+        } else {
+            // A group of shorthands: booleans, then at most one that takes
+            // the rest of the group (or the next word) as its value.
+            let group: Vec<char> = word[1..].chars().collect();
+            let mut k = 0;
+            while k < group.len() {
+                let c = group[k];
+                let Some(&(n, _, arity)) = FLAGS.iter().find(|(_, s, _)| *s == Some(c)) else {
+                    return error(i, flags, format!("unknown shorthand flag: '{c}' in {word}"));
+                };
+                let rest: String = group[k + 1..].iter().collect();
+                if arity == Arity::Value || rest.starts_with('=') {
+                    let inline = match rest.strip_prefix('=') {
+                        Some(v) => Some(v.to_string()),
+                        None if rest.is_empty() => None,
+                        None => Some(rest),
+                    };
+                    found.push((n, arity, inline));
+                    break;
+                }
+                found.push((n, arity, None));
+                k += 1;
+            }
+        }
+        for (name, arity, inline) in found {
+            // The value as text, and as the bytes it was when it is a
+            // word of its own (a --config path need not be UTF-8).
+            let (value, raw) = match (arity, inline) {
+                (Arity::Bool, None) => ("true".to_string(), None),
+                (_, Some(v)) => (v, None),
+                (Arity::Value, None) => match args.get(i) {
+                    Some(next) => {
+                        i += 1;
+                        (next.to_string_lossy().into_owned(), Some(next.clone()))
+                    }
+                    None => {
+                        return error(i, flags, format!("flag needs an argument: --{name}"));
+                    }
+                },
+            };
+            let on = || parse_bool(&value);
+            match name {
+                "context" => flags.context = Some(value),
+                "host" => flags.hosts.push(value),
+                "config" => flags.config = Some(raw.unwrap_or_else(|| value.into())),
+                "tls" | "tlsverify" => match on() {
+                    Some(b) => flags.tls |= b,
+                    None => {
+                        return error(i, flags, format!("invalid argument {value:?} for --{name}"))
+                    }
+                },
+                "help" | "version" => match on() {
+                    Some(b) => flags.help_or_version |= b,
+                    None => {
+                        return error(i, flags, format!("invalid argument {value:?} for --{name}"))
+                    }
+                },
+                "debug" if on().is_none() => {
+                    return error(i, flags, format!("invalid argument {value:?} for --{name}"));
+                }
+                _ => {}
+            }
+        }
+    }
+    let conflict = if flags.context.is_some() && !flags.hosts.is_empty() {
+        Some("conflicting options: cannot specify both --host and --context".to_string())
+    } else if flags.hosts.len() > 1 {
+        // `context show` still names `default`; every command that needs
+        // the engine fails with this.
+        Some(MORE_THAN_ONE_HOST.to_string())
+    } else {
+        None
+    };
+    CommandLine {
+        flags,
+        command: i,
+        error: conflict,
+    }
+}
+
+/// How a command line chose its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chosen {
+    /// `-c`/`--context` on the command line (it wins even over DOCKER_HOST).
+    ContextFlag,
+    /// `-H`/`--host` on the command line.
+    HostFlag,
+    /// What the environment and config.json choose, as for a prompt.
+    Environment(Source),
+}
+
+/// The context and endpoint `flags` reach from `env`: the CLI's
+/// `resolveContextName` with the command line's flags first.
+pub fn resolve_with(env: &Env, flags: &GlobalFlags, fs: &dyn FileSystem) -> (Resolution, Chosen) {
+    let mut vars: Vec<(String, OsString)> = env
+        .vars()
+        .map(|(k, v)| (k.to_string(), v.to_os_string()))
+        .collect();
+    let mut set = |key: &str, value: Option<&OsStr>| {
+        vars.retain(|(k, _)| k != key);
+        if let Some(v) = value {
+            vars.push((key.to_string(), v.to_os_string()));
+        }
+    };
+    if let Some(dir) = &flags.config {
+        set("DOCKER_CONFIG", Some(dir));
+    }
+    if flags.tls {
+        set("DOCKER_TLS", Some(OsStr::new("1")));
+    }
+    let chosen = if let Some(context) = &flags.context {
+        // `--context default` still takes its endpoint from DOCKER_HOST
+        // (that is what the default context is); any other name does not.
+        if context != crate::resolution::DEFAULT_CONTEXT {
+            set("DOCKER_HOST", None);
+        }
+        set("DOCKER_CONTEXT", Some(OsStr::new(context)));
+        Chosen::ContextFlag
+    } else if let Some(host) = flags.hosts.first() {
+        // An empty -H is no host at all to the CLI.
+        set(
+            "DOCKER_HOST",
+            Some(OsStr::new(host)).filter(|h| !h.is_empty()),
+        );
+        Chosen::HostFlag
+    } else {
+        Chosen::Environment(Source::Default)
+    };
+    let r = resolve(&Env::new(vars, env.home().cloned()), fs);
+    let chosen = match chosen {
+        Chosen::Environment(_) => Chosen::Environment(r.source),
+        other => other,
+    };
+    (r, chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(words: &str) -> CommandLine {
+        let args: Vec<OsString> = words.split_whitespace().map(OsString::from).collect();
+        parse(&args)
+    }
+
+    #[test]
+    fn global_flags_end_at_the_first_other_word() {
+        for (words, context, command) in [
+            ("--context prod ps", Some("prod"), 2),
+            ("--context=prod ps", Some("prod"), 1),
+            ("-c prod ps", Some("prod"), 2),
+            ("-cprod ps", Some("prod"), 1),
+            ("-c=prod ps", Some("prod"), 1),
+            ("-Dc prod ps", Some("prod"), 2),
+            ("-D -l debug -c prod ps", Some("prod"), 5),
+            ("--debug=false -c prod ps", Some("prod"), 3),
+            ("ps -c prod", None, 0),
+            ("-- ps", None, 1),
+            ("-c a -c b ps", Some("b"), 4),
+        ] {
+            let parsed = line(words);
+            assert_eq!(parsed.flags.context.as_deref(), context, "{words}");
+            assert_eq!(parsed.command, command, "{words}");
+            assert_eq!(parsed.error, None, "{words}");
+        }
+    }
+
+    #[test]
+    fn hosts_tls_config_and_what_the_cli_refuses() {
+        let parsed = line("-H tcp://a --host=tcp://b -Htcp://c --tls --config /cfg ps");
+        assert_eq!(parsed.flags.hosts, ["tcp://a", "tcp://b", "tcp://c"]);
+        assert_eq!(parsed.error.as_deref(), Some(MORE_THAN_ONE_HOST));
+        assert!(parsed.flags.tls);
+        assert_eq!(parsed.flags.config, Some(OsString::from("/cfg")));
+        assert!(line("-c x -H tcp://h ps")
+            .error
+            .unwrap()
+            .contains("conflicting"));
+        assert!(line("--nope ps").error.unwrap().contains("unknown flag"));
+        assert!(line("-c").error.unwrap().contains("needs an argument"));
+        assert!(line("--tlsverify=maybe ps").error.is_some());
+        assert!(line("--version").flags.help_or_version);
+    }
+
+    #[test]
+    fn the_context_flag_wins_even_over_docker_host() {
+        let fs = crate::MemFs::new();
+        let env = Env::new([("DOCKER_HOST", "tcp://10.0.0.9")], Some("/h".into()));
+        let flags = line("-c staging ps").flags;
+        let (r, chosen) = resolve_with(&env, &flags, &fs);
+        assert_eq!((r.name.as_str(), chosen), ("staging", Chosen::ContextFlag));
+        let (r, chosen) = resolve_with(&env, &line("ps").flags, &fs);
+        assert_eq!(
+            (r.host.as_str(), chosen),
+            (
+                "tcp://10.0.0.9:2375",
+                Chosen::Environment(Source::DockerHost)
+            )
+        );
+        let (r, chosen) = resolve_with(&Env::default(), &line("-H tcp://h ps").flags, &fs);
+        assert_eq!(
+            (r.name.as_str(), r.host.as_str(), chosen),
+            ("default", "tcp://h:2375", Chosen::HostFlag)
+        );
+    }
+}
