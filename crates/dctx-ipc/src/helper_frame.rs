@@ -15,23 +15,30 @@
 //! another one stops that helper, answers with one `dctx-prompt`, and
 //! starts a helper of its own build at the next prompt.
 
+use dctx_core::env::DOCKER_VARS;
+
 /// Bumped on any change to the fields below or to the answer.
 pub const FRAME_VERSION: &str = "3";
 
-/// The variables a request carries, in order: what the settings file's
-/// path depends on, then every variable that changes which daemon docker
-/// talks to (`dctx_core::env::DOCKER_VARS`).
-pub const REQUEST_VARS: [&str; 9] = [
-    "HOME",
-    "DCTX_CONFIG",
-    "XDG_CONFIG_HOME",
-    "DOCKER_HOST",
-    "DOCKER_CONTEXT",
-    "DOCKER_CONFIG",
-    "DOCKER_TLS_VERIFY",
-    "DOCKER_TLS",
-    "DOCKER_CERT_PATH",
-];
+/// What the settings file's path depends on.
+pub const SETTINGS_VARS: [&str; 3] = ["HOME", "DCTX_CONFIG", "XDG_CONFIG_HOME"];
+
+/// The variables a request carries, in order: [`SETTINGS_VARS`], then
+/// every variable that changes which daemon docker talks to
+/// (`dctx_core::env::DOCKER_VARS`, the one list of those).
+pub const REQUEST_VARS: [&str; SETTINGS_VARS.len() + DOCKER_VARS.len()] = {
+    let mut out = [""; SETTINGS_VARS.len() + DOCKER_VARS.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = if i < SETTINGS_VARS.len() {
+            SETTINGS_VARS[i]
+        } else {
+            DOCKER_VARS[i - SETTINGS_VARS.len()]
+        };
+        i += 1;
+    }
+    out
+};
 
 /// The fields of a request after the version: `PWD` and the variables.
 pub const REQUEST_FIELDS: usize = 1 + REQUEST_VARS.len();
