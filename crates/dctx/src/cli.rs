@@ -38,27 +38,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  dctx use staging\n  dctx use -\n  dctx use --unset-host prod\n  dctx use            (a picker: fzf when installed)"
     )]
-    Use {
-        /// The context, `-` for the previous one, none for a picker
-        #[arg(allow_hyphen_values = true)]
-        name: Option<String>,
-        /// Go back to following config.json's current context
-        #[arg(long, conflicts_with_all = ["name", "global"])]
-        unset: bool,
-        /// Also unset DOCKER_HOST in this shell, which would override the choice
-        #[arg(long)]
-        unset_host: bool,
-        /// Change config.json's current context instead, through the docker CLI
-        #[arg(long, requires = "name")]
-        global: bool,
-        /// Print the shell code that makes the switch, for this shell (used
-        /// by the function `dctx init` installs)
-        #[arg(long, hide = true, value_enum, value_name = "SHELL")]
-        emit: Option<InitShell>,
-        /// With --emit: this shell's previous choice (empty: config.json)
-        #[arg(long, hide = true, value_name = "NAME", allow_hyphen_values = true)]
-        previous: Option<String>,
-    },
+    Use(Choice),
     /// List the contexts, as `docker context ls` does, without starting
     /// docker: the one this shell uses is marked `*`, and why it is
     Ls {
@@ -133,4 +113,28 @@ pub enum DaemonCommand {
     Stop,
     /// Show the daemon's pid, uptime, version, watched dirs, shells and queries served
     Status,
+}
+
+/// What `dctx use` was asked for (see `switch.rs`).
+#[derive(Debug, clap::Args)]
+pub struct Choice {
+    /// The context, `-` for the previous one, none for a picker
+    #[arg(allow_hyphen_values = true)]
+    pub name: Option<String>,
+    /// Go back to following config.json's current context
+    #[arg(long, conflicts_with_all = ["name", "global"])]
+    pub unset: bool,
+    /// Also unset DOCKER_HOST in this shell, which would override the choice
+    #[arg(long)]
+    pub unset_host: bool,
+    /// Change config.json's current context instead, through the docker CLI
+    #[arg(long, requires = "name")]
+    pub global: bool,
+    /// Print the shell code that makes the switch, for this shell (used
+    /// by the function `dctx init` installs)
+    #[arg(long, hide = true, value_enum, value_name = "SHELL")]
+    pub emit: Option<InitShell>,
+    /// With --emit: this shell's previous choice (empty: config.json)
+    #[arg(long, hide = true, value_name = "NAME", allow_hyphen_values = true)]
+    pub previous: Option<String>,
 }

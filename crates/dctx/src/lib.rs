@@ -24,24 +24,7 @@ pub fn run(cli: Cli, vars: &Vars) -> anyhow::Result<ExitCode> {
         Command::Ls { format, names } => {
             commands::ls(vars, &format, names).map(|()| ExitCode::SUCCESS)
         }
-        Command::Use {
-            name,
-            unset,
-            unset_host,
-            global,
-            emit,
-            previous,
-        } => switch::run(
-            vars,
-            switch::Choice {
-                name,
-                unset,
-                unset_host,
-                global,
-                emit,
-                previous,
-            },
-        ),
+        Command::Use(choice) => switch::run(vars, choice),
         Command::Exec { name, command } => commands::exec(vars, &name, &command),
         Command::Daemon(DaemonCommand::Run { background }) => {
             daemon::run(vars, background).map(|()| ExitCode::SUCCESS)

@@ -16,17 +16,7 @@ use dctx_core::resolution::DEFAULT_CONTEXT;
 use dctx_core::RealFs;
 use dctx_ipc::Vars;
 
-use crate::cli::InitShell;
-
-/// What the command line asked for.
-pub struct Choice {
-    pub name: Option<String>,
-    pub unset: bool,
-    pub unset_host: bool,
-    pub global: bool,
-    pub emit: Option<InitShell>,
-    pub previous: Option<String>,
-}
+use crate::cli::{Choice, InitShell};
 
 /// Where the shell ends up: a context, or following config.json.
 #[derive(Debug, Clone, PartialEq, Eq)]
