@@ -36,14 +36,12 @@ pub struct Lock {
 }
 
 impl Lock {
-    /// The lock file as this daemon holds it (removing or replacing the
-    /// file lets another daemon lock a new one).
-    fn id(&self) -> Option<FileId> {
-        use std::os::fd::AsRawFd;
-        FileId::of(Path::new(&format!(
-            "/proc/self/fd/{}",
-            self.file.as_raw_fd()
-        )))
+    /// The lock file this daemon holds (device and inode): removing or
+    /// replacing the file lets another daemon lock a new one.
+    fn inode(&self) -> Option<(u64, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        let m = self.file.metadata().ok()?;
+        Some((m.dev(), m.ino()))
     }
 }
 
@@ -207,7 +205,7 @@ fn serve_until_stopped(
         // What must stay in place for clients to reach this daemon: the
         // lock always, the socket when this daemon made it.
         let inode = |path: &Path| FileId::of(path).map(|id| id.inode());
-        let mut kept = vec![(lock_path(runtime_dir), lock.id().map(|id| id.inode()))];
+        let mut kept = vec![(lock_path(runtime_dir), lock.inode())];
         if let Some(id) = inode(&socket).filter(|_| bound_here) {
             kept.push((socket.clone(), Some(id)));
         }

@@ -50,14 +50,6 @@ pub enum ClientError {
     Protocol(String),
 }
 
-impl ClientError {
-    /// Whether no daemon answers there (no socket, or a stale one).
-    pub fn is_absent(&self) -> bool {
-        matches!(self, ClientError::Io(e) if matches!(e.kind(),
-            io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused))
-    }
-}
-
 /// Connects to `socket` only if its dir is private to this user, and then
 /// only if the listener runs as this user, before a byte is sent: another
 /// local user may have made the fallback runtime dir first and listen there.
