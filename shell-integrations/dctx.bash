@@ -60,10 +60,10 @@ __dctx_ask() {
     # Sent: each variable's value if this shell exports it (docker sees
     # no others), else nothing.
     @DCTX_READ_ENV@
-    # shellcheck disable=SC2154 # __DCTX_ENV: `dctx init` renders the line above.
     # Each FIFO is opened read-write for this question alone: such an open
     # never blocks, and nothing this shell runs inherits it. fd 0 stays the
     # terminal, where the helper finds this shell's tty (/proc/$$/fd/0).
+    # shellcheck disable=SC2154 # __DCTX_ENV: `dctx init` renders its lines.
     if [[ -p ${__DCTX_DIR-}/in && -p ${__DCTX_DIR}/out ]] &&
         \builtin printf '%s\0' @DCTX_FRAME@ "${PWD}" "${__DCTX_ENV[@]}" 2>/dev/null 1<>"${__DCTX_DIR}/in" &&
         { IFS= \builtin read -r -d '' -t 0.5 -u 9 __dctx_frame && [[ ${__dctx_frame} == @DCTX_FRAME@ ]] &&
