@@ -97,8 +97,6 @@ pub fn run(args: Vec<OsString>, vars: &Vars) -> ExitCode {
         }
     };
     let shell: Shell = args.shell.parse().unwrap_or_default();
-    let env = vars.docker_env();
-    let settings_path = vars.settings_path();
     if args.serve_fifos {
         return start_helper(&args, vars);
     }
@@ -142,6 +140,8 @@ pub fn run(args: Vec<OsString>, vars: &Vars) -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
+    let env = vars.docker_env();
+    let settings_path = vars.settings_path();
     // The daemon is worth a connection when it knows something this
     // process does not: the shell on a tty (tmux), or so that it learns of
     // the shell a hook asks for (`--pid`), for tmux to look up. Otherwise
