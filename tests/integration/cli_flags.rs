@@ -5,7 +5,7 @@
 
 use std::ffi::OsString;
 
-use dctx_core::docker_args::{parse, resolve_with, MORE_THAN_ONE_HOST};
+use dctx_core::docker_args::{parse, resolve_with, LineError};
 use dctx_core::{Env, RealFs};
 use dctx_tests::{require_tool, run, Sandbox};
 
@@ -97,7 +97,7 @@ fn global_flags_reach_what_the_docker_cli_reaches() {
             r.name,
             "context show: {what}"
         );
-        if parsed.error.as_deref() == Some(MORE_THAN_ONE_HOST) {
+        if parsed.error == Some(LineError::MoreThanOneHost) {
             // `context show` names `default`; anything needing the engine fails.
             assert!(!inspect.status.success(), "two -H were accepted: {what}");
             continue;

@@ -8,6 +8,7 @@ use std::ffi::{OsStr, OsString};
 
 use crate::env::Env;
 use crate::fs::FileSystem;
+use crate::pflag::{self, parse_bool, Arity, Flag, Given, ScanError};
 use crate::resolution::{resolve, Resolution, Source};
 
 /// The global flags that change which engine a command reaches, and the
@@ -31,26 +32,46 @@ pub struct GlobalFlags {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandLine {
     pub flags: GlobalFlags,
+    /// Every global flag as given, with the words it took.
+    pub given: Vec<Given>,
     /// The index of the first word after the global flags (the command).
     pub command: usize,
-    /// Why the CLI itself would refuse the line (an unknown flag, a missing
-    /// value, `--context` with `--host`); the CLI's own words are better,
-    /// so a caller lets it say them.
-    pub error: Option<String>,
+    /// Why the CLI itself would refuse the line; the CLI's own words are
+    /// better, so a caller lets it say them.
+    pub error: Option<LineError>,
 }
 
-/// What the CLI says when a command that needs the engine has two `-H`s.
-pub const MORE_THAN_ONE_HOST: &str = "Specify only one -H";
+/// Why the CLI would refuse a command line before running anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineError {
+    /// An unknown flag or a missing value.
+    Flag(ScanError),
+    /// A boolean flag with a value that is not one.
+    InvalidValue { name: &'static str, value: String },
+    /// Both `--context` and `--host`.
+    Conflict,
+    /// More than one `-H`: `context show` still names `default`, every
+    /// command that needs the engine fails.
+    MoreThanOneHost,
+}
 
-/// How a global flag takes its value.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Arity {
-    Value,
-    Bool,
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LineError::Flag(e) => e.fmt(f),
+            LineError::InvalidValue { name, value } => {
+                write!(f, "invalid argument {value:?} for --{name}")
+            }
+            LineError::Conflict => {
+                f.write_str("conflicting options: cannot specify both --host and --context")
+            }
+            LineError::MoreThanOneHost => f.write_str("Specify only one -H"),
+        }
+    }
 }
 
 /// The root command's flags, by long name, with their shorthand.
-const FLAGS: &[(&str, Option<char>, Arity)] = &[
+const FLAGS: &[Flag] = &[
     ("config", None, Arity::Value),
     ("context", Some('c'), Arity::Value),
     ("debug", Some('D'), Arity::Bool),
@@ -65,122 +86,43 @@ const FLAGS: &[(&str, Option<char>, Arity)] = &[
     ("help", Some('h'), Arity::Bool),
 ];
 
-/// pflag's `strconv.ParseBool`.
-fn parse_bool(value: &str) -> Option<bool> {
-    match value {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
-        _ => None,
-    }
-}
-
 /// Parses `args` (the words after `docker`).
 pub fn parse(args: &[OsString]) -> CommandLine {
+    let scanned = pflag::scan(args, FLAGS);
     let mut flags = GlobalFlags::default();
-    let mut i = 0;
-    let error = |command, flags, e: String| CommandLine {
-        flags,
-        command,
-        error: Some(e),
-    };
-    while i < args.len() {
-        let word = args[i].to_string_lossy().into_owned();
-        if word == "--" {
-            i += 1;
+    let mut error = scanned.error.map(LineError::Flag);
+    for g in &scanned.given {
+        let on = parse_bool(&g.value);
+        if matches!(g.name, "tls" | "tlsverify" | "help" | "version" | "debug") && on.is_none() {
+            error.get_or_insert(LineError::InvalidValue {
+                name: g.name,
+                value: g.value.clone(),
+            });
             break;
         }
-        if !word.starts_with('-') || word == "-" {
-            break;
-        }
-        i += 1;
-        // (long name, value given inline)
-        let mut found: Vec<(&'static str, Arity, Option<String>)> = Vec::new();
-        if let Some(long) = word.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v.to_string())),
-                None => (long, None),
-            };
-            match FLAGS.iter().find(|(n, _, _)| *n == name) {
-                Some(&(n, _, arity)) => found.push((n, arity, inline)),
-                None => return error(i, flags, format!("unknown flag: --{name}")),
+        match g.name {
+            "context" => flags.context = Some(g.value.clone()),
+            "host" => flags.hosts.push(g.value.clone()),
+            "config" => {
+                flags.config = Some(g.raw.clone().unwrap_or_else(|| g.value.clone().into()))
             }
-        } else {
-            // A group of shorthands: booleans, then at most one that takes
-            // the rest of the group (or the next word) as its value.
-            let group: Vec<char> = word[1..].chars().collect();
-            let mut k = 0;
-            while k < group.len() {
-                let c = group[k];
-                let Some(&(n, _, arity)) = FLAGS.iter().find(|(_, s, _)| *s == Some(c)) else {
-                    return error(i, flags, format!("unknown shorthand flag: '{c}' in {word}"));
-                };
-                let rest: String = group[k + 1..].iter().collect();
-                if arity == Arity::Value || rest.starts_with('=') {
-                    let inline = match rest.strip_prefix('=') {
-                        Some(v) => Some(v.to_string()),
-                        None if rest.is_empty() => None,
-                        None => Some(rest),
-                    };
-                    found.push((n, arity, inline));
-                    break;
-                }
-                found.push((n, arity, None));
-                k += 1;
-            }
-        }
-        for (name, arity, inline) in found {
-            // The value as text, and as the bytes it was when it is a
-            // word of its own (a --config path need not be UTF-8).
-            let (value, raw) = match (arity, inline) {
-                (Arity::Bool, None) => ("true".to_string(), None),
-                (_, Some(v)) => (v, None),
-                (Arity::Value, None) => match args.get(i) {
-                    Some(next) => {
-                        i += 1;
-                        (next.to_string_lossy().into_owned(), Some(next.clone()))
-                    }
-                    None => {
-                        return error(i, flags, format!("flag needs an argument: --{name}"));
-                    }
-                },
-            };
-            let on = || parse_bool(&value);
-            match name {
-                "context" => flags.context = Some(value),
-                "host" => flags.hosts.push(value),
-                "config" => flags.config = Some(raw.unwrap_or_else(|| value.into())),
-                "tls" | "tlsverify" => match on() {
-                    Some(b) => flags.tls |= b,
-                    None => {
-                        return error(i, flags, format!("invalid argument {value:?} for --{name}"))
-                    }
-                },
-                "help" | "version" => match on() {
-                    Some(b) => flags.help_or_version |= b,
-                    None => {
-                        return error(i, flags, format!("invalid argument {value:?} for --{name}"))
-                    }
-                },
-                "debug" if on().is_none() => {
-                    return error(i, flags, format!("invalid argument {value:?} for --{name}"));
-                }
-                _ => {}
-            }
+            "tls" | "tlsverify" => flags.tls |= on == Some(true),
+            "help" | "version" => flags.help_or_version |= on == Some(true),
+            _ => {}
         }
     }
-    let conflict = if flags.context.is_some() && !flags.hosts.is_empty() {
-        Some("conflicting options: cannot specify both --host and --context".to_string())
-    } else if flags.hosts.len() > 1 {
-        // `context show` still names `default`; every command that needs
-        // the engine fails with this.
-        Some(MORE_THAN_ONE_HOST.to_string())
-    } else {
-        None
-    };
+    if error.is_none() {
+        if flags.context.is_some() && !flags.hosts.is_empty() {
+            error = Some(LineError::Conflict);
+        } else if flags.hosts.len() > 1 {
+            error = Some(LineError::MoreThanOneHost);
+        }
+    }
     CommandLine {
         flags,
-        command: i,
-        error: conflict,
+        given: scanned.given,
+        command: scanned.rest,
+        error,
     }
 }
 
@@ -275,15 +217,13 @@ mod tests {
     fn hosts_tls_config_and_what_the_cli_refuses() {
         let parsed = line("-H tcp://a --host=tcp://b -Htcp://c --tls --config /cfg ps");
         assert_eq!(parsed.flags.hosts, ["tcp://a", "tcp://b", "tcp://c"]);
-        assert_eq!(parsed.error.as_deref(), Some(MORE_THAN_ONE_HOST));
+        assert_eq!(parsed.error, Some(LineError::MoreThanOneHost));
         assert!(parsed.flags.tls);
         assert_eq!(parsed.flags.config, Some(OsString::from("/cfg")));
-        assert!(line("-c x -H tcp://h ps")
-            .error
-            .unwrap()
-            .contains("conflicting"));
-        assert!(line("--nope ps").error.unwrap().contains("unknown flag"));
-        assert!(line("-c").error.unwrap().contains("needs an argument"));
+        assert_eq!(line("-c x -H tcp://h ps").error, Some(LineError::Conflict));
+        let message = |words| line(words).error.unwrap().to_string();
+        assert!(message("--nope ps").contains("unknown flag"));
+        assert!(message("-c").contains("needs an argument"));
         assert!(line("--tlsverify=maybe ps").error.is_some());
         assert!(line("--version").flags.help_or_version);
     }

@@ -17,6 +17,7 @@ pub mod gojson;
 pub mod gopath;
 pub mod host;
 pub mod os_text;
+pub mod pflag;
 pub mod report;
 pub mod resolution;
 pub mod segment;
