@@ -137,9 +137,10 @@ pub enum Chosen {
     Environment(Source),
 }
 
-/// The context and endpoint `flags` reach from `env`: the CLI's
-/// `resolveContextName` with the command line's flags first.
-pub fn resolve_with(env: &Env, flags: &GlobalFlags, fs: &dyn FileSystem) -> (Resolution, Chosen) {
+/// The environment a command line's docker runs in, as far as resolution
+/// goes: `env` with `--config`, `--tls` and the context or host flag
+/// applied, and how the flags chose (before resolution says more).
+pub fn command_env(env: &Env, flags: &GlobalFlags) -> (Env, Chosen) {
     let mut vars: Vec<(String, OsString)> = env
         .vars()
         .map(|(k, v)| (k.to_string(), v.to_os_string()))
@@ -174,7 +175,14 @@ pub fn resolve_with(env: &Env, flags: &GlobalFlags, fs: &dyn FileSystem) -> (Res
     } else {
         Chosen::Environment(Source::Default)
     };
-    let r = resolve(&Env::new(vars, env.home().cloned()), fs);
+    (Env::new(vars, env.home().cloned()), chosen)
+}
+
+/// The context and endpoint `flags` reach from `env`: the CLI's
+/// `resolveContextName` with the command line's flags first.
+pub fn resolve_with(env: &Env, flags: &GlobalFlags, fs: &dyn FileSystem) -> (Resolution, Chosen) {
+    let (env, chosen) = command_env(env, flags);
+    let r = resolve(&env, fs);
     let chosen = match chosen {
         Chosen::Environment(_) => Chosen::Environment(r.source),
         other => other,

@@ -15,6 +15,7 @@ pub mod format;
 pub mod fs;
 pub mod gojson;
 pub mod gopath;
+pub mod guard;
 pub mod host;
 pub mod os_text;
 pub mod pflag;

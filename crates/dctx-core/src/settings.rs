@@ -9,6 +9,8 @@
 //! [[rule]]                     # first match wins; replaces the built-in rules
 //! pattern = "prod*"
 //! style = "bold red"
+//!
+//! [guard]                      # see guard::policy
 //! ```
 
 use std::ffi::OsString;
@@ -17,6 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::fs::FileSystem;
+use crate::guard::policy::{GuardSettings, RawGuard};
 use crate::style::Style;
 
 /// Name patterns styled bold red unless the user says otherwise.
@@ -35,6 +38,7 @@ pub struct Settings {
     pub override_style: Style,
     pub hide: Vec<String>,
     pub rules: Vec<Rule>,
+    pub guard: GuardSettings,
 }
 
 impl Default for Settings {
@@ -52,6 +56,7 @@ impl Default for Settings {
                     style: danger.clone(),
                 })
                 .collect(),
+            guard: GuardSettings::default(),
         }
     }
 }
@@ -64,6 +69,7 @@ struct RawSettings {
     override_style: Option<String>,
     hide: Option<Vec<String>>,
     rule: Option<Vec<RawRule>>,
+    guard: Option<RawGuard>,
 }
 
 #[derive(Deserialize)]
@@ -104,6 +110,9 @@ impl Settings {
                     })
                 })
                 .collect::<Result<_, String>>()?;
+        }
+        if let Some(guard) = raw.guard {
+            s.guard = GuardSettings::from_raw(guard)?;
         }
         for format in [&s.format, &s.override_format] {
             crate::format::check_format(format)?;

@@ -1,0 +1,232 @@
+//! The decision over a fake world: the incident, the rule, the fail-safe.
+
+use std::path::Path;
+
+use super::*;
+use crate::context_meta::meta_path;
+use crate::{MemFs, Settings};
+
+const HOME: &str = "/h";
+
+fn meta(name: &str, host: &str) -> String {
+    format!(r#"{{"Name":"{name}","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"{host}"}}}}}}"#)
+}
+
+/// Contexts dev (local), prod (tcp://10.0.0.9:2375) and staging, with
+/// config.json's current context `current`.
+fn world(current: &str) -> MemFs {
+    let dir = Path::new(HOME).join(".docker");
+    MemFs::new()
+        .with(
+            dir.join("config.json"),
+            format!(r#"{{"currentContext":"{current}"}}"#),
+        )
+        .with(meta_path(&dir, "dev"), meta("dev", "unix:///run/dev.sock"))
+        .with(meta_path(&dir, "prod"), meta("prod", "tcp://10.0.0.9:2375"))
+        .with(
+            meta_path(&dir, "staging"),
+            meta("staging", "tcp://10.0.0.2:2375"),
+        )
+}
+
+fn decide_in(
+    fs: &MemFs,
+    vars: &[(&str, &str)],
+    line: &str,
+    settings: Result<&GuardSettings, String>,
+) -> Decision {
+    let env = Env::new(vars.iter().copied(), Some(HOME.into()));
+    let args: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();
+    decide(&Input {
+        env: &env,
+        args: &args,
+        settings,
+        fs,
+    })
+}
+
+fn decide_line(vars: &[(&str, &str)], line: &str) -> Decision {
+    decide_in(&world("dev"), vars, line, Ok(&GuardSettings::default()))
+}
+
+#[test]
+fn the_incident_is_refused_and_says_why() {
+    let d = decide_line(
+        &[("DOCKER_HOST", "tcp://10.0.0.9:2375")],
+        "system prune -af",
+    );
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+    assert_eq!(
+        (d.context.as_str(), d.host.as_str(), d.source),
+        ("default", "tcp://10.0.0.9:2375", "DOCKER_HOST")
+    );
+    assert!(d.destructive && d.protected && !d.named);
+    let text = d.reasons.join("\n");
+    assert!(
+        text.contains("DOCKER_HOST=tcp://10.0.0.9:2375 is set in this shell; it overrides the current context \"dev\""),
+        "{text}"
+    );
+    let instead: Vec<String> = d.instead.iter().map(|i| command_text(&i.argv)).collect();
+    assert_eq!(
+        instead,
+        [
+            "docker --context dev system prune -af",
+            "docker --context prod system prune -af"
+        ]
+    );
+}
+
+#[test]
+fn naming_the_context_is_what_lets_it_run() {
+    for (vars, line, verdict) in [
+        (&[][..], "--context prod system prune -af", Verdict::Allow),
+        (&[][..], "-cprod rmi x", Verdict::Allow),
+        (
+            &[("DOCKER_CONTEXT", "prod")][..],
+            "system prune -af",
+            Verdict::Refuse,
+        ),
+        (
+            &[("DOCKER_HOST", "tcp://10.0.0.9:2375")][..],
+            "-c prod rm x",
+            Verdict::Allow,
+        ),
+        // `--context default` keeps DOCKER_HOST's endpoint: not named.
+        (
+            &[("DOCKER_HOST", "tcp://10.0.0.9:2375")][..],
+            "-c default rm x",
+            Verdict::Refuse,
+        ),
+        (&[][..], "-H tcp://10.0.0.9:2375 rm x", Verdict::Refuse),
+        (
+            &[][..],
+            "-H tcp://elsewhere:1 compose -p x down",
+            Verdict::Refuse,
+        ),
+        (&[][..], "-H unix:///run/other.sock rm x", Verdict::Allow),
+        (
+            &[("DOCKER_HOST", "unix:///var/run/docker.sock")][..],
+            "system prune",
+            Verdict::Allow,
+        ),
+        // Same endpoint as prod, under another name.
+        (
+            &[("DOCKER_HOST", "unix:///x")][..],
+            "-c staging rm x",
+            Verdict::Allow,
+        ),
+        (&[][..], "--context staging system prune", Verdict::Allow),
+        (
+            &[("DOCKER_CONTEXT", "staging")][..],
+            "system prune",
+            Verdict::Allow,
+        ),
+    ] {
+        let d = decide_line(vars, line);
+        assert_eq!(d.decision, verdict, "{vars:?} {line}: {d:#?}");
+    }
+}
+
+#[test]
+fn what_is_not_destructive_or_never_runs_is_allowed_anywhere() {
+    for line in [
+        "ps",
+        "inspect nosuch",
+        "--help",
+        "-v",
+        "system prune --help",
+        "compose --dry-run down",
+        // docker refuses these lines itself.
+        "-c prod -H tcp://x rm x",
+        "-H tcp://a -H tcp://b rm x",
+        "--context nosuch rm x",
+    ] {
+        let d = decide_line(&[("DOCKER_CONTEXT", "prod")], line);
+        assert_eq!(d.decision, Verdict::Allow, "{line}: {d:#?}");
+    }
+}
+
+#[test]
+fn an_endpoint_shared_with_a_protected_context_is_protected() {
+    let dir = Path::new(HOME).join(".docker");
+    let fs = world("dev").with(
+        meta_path(&dir, "alias"),
+        meta("alias", "tcp://10.0.0.9:2375"),
+    );
+    let d = decide_in(
+        &fs,
+        &[("DOCKER_CONTEXT", "alias")],
+        "volume prune",
+        Ok(&GuardSettings::default()),
+    );
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+    assert!(
+        d.reasons
+            .iter()
+            .any(|r| r.contains("that of context \"prod\"")),
+        "{d:#?}"
+    );
+}
+
+#[test]
+fn it_fails_safe_when_it_cannot_decide() {
+    let fs = world("staging");
+    let broken = Err("could not parse config.toml".to_string());
+    let d = decide_in(&fs, &[], "system prune", broken.clone());
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+    assert!(d
+        .reasons
+        .iter()
+        .any(|r| r.contains("cannot read its settings")));
+    // The local default, and whatever is not destructive, still run.
+    let local = world("default");
+    assert_eq!(
+        decide_in(&local, &[], "system prune", broken.clone()).decision,
+        Verdict::Allow
+    );
+    assert_eq!(decide_in(&fs, &[], "ps", broken).decision, Verdict::Allow);
+    // A global flag dctx does not know: the line cannot be read.
+    let d = decide_in(
+        &fs,
+        &[],
+        "--new-flag system prune",
+        Ok(&GuardSettings::default()),
+    );
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+    let d = decide_in(
+        &fs,
+        &[],
+        "-c staging compose --new x down",
+        Ok(&GuardSettings::default()),
+    );
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+}
+
+#[test]
+fn protect_all_but_and_confirm_come_from_the_settings() {
+    let s = Settings::parse("[guard]\nprotect_all_but = [\"dev\"]\nmode = \"confirm\"\n").unwrap();
+    let fs = world("staging");
+    let d = decide_in(&fs, &[], "compose down", Ok(&s.guard));
+    assert_eq!((d.decision, d.confirm), (Verdict::Refuse, true), "{d:#?}");
+    let d = decide_in(
+        &fs,
+        &[("DOCKER_CONTEXT", "dev")],
+        "compose down",
+        Ok(&s.guard),
+    );
+    assert_eq!(d.decision, Verdict::Allow, "{d:#?}");
+}
+
+#[test]
+fn the_refusal_shows_control_characters_instead_of_sending_them() {
+    let d = decide_line(
+        &[("DOCKER_HOST", "tcp://10.0.0.9:2375")],
+        "system prune -af",
+    );
+    let text = d.refusal_text(&["system".into(), "prune\x1b[2J".into()]);
+    assert!(!text.contains('\x1b'), "{text}");
+    assert!(
+        text.starts_with("dctx guard: refused: docker system $'prune\\u001b[2J'\n"),
+        "{text}"
+    );
+}

@@ -1,0 +1,129 @@
+//! Command lines as text a user can read and paste: shell quoting, the
+//! safer command with `--context NAME` where the CLI accepts it, and
+//! control characters shown instead of sent to a terminal.
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+
+use crate::docker_args::CommandLine;
+
+/// `s` as one word for bash, zsh and fish: bare when that is safe, else
+/// single-quoted; control characters as `$'\xNN'` (bash and zsh).
+pub fn shell_word(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        return s.to_string();
+    }
+    if s.chars().any(char::is_control) {
+        let mut out = String::from("$'");
+        for c in s.chars() {
+            match c {
+                '\'' | '\\' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('\'');
+        return out;
+    }
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// `argv` as one line of shell.
+pub fn command_text(argv: &[String]) -> String {
+    argv.iter()
+        .map(|w| shell_word(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `s` with control characters escaped, for prose on a terminal.
+pub fn visible(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// `docker ARGS` with its context and host flags replaced by
+/// `--context NAME` in front (global flags go before the command; the CLI
+/// reads none after it).
+pub fn with_context(args: &[OsString], line: &CommandLine, name: &str) -> Vec<String> {
+    let targeting = |n: &str| n == "context" || n == "host";
+    let mut skip = BTreeSet::new();
+    let mut kept_from_group: Vec<(usize, String)> = Vec::new();
+    for g in line.given.iter().filter(|g| targeting(g.name)) {
+        skip.extend(g.words.0..g.words.1);
+        // Booleans grouped with it (`-Dc prod`) stay, spelled out.
+        for other in &line.given {
+            if other.words.0 == g.words.0 && !targeting(other.name) {
+                kept_from_group.push((g.words.0, format!("--{}={}", other.name, other.value)));
+            }
+        }
+    }
+    let mut out = vec![
+        "docker".to_string(),
+        "--context".to_string(),
+        name.to_string(),
+    ];
+    for (i, word) in args.iter().enumerate() {
+        if i < line.command && skip.contains(&i) {
+            out.extend(
+                kept_from_group
+                    .iter()
+                    .filter(|(at, _)| *at == i)
+                    .map(|(_, w)| w.clone()),
+            );
+            continue;
+        }
+        out.push(word.to_string_lossy().into_owned());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docker_args::parse;
+
+    fn rewrite(line: &str, name: &str) -> String {
+        let args: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();
+        command_text(&with_context(&args, &parse(&args), name))
+    }
+
+    #[test]
+    fn the_context_goes_in_front_and_other_targets_go() {
+        assert_eq!(
+            rewrite("system prune -af", "prod"),
+            "docker --context prod system prune -af"
+        );
+        assert_eq!(
+            rewrite("-H tcp://h:1 -l debug rm -f x", "prod"),
+            "docker --context prod -l debug rm -f x"
+        );
+        assert_eq!(
+            rewrite("-Dc dev --config /c rm -c x", "prod"),
+            "docker --context prod --debug=true --config /c rm -c x"
+        );
+        assert_eq!(
+            rewrite("-cdev rm x", "it's"),
+            r"docker --context 'it'\''s' rm x"
+        );
+    }
+
+    #[test]
+    fn words_are_quoted_and_control_characters_shown() {
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("x\x1b[31m"), r"$'x\u001b[31m'");
+        assert_eq!(visible("p\x1b]0;x\x07"), r"p\u{1b}]0;x\u{7}");
+    }
+}
