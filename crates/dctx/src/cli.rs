@@ -65,6 +65,21 @@ pub enum Command {
     /// Manage the per-user daemon that answers prompts from memory
     #[command(subcommand)]
     Daemon(DaemonCommand),
+    /// Refuse destructive docker commands aimed at a protected context
+    /// unless the command line names it with --context
+    ///
+    /// `dctx guard -- ARGS…` decides for `docker ARGS…` and then runs the
+    /// real docker in its own place (exec), or refuses with exit status 77,
+    /// the reason and the command to run instead. Every destructive command
+    /// it sees is logged. `dctx init SHELL --guard` routes an interactive
+    /// shell's `docker` through it; `dctx guard shim DIR` does the same for
+    /// scripts and programs. `DCTX_GUARD=off docker …` bypasses it for one
+    /// command, visibly, and is logged.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "Examples:\n  dctx guard --explain -- system prune -af\n  dctx guard --explain --json -- --context prod compose down\n  dctx guard shim ~/.local/share/dctx/shim\n  dctx guard log -n 50\n\nSettings: [guard] in config.toml (protect, protect_all_but, mode, destructive,\nalso_destructive, not_destructive); see the README."
+    )]
+    Guard(GuardArgs),
     /// Print the shell integration: `eval "$(dctx init bash)"`,
     /// `eval "$(dctx init zsh)"`, `dctx init fish | source`
     ///
@@ -83,12 +98,55 @@ pub enum Command {
         /// Leave out the completions for dctx and dctx-prompt
         #[arg(long)]
         no_completions: bool,
+        /// Also route this shell's `docker` through `dctx guard` (interactive
+        /// shells only; scripts use `dctx guard shim`)
+        #[arg(long)]
+        guard: bool,
     },
     /// Print completions for dctx and dctx-prompt, context names included
     /// (`dctx init` loads them already, unless --no-completions)
     Completions {
         #[arg(value_enum)]
         shell: InitShell,
+    },
+}
+
+/// `dctx guard`'s arguments (see `guard.rs`).
+#[derive(Debug, clap::Args)]
+pub struct GuardArgs {
+    #[command(subcommand)]
+    pub command: Option<GuardCommand>,
+    /// Print the decision and its reasons; run nothing (exit status 0)
+    #[arg(long)]
+    pub explain: bool,
+    /// With --explain: one JSON object (context, host, source, command,
+    /// destructive, protected, named, decision, reasons, instead)
+    #[arg(long, requires = "explain")]
+    pub json: bool,
+    /// The docker command line, after `--`
+    #[arg(last = true, value_name = "DOCKER_ARGS")]
+    pub args: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GuardCommand {
+    /// Install DIR/docker, a link to this dctx that guards every docker
+    /// command of the programs that find it first on PATH, then runs the
+    /// real docker found further along PATH
+    Shim {
+        dir: std::path::PathBuf,
+        /// Replace an existing DIR/docker that is not dctx
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show the most recent destructive commands the guard saw
+    Log {
+        /// How many
+        #[arg(short = 'n', long, default_value_t = 20)]
+        lines: usize,
+        /// The records as JSON lines
+        #[arg(long)]
+        json: bool,
     },
 }
 

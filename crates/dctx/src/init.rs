@@ -14,6 +14,9 @@ use crate::cli::InitShell;
 const BASH: &str = include_str!("../../../shell-integrations/dctx.bash");
 const ZSH: &str = include_str!("../../../shell-integrations/dctx.zsh");
 const FISH: &str = include_str!("../../../shell-integrations/dctx.fish");
+const GUARD_BASH: &str = include_str!("../../../shell-integrations/guard.bash");
+const GUARD_ZSH: &str = include_str!("../../../shell-integrations/guard.zsh");
+const GUARD_FISH: &str = include_str!("../../../shell-integrations/guard.fish");
 
 /// Single-quotes `s` for bash and zsh.
 fn shell_quote(s: &str) -> String {
@@ -45,6 +48,7 @@ pub fn script(
     prepend_to_prompt: bool,
     publish: Publish,
     completions: bool,
+    guard: bool,
 ) -> String {
     // Each edit is guarded so that loading twice does not stack segments.
     let (template, binary, edit) = match shell {
@@ -97,6 +101,14 @@ pub fn script(
         .replace("@DCTX_PROMPT_EDIT@", edit)
         .replace("@DCTX_SHELL@", render_as)
         .replace("@DCTX_EXPORT@", export);
+    if guard {
+        text.push('\n');
+        text.push_str(match shell {
+            InitShell::Bash => GUARD_BASH,
+            InitShell::Zsh => GUARD_ZSH,
+            InitShell::Fish => GUARD_FISH,
+        });
+    }
     if completions {
         text.push_str("\n# Completions for dctx and dctx-prompt (`dctx init --no-completions` leaves them out).\n");
         text.push_str(&crate::completions::script(shell));
@@ -187,6 +199,7 @@ pub fn run(
     prepend_to_prompt: bool,
     starship: bool,
     completions: bool,
+    guard: bool,
 ) -> anyhow::Result<()> {
     let publish = if starship {
         Publish::Starship
@@ -195,7 +208,7 @@ pub fn run(
     };
     std::io::stdout()
         .lock()
-        .write_all(script(shell, prepend_to_prompt, publish, completions).as_bytes())
+        .write_all(script(shell, prepend_to_prompt, publish, completions, guard).as_bytes())
         .context("could not write to stdout")
 }
 
@@ -220,9 +233,9 @@ mod tests {
     fn fills_every_placeholder() {
         for shell in [InitShell::Bash, InitShell::Zsh, InitShell::Fish] {
             for prompt in [false, true] {
-                let s = script(shell, prompt, Publish::ShellVariable, true);
+                let s = script(shell, prompt, Publish::ShellVariable, true, true);
                 assert!(!s.contains("@DCTX_"), "unfilled placeholder for {shell:?}");
-                let starship = script(shell, prompt, Publish::Starship, false);
+                let starship = script(shell, prompt, Publish::Starship, false, false);
                 assert!(
                     !starship.contains("@DCTX_") && starship.contains("--shell plain"),
                     "{shell:?}"

@@ -2,17 +2,19 @@
 //! [`Vars`], and each subcommand hands what it needs to `dctx-core`,
 //! `dctx-ipc` or `dctx-daemon`.
 
+mod audit;
 pub mod cli;
 mod commands;
 mod completions;
 mod daemon;
+pub mod guard;
 mod init;
 mod suggest;
 mod switch;
 
 use std::process::ExitCode;
 
-use cli::{Cli, Command, DaemonCommand};
+use cli::{Cli, Command, DaemonCommand, GuardCommand};
 use dctx_ipc::Vars;
 
 /// Runs one command; the exit code is for commands whose answer is a status.
@@ -37,7 +39,17 @@ pub fn run(cli: Cli, vars: &Vars) -> anyhow::Result<ExitCode> {
             prompt,
             starship,
             no_completions,
-        } => init::run(shell, prompt, starship, !no_completions).map(|()| ExitCode::SUCCESS),
+            guard,
+        } => init::run(shell, prompt, starship, !no_completions, guard).map(|()| ExitCode::SUCCESS),
+        Command::Guard(g) => match g.command {
+            Some(GuardCommand::Shim { dir, force }) => {
+                guard::install_shim(vars, &dir, force).map(|()| ExitCode::SUCCESS)
+            }
+            Some(GuardCommand::Log { lines, json }) => {
+                guard::show_log(vars, lines, json).map(|()| ExitCode::SUCCESS)
+            }
+            None => guard::run(vars, &g.args, g.explain, g.json),
+        },
         Command::Completions { shell } => completions::run(shell).map(|()| ExitCode::SUCCESS),
     }
 }

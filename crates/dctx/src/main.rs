@@ -3,8 +3,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = dctx::cli::Cli::parse();
     let vars = dctx_ipc::Vars::from_process();
+    // Reached as `docker` through `dctx guard shim`.
+    if dctx::guard::invoked_as_docker() {
+        return dctx::guard::shim_main(&vars);
+    }
+    let cli = dctx::cli::Cli::parse();
     match dctx::run(cli, &vars) {
         Ok(code) => code,
         // `dctx inspect | head` closing the pipe early is not an error.

@@ -1,0 +1,368 @@
+//! `dctx guard`: decide for one docker command line (see
+//! `dctx_core::guard`), then either replace this process with the real
+//! docker (exec: docker's own exit status, signals, stdin and terminal) or
+//! refuse with the reason and the command to run instead. Also the shim
+//! (`dctx` reached as `docker` through a symlink) and `dctx guard log`.
+
+use std::ffi::{OsStr, OsString};
+use std::io::{BufRead, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use dctx_core::guard::commands::{builtin_table, classify};
+use dctx_core::guard::{command_text, decide, Decision, Input, Verdict, REFUSED_STATUS};
+use dctx_core::{RealFs, Settings};
+use dctx_ipc::Vars;
+
+use crate::audit::{self, Outcome, Record};
+
+/// The variable that turns the guard off for one command.
+pub const OFF_VAR: &str = "DCTX_GUARD";
+
+/// What the guard makes of one line, panics included: a bug in the
+/// decision must not leave the user without docker, nor let a destructive
+/// command through unseen.
+fn decision(vars: &Vars, args: &[OsString]) -> Decision {
+    let attempt = std::panic::catch_unwind(|| {
+        let env = vars.docker_env();
+        let settings = match vars.settings_path() {
+            Some(path) => match Settings::load(&RealFs, &path) {
+                (s, None) => Ok(s.guard),
+                (_, Some(problem)) => Err(problem),
+            },
+            None => Ok(Settings::default().guard),
+        };
+        decide(&Input {
+            env: &env,
+            args,
+            settings: settings.as_ref().map_err(Clone::clone),
+            fs: &RealFs,
+        })
+    });
+    attempt.unwrap_or_else(|_| after_a_panic(args))
+}
+
+/// The fail-safe decision when deciding panicked: the target is unknown,
+/// so a command that looks destructive is refused and anything else runs.
+fn after_a_panic(args: &[OsString]) -> Decision {
+    let matched = std::panic::catch_unwind(|| {
+        (0..args.len()).find_map(|i| classify(&args[i..], &builtin_table()).matched)
+    })
+    .unwrap_or(None);
+    Decision {
+        decision: if matched.is_some() {
+            Verdict::Refuse
+        } else {
+            Verdict::Allow
+        },
+        context: "(unknown)".into(),
+        host: String::new(),
+        source: "(unknown)",
+        command: matched.clone().unwrap_or_default(),
+        destructive: matched.is_some(),
+        protected: matched.is_some(),
+        named: false,
+        reasons: vec![
+            "the guard failed (a bug: please report it), so it cannot tell the target".into(),
+        ],
+        instead: Vec::new(),
+        confirm: false,
+    }
+}
+
+/// `dctx guard [--explain [--json]] -- ARGS…`.
+pub fn run(vars: &Vars, args: &[OsString], explain: bool, json: bool) -> anyhow::Result<ExitCode> {
+    // The default hook prints the panic; the fallback says it better.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("dctx guard: internal error: {info}");
+    }));
+    let d = decision(vars, args);
+    if explain {
+        let mut out = std::io::stdout().lock();
+        if json {
+            serde_json::to_writer_pretty(&mut out, &d).context("could not write to stdout")?;
+            writeln!(out).context("could not write to stdout")?;
+        } else {
+            out.write_all(explanation(&d).as_bytes())
+                .context("could not write to stdout")?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let bypass = vars.get(OFF_VAR).is_some_and(|v| v == "off");
+    let outcome = match (d.decision, bypass) {
+        _ if !d.destructive => None,
+        (_, true) => {
+            eprintln!(
+                "dctx guard: off for this command ({OFF_VAR}=off): {} runs on {} ({}); logged",
+                d.command, d.context, d.host
+            );
+            Some(Outcome::Bypassed)
+        }
+        (Verdict::Allow, false) => Some(Outcome::Allowed),
+        (Verdict::Refuse, false) => {
+            if d.confirm && confirmed(&d) {
+                Some(Outcome::Confirmed)
+            } else {
+                let mut text = d.refusal_text(args);
+                if d.confirm {
+                    text.push_str("  (mode = \"confirm\" asks only on a terminal)\n");
+                }
+                let _ = std::io::stderr().write_all(text.as_bytes());
+                log(vars, args, &d, Outcome::Refused);
+                return Ok(ExitCode::from(REFUSED_STATUS));
+            }
+        }
+    };
+    if let Some(outcome) = outcome {
+        log(vars, args, &d, outcome);
+    }
+    exec_docker(vars, args)
+}
+
+/// The decision as prose (`--explain`).
+fn explanation(d: &Decision) -> String {
+    let mut out = format!(
+        "decision:    {}\ncontext:     {}\nendpoint:    {}\nchosen by:   {}\ncommand:     {}\ndestructive: {}\nprotected:   {}\n",
+        match d.decision {
+            Verdict::Allow => "allow",
+            Verdict::Refuse => "refuse",
+        },
+        dctx_core::guard::shell_word(&d.context),
+        dctx_core::guard::shell_word(&d.host),
+        d.source,
+        if d.command.is_empty() { "(none)" } else { &d.command },
+        d.destructive,
+        d.protected
+    );
+    for reason in &d.reasons {
+        out.push_str(&format!("because:     {}\n", escape(reason)));
+    }
+    for instead in &d.instead {
+        out.push_str(&format!("instead:     {}\n", command_text(&instead.argv)));
+    }
+    out
+}
+
+fn escape(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Asks on the terminal for the context's name (`mode = "confirm"`); no
+/// terminal, no confirmation.
+fn confirmed(d: &Decision) -> bool {
+    if unsafe { libc::isatty(0) } != 1 {
+        return false;
+    }
+    let Ok(mut tty) = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+    else {
+        return false;
+    };
+    let _ = write!(
+        tty,
+        "{}dctx guard: type the context's name to run `{}` on it: ",
+        d.refusal_text(&[])
+            .lines()
+            .skip(1)
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+        d.command
+    );
+    let mut answer = String::new();
+    let mut reader = std::io::BufReader::new(tty.take(1024));
+    if reader.read_line(&mut answer).is_err() {
+        return false;
+    }
+    answer.trim_end_matches(['\n', '\r']) == d.context
+}
+
+fn log(vars: &Vars, args: &[OsString], d: &Decision, outcome: Outcome) {
+    let Some(state) = vars.state_dir() else {
+        eprintln!("dctx guard: no home directory, so nothing is logged");
+        return;
+    };
+    let user = vars
+        .get("USER")
+        .or_else(|| vars.get("LOGNAME"))
+        .map(|u| u.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Err(e) = audit::append(&state, &Record::new(user, args, d, outcome)) {
+        eprintln!(
+            "dctx guard: could not write the audit log in {}: {e}",
+            state.display()
+        );
+    }
+}
+
+/// Replaces this process with the real docker.
+fn exec_docker(vars: &Vars, args: &[OsString]) -> anyhow::Result<ExitCode> {
+    let Some(docker) = real_docker(vars.get("PATH").unwrap_or_default()) else {
+        eprintln!("dctx guard: no docker on PATH other than the guard itself");
+        return Ok(ExitCode::from(127));
+    };
+    let error = std::process::Command::new(&docker)
+        .arg0("docker")
+        .args(args)
+        .exec();
+    Err(anyhow::Error::new(error).context(format!("could not run {}", docker.display())))
+}
+
+/// The first `docker` on `path` that is not dctx (the shim is a symlink to
+/// it), so the guard never runs itself. Relative entries are skipped: the
+/// guard does not run a `docker` that happens to be in the current dir.
+pub fn real_docker(path: &OsStr) -> Option<PathBuf> {
+    let own = std::env::current_exe().and_then(std::fs::canonicalize).ok();
+    std::env::split_paths(path)
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join("docker"))
+        .find(|candidate| {
+            use std::os::unix::fs::PermissionsExt;
+            let Ok(real) = std::fs::canonicalize(candidate) else {
+                return false;
+            };
+            let executable = std::fs::metadata(&real)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+            let is_dctx =
+                Some(&real) == own.as_ref() || real.file_name() == Some(OsStr::new("dctx"));
+            executable && !is_dctx
+        })
+}
+
+/// Whether this process was started as `docker` (through the shim).
+pub fn invoked_as_docker() -> bool {
+    std::env::args_os()
+        .next()
+        .is_some_and(|a| Path::new(&a).file_name() == Some(OsStr::new("docker")))
+}
+
+/// `docker ARGS…` through the shim: the guard, for scripts and programs.
+pub fn shim_main(vars: &Vars) -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    match run(vars, &args, false, false) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("dctx guard: {err:#}");
+            ExitCode::from(127)
+        }
+    }
+}
+
+/// `dctx guard shim DIR`: a `docker` symlink to this dctx in DIR.
+pub fn install_shim(vars: &Vars, dir: &Path, force: bool) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let own = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .context("could not find this dctx")?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(dir)
+        .with_context(|| format!("could not create {}", dir.display()))?;
+    let meta = std::fs::metadata(dir)?;
+    let euid = dctx_ipc::paths::euid();
+    if meta.uid() != euid && meta.uid() != 0 {
+        anyhow::bail!(
+            "{} belongs to uid {}: they could replace the shim; choose a dir of your own",
+            dir.display(),
+            meta.uid()
+        );
+    }
+    if meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0 {
+        anyhow::bail!(
+            "other users can write to {} (mode {:o}): they could replace the shim; choose a dir of your own",
+            dir.display(),
+            meta.mode() & 0o7777
+        );
+    }
+    let link = dir.join("docker");
+    match std::fs::symlink_metadata(&link) {
+        Ok(_) if std::fs::canonicalize(&link).ok().as_ref() == Some(&own) => {
+            println!("{} already runs the guard", link.display());
+            return report_path(vars, dir);
+        }
+        Ok(_) if !force => anyhow::bail!(
+            "{} exists and is not this dctx; --force replaces it",
+            link.display()
+        ),
+        _ => {}
+    }
+    let temp = dir.join(format!(".docker.dctx-{}", std::process::id()));
+    let _ = std::fs::remove_file(&temp);
+    std::os::unix::fs::symlink(&own, &temp)
+        .with_context(|| format!("could not create {}", temp.display()))?;
+    std::fs::rename(&temp, &link)
+        .with_context(|| format!("could not create {}", link.display()))?;
+    println!("installed {} -> {}", link.display(), own.display());
+    report_path(vars, dir)
+}
+
+/// Says where the shim must sit on PATH, and which docker it will run.
+fn report_path(vars: &Vars, dir: &Path) -> anyhow::Result<()> {
+    let path = vars.get("PATH").unwrap_or_default();
+    let first = std::env::split_paths(path).find(|d| d.join("docker").exists());
+    if first.as_deref() != Some(dir) {
+        println!(
+            "put it first on PATH for scripts and programs to use it: export PATH={}:\"$PATH\"",
+            dctx_core::guard::shell_word(&dir.to_string_lossy())
+        );
+    }
+    match real_docker(path) {
+        Some(docker) => println!("it runs {} when it allows a command", docker.display()),
+        None => {
+            println!("warning: no docker on PATH besides the shim; it would have nothing to run")
+        }
+    }
+    Ok(())
+}
+
+/// `dctx guard log`: the recent records, oldest first.
+pub fn show_log(vars: &Vars, n: usize, json: bool) -> anyhow::Result<()> {
+    let state = vars
+        .state_dir()
+        .context("no home directory, so there is no log")?;
+    let lines = audit::recent(&state, n)
+        .with_context(|| format!("could not read {}", audit::log_path(&state).display()))?;
+    let mut out = std::io::stdout().lock();
+    if lines.is_empty() && !json {
+        writeln!(
+            out,
+            "no destructive command logged yet ({})",
+            audit::log_path(&state).display()
+        )?;
+    }
+    for line in lines {
+        let text = match line {
+            audit::Line::Record(r) if json => serde_json::to_string(&r)?,
+            audit::Line::Record(r) => {
+                let mut argv = vec!["docker".to_string()];
+                argv.extend(r.argv.iter().cloned());
+                format!(
+                    "{}  {:<9}  {}  {}  {}",
+                    r.time,
+                    serde_json::to_value(r.decision)?
+                        .as_str()
+                        .unwrap_or_default(),
+                    escape(&r.context),
+                    escape(&r.endpoint),
+                    command_text(&argv)
+                )
+            }
+            audit::Line::Other(text) if json => text,
+            audit::Line::Other(_) => "(a record of another dctx version)".to_string(),
+        };
+        writeln!(out, "{text}")?;
+    }
+    Ok(())
+}

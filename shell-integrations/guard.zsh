@@ -1,0 +1,10 @@
+# dctx guard (`dctx init zsh --guard`): in an interactive shell, `docker`
+# goes through `dctx guard`, which runs the real docker in its own place
+# unless the command is destructive and aimed at a protected context that
+# the command line does not name. `command docker` skips it; scripts use
+# `dctx guard shim DIR`.
+if [[ -o interactive ]]; then
+    function docker {
+        \command "${__DCTX_BIN}" guard -- "$@"
+    }
+fi
