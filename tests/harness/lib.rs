@@ -13,6 +13,8 @@ use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard
 
 use tempfile::TempDir;
 
+pub mod engine;
+
 /// Builds dctx's binaries once per test run, with the profile this test
 /// binary was built with, so the tests never exercise a stale binary (nor
 /// debug ones under `cargo test --release`), and returns the directory

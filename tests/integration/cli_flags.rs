@@ -1,12 +1,13 @@
-//! The Docker CLI's global flags as dctx parses them (the ground for the
-//! guard), against the real CLI over generated command lines: the context
-//! `docker <flags> context show` names and the endpoint
-//! `docker <flags> context inspect` prints.
+//! The target `dctx guard` sees for a command line, against the real CLI
+//! over generated command lines (global-flag spellings × DOCKER_HOST,
+//! DOCKER_CONTEXT, DOCKER_CONFIG and --config × config dirs with and
+//! without a current context): the context `docker <flags> context show`
+//! names and the endpoint `docker <flags> context inspect` prints. Also
+//! the guard's table of the CLI's command aliases, against the CLI's help.
 
-use std::ffi::OsString;
+use std::collections::BTreeSet;
 
-use dctx_core::docker_args::{parse, resolve_with, LineError};
-use dctx_core::{Env, RealFs};
+use dctx_core::guard::commands::ALIASES;
 use dctx_tests::{require_tool, run, Sandbox};
 
 #[test]
@@ -23,6 +24,9 @@ fn global_flags_reach_what_the_docker_cli_reaches() {
     let other = sandbox.path().join("other-config");
     sandbox.config_dir_with(&other, "other");
     let other = other.display().to_string();
+    let empty = sandbox.path().join("empty-config");
+    std::fs::create_dir_all(&empty).unwrap();
+    let empty = empty.display().to_string();
 
     let names = ["staging", "prod", "nope", "default", "other"];
     let seed = std::env::var("DCTX_TEST_SEED")
@@ -57,6 +61,10 @@ fn global_flags_reach_what_the_docker_cli_reaches() {
             words.extend(spelling);
         }
         let mut env: Vec<(&str, &str)> = Vec::new();
+        if rng.u8(0..4) == 0 {
+            // A config dir with no config.json: no current context.
+            env.push(("DOCKER_CONFIG", empty.as_str()));
+        }
         if rng.bool() {
             env.push(("DOCKER_HOST", "tcp://10.9.9.9"));
         }
@@ -78,15 +86,27 @@ fn global_flags_reach_what_the_docker_cli_reaches() {
             "{{.Endpoints.docker.Host}}",
         ]);
 
-        let args: Vec<OsString> = words.iter().map(OsString::from).collect();
-        let parsed = parse(&args);
-        let home = sandbox.home();
-        let process_env = Env::new(env.iter().copied(), Some(home));
-        let (r, chosen) = resolve_with(&process_env, &parsed.flags, &RealFs);
-        let what = format!("case {case} (seed {seed}): docker {} with {env:?}; dctx: {r:?} via {chosen:?}, {parsed:?}", words.join(" "));
+        let guard = run(sandbox
+            .dctx("dctx")
+            .envs(env.iter().copied())
+            .args(["guard", "--explain", "--json", "--"])
+            .args(&words)
+            .args(["context", "show"]));
+        assert!(
+            guard.status.success(),
+            "{}",
+            String::from_utf8_lossy(&guard.stderr)
+        );
+        let d: serde_json::Value = serde_json::from_slice(&guard.stdout).expect("json");
+        let reasons = d["reasons"].to_string();
+        let refused_itself = reasons.contains("docker refuses this line itself");
+        let what = format!(
+            "case {case} (seed {seed}): docker {} with {env:?}; guard: {d}",
+            words.join(" ")
+        );
         if !show.status.success() {
             assert!(
-                parsed.error.is_some(),
+                refused_itself,
                 "docker refused it, dctx did not: {what}\n{}",
                 String::from_utf8_lossy(&show.stderr)
             );
@@ -94,26 +114,95 @@ fn global_flags_reach_what_the_docker_cli_reaches() {
         }
         assert_eq!(
             String::from_utf8_lossy(&show.stdout).trim(),
-            r.name,
+            d["context"],
             "context show: {what}"
         );
-        if parsed.error == Some(LineError::MoreThanOneHost) {
+        if reasons.contains("Specify only one -H") {
             // `context show` names `default`; anything needing the engine fails.
             assert!(!inspect.status.success(), "two -H were accepted: {what}");
             continue;
         }
-        assert_eq!(parsed.error, None, "{what}");
+        assert!(!refused_itself, "{what}");
         if inspect.status.success() {
             assert_eq!(
                 String::from_utf8_lossy(&inspect.stdout).trim(),
-                r.host,
+                d["host"],
                 "context inspect: {what}"
             );
         } else {
             assert!(
-                !r.problems.is_empty(),
+                !d["problem"].is_null(),
                 "docker could not inspect it, dctx saw no problem: {what}"
             );
         }
     }
+}
+
+/// Every command the CLI lists aliases for, by walking its help: the
+/// guard's table of aliases must be exactly that, or `docker rmi` would
+/// slip past an entry for `image rm`.
+#[test]
+fn the_alias_table_is_the_docker_clis() {
+    if !require_tool("docker", "alias table test") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let help = |words: &[&str]| -> String {
+        let out = run(sandbox.docker().args(words).arg("--help"));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // Lines of a help section: `  name   description`.
+    let section = |text: &str, title: &str| -> Vec<String> {
+        text.lines()
+            .skip_while(|l| !l.starts_with(title))
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+            .collect()
+    };
+    let root = help(&[]);
+    let mut management = section(&root, "Management Commands:");
+    management.extend(section(&root, "Swarm Commands:"));
+    let mut docker = BTreeSet::new();
+    for m in management.iter().filter(|m| !m.contains('*')) {
+        for sub in section(&help(&[m]), "Commands:") {
+            let text = help(&[m, &sub]);
+            let Some(aliases) = text
+                .lines()
+                .skip_while(|l| !l.starts_with("Aliases:"))
+                .nth(1)
+            else {
+                continue;
+            };
+            let all: BTreeSet<String> = aliases
+                .split(',')
+                .map(|a| a.trim().trim_start_matches("docker ").to_string())
+                .collect();
+            docker.insert((format!("{m} {sub}"), all));
+        }
+    }
+    assert!(docker.len() > 40, "the CLI's help was not read: {docker:?}");
+    let ours: BTreeSet<(String, BTreeSet<String>)> = ALIASES
+        .iter()
+        .map(|(canon, aliases)| {
+            let mut all: BTreeSet<String> = aliases.iter().map(|a| a.to_string()).collect();
+            all.insert(canon.to_string());
+            (canon.to_string(), all)
+        })
+        .collect();
+    // `builder build` is listed too, with the same aliases as `image build`.
+    let docker: BTreeSet<_> = docker
+        .into_iter()
+        .filter(|(c, _)| c != "builder build")
+        .collect();
+    assert_eq!(
+        docker.difference(&ours).collect::<Vec<_>>(),
+        Vec::<&(String, BTreeSet<String>)>::new(),
+        "aliases the CLI has and the guard does not know"
+    );
+    assert_eq!(
+        ours.difference(&docker).collect::<Vec<_>>(),
+        Vec::<&(String, BTreeSet<String>)>::new(),
+        "aliases the guard knows and the CLI does not have"
+    );
 }

@@ -316,7 +316,8 @@ fn scripts_pass_their_linters() {
             let mut cmd = sandbox.dctx("dctx");
             cmd.args(["init", shell]);
             if prompt {
-                cmd.arg("--prompt");
+                // The guard's `docker` function is linted in this one.
+                cmd.args(["--prompt", "--guard"]);
             }
             if shell == "bash" {
                 // clap_complete's generated bash is not held to shellcheck's

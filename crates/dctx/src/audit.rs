@@ -185,6 +185,7 @@ mod tests {
             context: "prod".into(),
             host: "tcp://h:2375".into(),
             source: "DOCKER_CONTEXT",
+            problem: None,
             command: "system prune".into(),
             destructive: true,
             protected: true,

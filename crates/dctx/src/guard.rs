@@ -60,6 +60,7 @@ fn after_a_panic(args: &[OsString]) -> Decision {
         context: "(unknown)".into(),
         host: String::new(),
         source: "(unknown)",
+        problem: None,
         command: matched.clone().unwrap_or_default(),
         destructive: matched.is_some(),
         protected: matched.is_some(),
@@ -136,6 +137,9 @@ fn explanation(d: &Decision) -> String {
         d.destructive,
         d.protected
     );
+    if let Some(problem) = &d.problem {
+        out.push_str(&format!("problem:     {}\n", escape(problem)));
+    }
     for reason in &d.reasons {
         out.push_str(&format!("because:     {}\n", escape(reason)));
     }
@@ -365,4 +369,48 @@ pub fn show_log(vars: &Vars, n: usize, json: bool) -> anyhow::Result<()> {
         writeln!(out, "{text}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<OsString> {
+        s.split_whitespace().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn after_a_panic_destructive_is_refused_and_the_rest_runs() {
+        assert_eq!(
+            after_a_panic(&words("-c x system prune -af")).decision,
+            Verdict::Refuse
+        );
+        assert_eq!(
+            after_a_panic(&words("--weird rmi x")).decision,
+            Verdict::Refuse
+        );
+        assert_eq!(after_a_panic(&words("ps -a")).decision, Verdict::Allow);
+        assert_eq!(after_a_panic(&[]).decision, Verdict::Allow);
+    }
+
+    #[test]
+    fn the_real_docker_is_never_dctx_nor_relative() {
+        let dir = tempfile::tempdir().unwrap();
+        let (shim, real) = (dir.path().join("shim"), dir.path().join("real"));
+        for d in [&shim, &real] {
+            std::fs::create_dir(d).unwrap();
+        }
+        let own = std::env::current_exe().unwrap();
+        std::os::unix::fs::symlink(&own, shim.join("docker")).unwrap();
+        let fake_dctx = real.join("dctx");
+        std::fs::copy("/bin/true", &fake_dctx).unwrap();
+        std::os::unix::fs::symlink(&fake_dctx, real.join("docker")).unwrap();
+        let path = std::env::join_paths([&shim, &real]).unwrap();
+        assert_eq!(real_docker(&path), None, "both are dctx");
+        std::fs::remove_file(real.join("docker")).unwrap();
+        std::fs::copy("/bin/true", real.join("docker")).unwrap();
+        assert_eq!(real_docker(&path), Some(real.join("docker")));
+        let relative = std::env::join_paths([Path::new("real"), &shim]).unwrap();
+        assert_eq!(real_docker(&relative), None);
+    }
 }

@@ -56,6 +56,9 @@ pub struct Decision {
     /// How it was chosen: `--context`, `--host`, `DOCKER_HOST`,
     /// `DOCKER_CONTEXT`, `currentContext` or `default`.
     pub source: &'static str,
+    /// What is wrong with the target, as `dctx inspect` reports it (docker
+    /// may refuse the line for it).
+    pub problem: Option<String>,
     /// The command with the CLI's aliases resolved (`image rm` for `rmi`).
     pub command: String,
     pub destructive: bool,
@@ -128,6 +131,7 @@ pub fn decide(input: &Input) -> Decision {
         context: r.name.clone(),
         host: r.host.clone(),
         source,
+        problem: r.problem_summary(),
         command: classified.command.clone(),
         destructive: classified.matched.is_some() && classified.inert.is_none(),
         protected: false,

@@ -1,0 +1,196 @@
+//! A fake Docker engine for the tests: HTTP/1.1 on a Unix socket or on
+//! loopback TCP that answers `/_ping`, `/version`, `/info`, the prune
+//! endpoints and removals, says "no such object" to everything else, and
+//! records every request it receives. It never reaches anything else.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The API version the fake speaks (the client negotiates down to it).
+const API_VERSION: &str = "1.47";
+
+/// The fake's server version, for tests to look for.
+pub const FAKE_VERSION: &str = "27.0.0-fake";
+
+pub struct FakeEngine {
+    endpoint: String,
+    requests: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    socket: Option<PathBuf>,
+    name: String,
+}
+
+impl FakeEngine {
+    /// An engine named `name` on a Unix socket at `path`.
+    pub fn unix(path: &Path, name: &str) -> FakeEngine {
+        let listener = std::os::unix::net::UnixListener::bind(path).expect("bind fake engine");
+        let engine = FakeEngine::new(format!("unix://{}", path.display()), name, Some(path));
+        let (requests, stop, name) = engine.shared();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(conn) = conn {
+                    let (requests, name) = (requests.clone(), name.clone());
+                    std::thread::spawn(move || serve(conn, &requests, &name));
+                }
+            }
+        });
+        engine
+    }
+
+    /// An engine named `name` on 127.0.0.1, on a port of the system's
+    /// choosing.
+    pub fn tcp(name: &str) -> FakeEngine {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fake engine");
+        let port = listener.local_addr().unwrap().port();
+        let engine = FakeEngine::new(format!("tcp://127.0.0.1:{port}"), name, None);
+        let (requests, stop, name) = engine.shared();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(conn) = conn {
+                    let (requests, name) = (requests.clone(), name.clone());
+                    std::thread::spawn(move || serve(conn, &requests, &name));
+                }
+            }
+        });
+        engine
+    }
+
+    fn new(endpoint: String, name: &str, socket: Option<&Path>) -> FakeEngine {
+        FakeEngine {
+            endpoint,
+            requests: Arc::default(),
+            stop: Arc::default(),
+            socket: socket.map(Path::to_path_buf),
+            name: name.to_string(),
+        }
+    }
+
+    fn shared(&self) -> (Arc<Mutex<Vec<String>>>, Arc<AtomicBool>, String) {
+        (self.requests.clone(), self.stop.clone(), self.name.clone())
+    }
+
+    /// `unix:///…` or `tcp://127.0.0.1:PORT`, for DOCKER_HOST or a context.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Every request so far, as `METHOD /path?query`.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// The requests that would change something on a real engine.
+    pub fn writes(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.starts_with("POST") || r.starts_with("DELETE"))
+            .collect()
+    }
+}
+
+impl Drop for FakeEngine {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        match &self.socket {
+            Some(path) => {
+                let _ = std::os::unix::net::UnixStream::connect(path);
+                let _ = std::fs::remove_file(path);
+            }
+            None => {
+                let addr = self.endpoint.trim_start_matches("tcp://").to_string();
+                let _ = std::net::TcpStream::connect(addr);
+            }
+        }
+    }
+}
+
+/// Answers requests on one connection until the client closes it.
+fn serve<S: Read + Write>(conn: S, requests: &Mutex<Vec<String>>, name: &str) {
+    let mut reader = BufReader::new(conn);
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut length = 0usize;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = header.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let mut words = request_line.split_whitespace();
+        let method = words.next().unwrap_or_default().to_string();
+        let target = words.next().unwrap_or_default().to_string();
+        requests.lock().unwrap().push(format!("{method} {target}"));
+        let (status, json) = answer(&method, &target, name);
+        let head = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nApi-Version: {API_VERSION}\r\n\
+             Docker-Experimental: false\r\nOstype: linux\r\nServer: Docker/{FAKE_VERSION} (linux)\r\n\
+             Content-Length: {}\r\n\r\n",
+            json.len()
+        );
+        let out = reader.get_mut();
+        let body = if method == "HEAD" { "" } else { json.as_str() };
+        if out.write_all(head.as_bytes()).is_err() || out.write_all(body.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// The status line and body for one request.
+fn answer(method: &str, target: &str, name: &str) -> (&'static str, String) {
+    let path = target.split('?').next().unwrap_or_default();
+    // Strip the `/v1.47` prefix the client adds after negotiating.
+    let path = match path.strip_prefix("/v") {
+        Some(rest) => rest.find('/').map_or(path, |i| &rest[i..]),
+        None => path,
+    };
+    let ok = |body: String| ("200 OK", body);
+    match (method, path) {
+        (_, "/_ping") => ok("OK".to_string()),
+        (_, "/version") => ok(format!(
+            r#"{{"Version":"{FAKE_VERSION}","ApiVersion":"{API_VERSION}","MinAPIVersion":"1.24","Os":"linux","Arch":"amd64","GitCommit":"fake","GoVersion":"go1.22","KernelVersion":"6.0","BuildTime":"2024-01-01T00:00:00.000000000+00:00","Components":[{{"Name":"Engine","Version":"{FAKE_VERSION}","Details":{{"ApiVersion":"{API_VERSION}","Arch":"amd64","Os":"linux"}}}}]}}"#
+        )),
+        (_, "/info") => ok(format!(
+            r#"{{"ID":"FAKE-{name}","Name":"{name}","ServerVersion":"{FAKE_VERSION}","OperatingSystem":"FakeOS","OSType":"linux","Architecture":"x86_64","Containers":0,"Images":0}}"#
+        )),
+        ("POST", "/containers/prune") => {
+            ok(r#"{"ContainersDeleted":null,"SpaceReclaimed":0}"#.into())
+        }
+        ("POST", "/images/prune") => ok(r#"{"ImagesDeleted":null,"SpaceReclaimed":0}"#.into()),
+        ("POST", "/networks/prune") => ok(r#"{"NetworksDeleted":null}"#.into()),
+        ("POST", "/volumes/prune") => ok(r#"{"VolumesDeleted":null,"SpaceReclaimed":0}"#.into()),
+        ("POST", "/build/prune") => ok(r#"{"CachesDeleted":null,"SpaceReclaimed":0}"#.into()),
+        ("DELETE", p) if p.starts_with("/containers/") => ("204 No Content", String::new()),
+        _ => (
+            "404 Not Found",
+            format!(
+                r#"{{"message":"No such object: {}"}}"#,
+                path.rsplit('/').nth(1).unwrap_or(path)
+            ),
+        ),
+    }
+}
