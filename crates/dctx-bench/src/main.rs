@@ -554,6 +554,54 @@ fn main() -> anyhow::Result<()> {
         );
     }
 
+    // The guard on an allowed command: `dctx guard -- ARGS` decides, then
+    // execs docker, so what it adds is the difference from bare docker.
+    if have_docker {
+        let bare = || {
+            let mut c = world.command("docker");
+            c.args(["context", "show"]);
+            c
+        };
+        let guarded = || {
+            let mut c = world.command(world.bins.join("dctx"));
+            c.args(["guard", "--", "context", "show"]);
+            c
+        };
+        // The whole decision for a destructive line (the contexts listed
+        // for shared endpoints), without running docker.
+        let explain = || {
+            let mut c = world.command(world.bins.join("dctx"));
+            c.args(["guard", "--explain", "--", "system", "prune", "-af"]);
+            c
+        };
+        let (mut t_bare, mut t_guarded, mut t_explain, mut t_true) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..7 {
+            t_true.push(median_run(truth, 20));
+            t_bare.push(median_run(bare, 15));
+            t_guarded.push(median_run(guarded, 15));
+            t_explain.push(median_run(explain, 20));
+        }
+        let (t_true, t_bare, t_guarded, t_explain) = (
+            med(&mut t_true),
+            med(&mut t_bare),
+            med(&mut t_guarded),
+            med(&mut t_explain),
+        );
+        println!(
+            "guard, allowed command: docker context show {:.0} µs bare, {:.0} µs through `dctx guard` = {:.2}x, {:+.0} µs added (target: under 1000)",
+            micros(t_bare),
+            micros(t_guarded),
+            t_guarded.as_secs_f64() / t_bare.as_secs_f64(),
+            micros(t_guarded) - micros(t_bare)
+        );
+        println!(
+            "  the decision for a destructive line (`--explain`) {:.0} µs = {:.2}x /bin/true",
+            micros(t_explain),
+            t_explain.as_secs_f64() / t_true.as_secs_f64()
+        );
+    }
+
     // Per-prompt cost inside each shell, over many calls, beside in-shell references.
     for shell in ["bash", "zsh", "fish"] {
         in_shell_cost(&world, shell, have_docker);
