@@ -78,7 +78,7 @@ fn dctx_never_writes_to_the_docker_config_dir() {
         &[("DOCKER_HOST", "tcp://1.2.3.4"), ("DOCKER_TLS_VERIFY", "1")],
     ];
     for env in envs {
-        let reads: [&[&str]; 8] = [
+        let reads: [&[&str]; 12] = [
             &["show"],
             &["inspect"],
             &["status"],
@@ -87,6 +87,19 @@ fn dctx_never_writes_to_the_docker_config_dir() {
             &["use", "--emit", "bash", "staging"],
             &["use", "--emit", "fish", "--unset"],
             &["exec", "staging", "--", "true"],
+            // The guard: deciding, refusing (and logging), running docker.
+            &[
+                "guard",
+                "--explain",
+                "--json",
+                "--",
+                "system",
+                "prune",
+                "-af",
+            ],
+            &["guard", "--", "-c", "prod", "volume", "prune", "--help"],
+            &["guard", "--", "volume", "prune", "-f"],
+            &["guard", "log"],
         ];
         for args in reads {
             run(sandbox.dctx("dctx").args(args).envs(env.iter().copied()));

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use dctx_core::guard::commands::{builtin_table, classify};
-use dctx_core::guard::{command_text, decide, Decision, Input, Verdict, REFUSED_STATUS};
+use dctx_core::guard::{command_text, decide, visible, Decision, Input, Verdict, REFUSED_STATUS};
 use dctx_core::{RealFs, Settings};
 use dctx_ipc::Vars;
 
@@ -97,7 +97,9 @@ pub fn run(vars: &Vars, args: &[OsString], explain: bool, json: bool) -> anyhow:
         (_, true) => {
             eprintln!(
                 "dctx guard: off for this command ({OFF_VAR}=off): {} runs on {} ({}); logged",
-                d.command, d.context, d.host
+                d.command,
+                visible(&d.context),
+                visible(&d.host)
             );
             Some(Outcome::Bypassed)
         }
@@ -138,27 +140,15 @@ fn explanation(d: &Decision) -> String {
         d.protected
     );
     if let Some(problem) = &d.problem {
-        out.push_str(&format!("problem:     {}\n", escape(problem)));
+        out.push_str(&format!("problem:     {}\n", visible(problem)));
     }
     for reason in &d.reasons {
-        out.push_str(&format!("because:     {}\n", escape(reason)));
+        out.push_str(&format!("because:     {}\n", visible(reason)));
     }
     for instead in &d.instead {
         out.push_str(&format!("instead:     {}\n", command_text(&instead.argv)));
     }
     out
-}
-
-fn escape(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                format!("\\u{{{:x}}}", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// Asks on the terminal for the context's name (`mode = "confirm"`); no
@@ -358,8 +348,8 @@ pub fn show_log(vars: &Vars, n: usize, json: bool) -> anyhow::Result<()> {
                     serde_json::to_value(r.decision)?
                         .as_str()
                         .unwrap_or_default(),
-                    escape(&r.context),
-                    escape(&r.endpoint),
+                    visible(&r.context),
+                    visible(&r.endpoint),
                     command_text(&argv)
                 )
             }

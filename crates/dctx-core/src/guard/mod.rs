@@ -23,7 +23,7 @@ use crate::pflag::ScanError;
 use crate::resolution::{Problem, Resolution, Source, DEFAULT_CONTEXT};
 use commands::classify;
 use policy::{GuardSettings, Mode};
-pub use words::{command_text, shell_word};
+pub use words::{command_text, shell_word, visible};
 
 /// The exit status of a refused command (sysexits' EX_NOPERM), apart from
 /// docker's own 1, 125, 126 and 127.
