@@ -13,7 +13,7 @@ use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard
 
 use tempfile::TempDir;
 
-pub mod engine;
+pub use fake_engine as engine;
 
 /// Builds dctx's binaries once per test run, with the profile this test
 /// binary was built with, so the tests never exercise a stale binary (nor
@@ -239,15 +239,20 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(sandbox: &Sandbox) -> Daemon {
+        Self::start_with(sandbox, |_| {})
+    }
+
+    /// The same, with `configure` applied to its command first (another
+    /// PATH, say).
+    pub fn start_with(sandbox: &Sandbox, configure: impl FnOnce(&mut Command)) -> Daemon {
         let log = std::fs::File::create(sandbox.path().join("daemon.log")).expect("daemon log");
-        let child = sandbox
-            .dctx("dctx")
-            .args(["daemon", "run"])
+        let mut cmd = sandbox.dctx("dctx");
+        cmd.args(["daemon", "run"])
             .env("DCTX_LOG", "debug")
             .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn daemon");
+            .stderr(log);
+        configure(&mut cmd);
+        let child = cmd.spawn().expect("spawn daemon");
         let socket = sandbox.socket();
         let daemon = Daemon {
             child: Some(child),

@@ -6,6 +6,7 @@ mod contexts;
 mod daemon;
 mod differential;
 mod edge_cases;
+mod engine;
 mod guard;
 mod prompt;
 mod read_only;

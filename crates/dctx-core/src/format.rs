@@ -1,9 +1,18 @@
-//! Segment formats: `{name}`, `{host}`, `{description}` and `{source}`,
-//! with `{{` and `}}` for literal braces. Checked when the settings are
+//! Segment formats: `{name}`, `{host}`, `{description}`, `{source}`, and
+//! from engine probes `{engine}`, `{engine_version}` and `{latency}`, with
+//! `{{` and `}}` for literal braces. Checked when the settings are
 //! read, filled when a segment is rendered.
 
 /// The placeholders a format may use.
-pub const PLACEHOLDERS: &[&str] = &["name", "host", "description", "source"];
+pub const PLACEHOLDERS: &[&str] = &[
+    "name",
+    "host",
+    "description",
+    "source",
+    "engine",
+    "engine_version",
+    "latency",
+];
 
 /// Rejects unknown placeholders and unbalanced braces.
 pub fn check_format(format: &str) -> Result<(), String> {
@@ -43,7 +52,7 @@ pub fn fill(
         };
         let key = &tail[1..end];
         let value = lookup(key).ok_or_else(|| {
-            format!("unknown placeholder {{{key}}} in format {format:?} (use {{name}}, {{host}}, {{description}} or {{source}})")
+            format!("unknown placeholder {{{key}}} in format {format:?} (use {{name}}, {{host}}, {{description}}, {{source}}, {{engine}}, {{engine_version}} or {{latency}})")
         })?;
         out.push_str(&value);
         rest = &tail[end + 1..];

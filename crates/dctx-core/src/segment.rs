@@ -1,9 +1,11 @@
 //! Turns a [`Resolution`] into the text a prompt or status bar shows.
 //!
-//! Placeholders are `{name}`, `{host}`, `{description}` and `{source}`;
-//! `{{` and `}}` are literal braces. Everything but the style markup is
+//! Placeholders are `{name}`, `{host}`, `{description}`, `{source}`,
+//! `{engine}`, `{engine_version}` and `{latency}`; `{{` and `}}` are
+//! literal braces. An engine that changed or is silent adds its marker. Everything but the style markup is
 //! escaped for the target shell, so nothing from Docker's files can inject.
 
+use crate::engine::EngineReport;
 use crate::format::fill;
 use crate::host::DEFAULT_UNIX_HOST;
 use crate::resolution::{Resolution, Source, DEFAULT_CONTEXT};
@@ -21,14 +23,19 @@ pub const MAX_SEGMENT_CHARS: usize = 256;
 /// them, everything escaped for `shell` (escaping goes character by
 /// character, so escaping the filled text is escaping each part).
 /// A bad format renders as itself, so a prompt still shows something.
-pub fn fill_format(format: &str, r: &Resolution, shell: Shell) -> String {
+pub fn fill_format(
+    format: &str,
+    r: &Resolution,
+    engine: Option<&EngineReport>,
+    shell: Shell,
+) -> String {
     let value = |key: &str| -> Option<String> {
         Some(match key {
             "name" => r.name.clone(),
             "host" => r.host.clone(),
             "description" => r.description.clone(),
             "source" => r.source.as_str().to_string(),
-            _ => return None,
+            _ => return EngineReport::placeholder(engine, key),
         })
     };
     // Enough bytes for MAX_SEGMENT_CHARS characters of any width.
@@ -55,6 +62,8 @@ pub struct RenderOptions<'a> {
     pub format: Option<&'a str>,
     /// A problem outside the resolution (e.g. a bad config.toml).
     pub extra_problem: bool,
+    /// What the daemon's probes know of the engine, if anything.
+    pub engine: Option<&'a EngineReport>,
 }
 
 /// The segment for `r`. Empty only when the settings hide this context.
@@ -75,14 +84,22 @@ pub fn render(r: &Resolution, settings: &Settings, req: &RenderOptions) -> Strin
             (settings.format.as_str(), settings.style_for(&r.name))
         }
     };
-    let mut text = fill_format(format, r, req.shell);
+    let mut text = fill_format(format, r, req.engine, req.shell);
     if problem {
         text.push_str(PROBLEM_MARKER);
     }
-    match style {
+    let mut out = match style {
         Some(style) => style.wrap(req.shell, &text),
         None => text,
+    };
+    for (marker, style) in req
+        .engine
+        .map(|e| e.markers(&settings.engine))
+        .unwrap_or_default()
+    {
+        out.push_str(&style.wrap(req.shell, &escape(req.shell, marker)));
     }
+    out
 }
 
 #[cfg(test)]
@@ -109,6 +126,7 @@ mod tests {
             shell: Shell::Plain,
             format,
             extra_problem: false,
+            engine: None,
         }
     }
 
@@ -150,6 +168,7 @@ mod tests {
                 shell: Shell::Fish,
                 format: None,
                 extra_problem: false,
+                engine: None,
             },
         );
         assert_eq!(fish, "\x1b[1;33mtcp://h:2375\x1b[0m");
@@ -183,6 +202,7 @@ mod tests {
                 shell: Shell::Zsh,
                 format: None,
                 extra_problem: false,
+                engine: None,
             },
         );
         assert_eq!(zsh, "%{\x1b[1;31m%}prod-eu%{\x1b[0m%}");
@@ -199,6 +219,7 @@ mod tests {
                 shell: Shell::Zsh,
                 format: Some("{description}"),
                 extra_problem: false,
+                engine: None,
             },
         );
         assert_eq!(zsh, "Desc %%F{red} #[bold]");
@@ -209,6 +230,7 @@ mod tests {
                 shell: Shell::Tmux,
                 format: Some("{description}"),
                 extra_problem: false,
+                engine: None,
             },
         );
         assert_eq!(tmux, "Desc %F{red} ##[bold]");
@@ -218,18 +240,18 @@ mod tests {
     fn a_huge_format_or_value_makes_a_bounded_segment() {
         let r = resolution("ctx", Source::Config, &"h".repeat(30_000));
         let format = "{host}".repeat(10_000);
-        let text = fill_format(&format, &r, Shell::Plain);
+        let text = fill_format(&format, &r, None, Shell::Plain);
         assert_eq!(text.chars().count(), MAX_SEGMENT_CHARS);
         assert!(text.ends_with("h…"), "the cut is marked");
         let r = resolution("ctx", Source::Config, "h");
         assert_eq!(
-            fill_format(&"é".repeat(MAX_SEGMENT_CHARS), &r, Shell::Plain)
+            fill_format(&"é".repeat(MAX_SEGMENT_CHARS), &r, None, Shell::Plain)
                 .chars()
                 .count(),
             MAX_SEGMENT_CHARS
         );
         assert_eq!(
-            fill_format("{name}%", &r, Shell::Zsh),
+            fill_format("{name}%", &r, None, Shell::Zsh),
             "ctx%%",
             "short text is untouched"
         );
@@ -245,5 +267,45 @@ mod tests {
             render(&r, &Settings::default(), &plain(Some("{bogus}"))),
             "{bogus}"
         );
+    }
+
+    #[test]
+    fn engine_placeholders_and_markers_are_escaped_and_in_order() {
+        use crate::engine::{EngineReport, EngineState, Identity};
+        let r = resolution("prod", Source::Config, "tcp://h:2375");
+        let engine = EngineReport {
+            state: EngineState::Timeout,
+            name: Some("%F{red}evil$(x)".into()),
+            id: Some("B".into()),
+            version: Some("27.0".into()),
+            os: None,
+            arch: None,
+            latency_ms: Some(12),
+            age_ms: Some(0),
+            error: None,
+            pinned_id: Some("A".into()),
+            pinned_name: None,
+            pinned_at: None,
+            identity: Identity::Changed,
+        };
+        let s = Settings::default();
+        let opts = |shell, engine| RenderOptions {
+            shell,
+            format: Some("{name} {engine} {engine_version} {latency}"),
+            extra_problem: false,
+            engine,
+        };
+        let plain = render(&r, &s, &opts(Shell::Plain, Some(&engine)));
+        assert_eq!(plain, "prod %F{red}evil$(x) 27.0 12ms≠⧖");
+        let zsh = render(&r, &s, &opts(Shell::Zsh, Some(&engine)));
+        assert!(zsh.contains("%%F{red}evil$(x)"), "{zsh}");
+        let mut calm = engine.clone();
+        calm.identity = Identity::Match;
+        calm.state = EngineState::Ok;
+        assert_eq!(
+            render(&r, &s, &opts(Shell::Plain, Some(&calm))),
+            "prod %F{red}evil$(x) 27.0 12ms"
+        );
+        assert_eq!(render(&r, &s, &opts(Shell::Plain, None)), "prod   ");
     }
 }

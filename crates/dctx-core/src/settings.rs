@@ -11,6 +11,7 @@
 //! style = "bold red"
 //!
 //! [guard]                      # see guard::policy
+//! [engine]                     # see engine
 //! ```
 
 use std::ffi::OsString;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::engine::{EngineSettings, RawEngine};
 use crate::fs::FileSystem;
 use crate::guard::policy::{GuardSettings, RawGuard};
 use crate::style::Style;
@@ -39,6 +41,7 @@ pub struct Settings {
     pub hide: Vec<String>,
     pub rules: Vec<Rule>,
     pub guard: GuardSettings,
+    pub engine: EngineSettings,
 }
 
 impl Default for Settings {
@@ -57,6 +60,7 @@ impl Default for Settings {
                 })
                 .collect(),
             guard: GuardSettings::default(),
+            engine: EngineSettings::default(),
         }
     }
 }
@@ -70,6 +74,7 @@ struct RawSettings {
     hide: Option<Vec<String>>,
     rule: Option<Vec<RawRule>>,
     guard: Option<RawGuard>,
+    engine: Option<RawEngine>,
 }
 
 #[derive(Deserialize)]
@@ -110,6 +115,9 @@ impl Settings {
                     })
                 })
                 .collect::<Result<_, String>>()?;
+        }
+        if let Some(engine) = raw.engine {
+            s.engine = EngineSettings::from_raw(engine)?;
         }
         if let Some(guard) = raw.guard {
             s.guard = GuardSettings::from_raw(guard)?;

@@ -6,11 +6,15 @@
 //! `stamp` checks a cached answer's files on each hit, `watch` turns
 //! file-system events into invalidations, and `tmux` asks tmux servers to
 //! redraw when something they show may have changed. `change_mark`
-//! tells shells that keep their last answer when to ask again.
+//! tells shells that keep their last answer when to ask again. `probe`
+//! runs the engine probes in the background and `engines` keeps what they
+//! found, against the pins.
 
 pub mod change_mark;
+pub mod engines;
 pub mod lifecycle;
 pub mod log;
+pub mod probe;
 pub mod server;
 pub mod shells;
 pub mod stamp;

@@ -214,8 +214,11 @@ fn serve_until_stopped(
         let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();
         let (redraw_tx, redraw_rx) = tokio::sync::mpsc::unbounded_channel();
         let mark = crate::change_mark::ChangeMark::create(&change_mark_path(runtime_dir));
-        let state = Arc::new(State::new(watch_tx, Some(redraw_tx), mark));
+        let state = Arc::new(
+            State::new(watch_tx, Some(redraw_tx), mark).with_state_dir(vars.state_dir()),
+        );
         tokio::spawn(crate::watch::run(state.clone(), watch_rx));
+        tokio::spawn(crate::probe::run(state.clone()));
         tokio::spawn(crate::tmux::run(state.clone(), redraw_rx));
         let uid = dctx_ipc::paths::euid();
         let shared = Arc::new(Shared::new(state, uid, socket.clone()));
@@ -244,6 +247,8 @@ fn serve_until_stopped(
         anyhow::Ok(())
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    // Probes still running: their docker and ssh go with the daemon.
+    crate::probe::kill_all();
     Ok(())
 }
 

@@ -212,6 +212,7 @@ async fn connection(stream: Stream, shared: &Shared, id: u64) -> std::io::Result
             writer.write_all(&pending).await?;
             return Ok(());
         }
+        let mut stop = false;
         let response = match decode_request(&line) {
             Err(message) => Response::Error { message },
             Ok(Request::Hello { protocol, client }) => {
@@ -228,17 +229,20 @@ async fn connection(stream: Stream, shared: &Shared, id: u64) -> std::io::Result
             Ok(request) if !greeted && request != Request::Shutdown => Response::Error {
                 message: format!("send hello with protocol {PROTOCOL_VERSION} first"),
             },
-            Ok(request) => answer(request, shared),
+            Ok(request) => {
+                stop = request == Request::Shutdown;
+                answer(request, shared)
+            }
         };
         // Replies to pipelined requests go out in one write: a client that
         // sent hello and a query together wakes up once, not twice.
         pending.extend(encode_line(&response));
-        if reader.buffer().contains(&b'\n') && response != Response::Ok {
+        if reader.buffer().contains(&b'\n') && !stop {
             continue;
         }
         writer.write_all(&pending).await?;
         pending.clear();
-        if response == Response::Ok {
+        if stop {
             info!("shutdown requested by a client");
             shared.shutdown.notify_waiters();
             return Ok(());
@@ -271,7 +275,18 @@ fn answer(request: Request, shared: &Shared) -> Response {
             watched: state.watched(),
             shells: state.shell_count(),
             queries: state.queries(),
+            probes: state
+                .engines()
+                .probes_run
+                .load(std::sync::atomic::Ordering::Relaxed),
+            probes_running: state.engines().running(),
         }),
+        Request::Refresh => {
+            state.engines().reload_pins();
+            state.engine_changed();
+            state.engines().wake.notify_one();
+            Response::Ok
+        }
         Request::Shutdown => Response::Ok,
     }
 }

@@ -3,6 +3,7 @@
 //! on /dev/pts/7 see?".
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use dctx_core::Env;
@@ -16,6 +17,8 @@ pub const MAX_SHELLS: usize = 4096;
 #[derive(Debug, Clone)]
 struct Shell {
     env: Env,
+    /// The settings file its prompt uses (`DCTX_CONFIG` or the default).
+    settings: Option<PathBuf>,
     tty: Option<String>,
     tmux: Option<String>,
     seen: Instant,
@@ -62,7 +65,7 @@ impl ShellTable {
 
     /// Remembers `env` for the caller; returns true when this changed what
     /// the shell (or its tty) shows, which is when a status bar should redraw.
-    pub fn record(&mut self, caller: &Caller, env: &Env) -> bool {
+    pub fn record(&mut self, caller: &Caller, env: &Env, settings: Option<&Path>) -> bool {
         // No real shell's DOCKER_* variables come near this: a client that
         // sends such is answered, but not remembered.
         if caller.pid == 0 || env.byte_size() > crate::state::MAX_ENV_BYTES {
@@ -73,6 +76,7 @@ impl ShellTable {
         }
         let shell = Shell {
             env: env.clone(),
+            settings: settings.map(Path::to_path_buf),
             tty: caller.tty.clone(),
             tmux: caller.tmux.clone(),
             seen: Instant::now(),
@@ -86,7 +90,7 @@ impl ShellTable {
                         }
                     }
                 }
-                old.env != *env || old.tty != caller.tty
+                old.env != *env || old.tty != caller.tty || old.settings.as_deref() != settings
             }
             None => true,
         };
@@ -130,6 +134,17 @@ impl ShellTable {
             return None;
         }
         self.by_pid.get(&pid).map(|s| s.env.clone())
+    }
+
+    /// Each distinct (environment, settings file) the recorded shells use:
+    /// what engine probes follow.
+    pub fn in_use(&self) -> Vec<(Env, Option<PathBuf>)> {
+        let all: std::collections::HashSet<(Env, Option<PathBuf>)> = self
+            .by_pid
+            .values()
+            .map(|s| (s.env.clone(), s.settings.clone()))
+            .collect();
+        all.into_iter().collect()
     }
 
     /// The tmux servers (`TMUX` values) of live shells, for status redraws.
@@ -194,12 +209,12 @@ mod tests {
     fn looks_up_the_last_shell_on_a_tty() {
         let me = std::process::id();
         let mut t = ShellTable::default();
-        assert!(t.record(&caller(me, "/dev/pts/1"), &env("a")));
+        assert!(t.record(&caller(me, "/dev/pts/1"), &env("a"), None));
         assert!(
-            !t.record(&caller(me, "/dev/pts/1"), &env("a")),
+            !t.record(&caller(me, "/dev/pts/1"), &env("a"), None),
             "no change, no redraw"
         );
-        assert!(t.record(&caller(me, "/dev/pts/1"), &env("b")));
+        assert!(t.record(&caller(me, "/dev/pts/1"), &env("b"), None));
         assert_eq!(t.by_tty("/dev/pts/1"), Some(env("b")));
         assert_eq!(t.by_tty("/dev/pts/2"), None);
     }
@@ -210,10 +225,10 @@ mod tests {
         let pid = child.id();
         child.wait().unwrap();
         let mut t = ShellTable::default();
-        t.record(&caller(pid, "/dev/pts/9"), &env("a"));
-        t.record(&caller(std::process::id(), "/dev/pts/8"), &env("b"));
+        t.record(&caller(pid, "/dev/pts/9"), &env("a"), None);
+        t.record(&caller(std::process::id(), "/dev/pts/8"), &env("b"), None);
         assert_eq!(t.live(), 1);
-        t.record(&caller(pid, "/dev/pts/9"), &env("a"));
+        t.record(&caller(pid, "/dev/pts/9"), &env("a"), None);
         assert_eq!(t.by_tty("/dev/pts/9"), None);
         assert_eq!(t.by_tty("/dev/pts/8"), Some(env("b")));
         t.forget(std::process::id());
@@ -226,8 +241,12 @@ mod tests {
         let nested = child.id();
         child.wait().unwrap();
         let mut t = ShellTable::default();
-        t.record(&caller(std::process::id(), "/dev/pts/3"), &env("outer"));
-        t.record(&caller(nested, "/dev/pts/3"), &env("inner"));
+        t.record(
+            &caller(std::process::id(), "/dev/pts/3"),
+            &env("outer"),
+            None,
+        );
+        t.record(&caller(nested, "/dev/pts/3"), &env("inner"), None);
         assert_eq!(t.by_tty("/dev/pts/3"), Some(env("outer")));
         assert_eq!(t.len(), 1, "the exited shell is forgotten");
     }
@@ -236,10 +255,14 @@ mod tests {
     fn stays_bounded() {
         let mut t = ShellTable::default();
         let me = std::process::id();
-        t.record(&caller(me, "/dev/pts/0"), &env("mine"));
+        t.record(&caller(me, "/dev/pts/0"), &env("mine"), None);
         // Pids far above pid_max never exist, so they are swept as dead.
         for i in 0..(MAX_SHELLS as u32 + 10) {
-            t.record(&caller(4_000_000 + i, &format!("/dev/pts/x{i}")), &env("x"));
+            t.record(
+                &caller(4_000_000 + i, &format!("/dev/pts/x{i}")),
+                &env("x"),
+                None,
+            );
         }
         assert!(t.len() <= MAX_SHELLS);
         assert_eq!(t.by_tty("/dev/pts/0"), Some(env("mine")));

@@ -25,6 +25,7 @@ use dctx_ipc::protocol::{Caller, Render, Segment, WatchedDir};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::change_mark::ChangeMark;
+use crate::engines::{Engines, TargetKey};
 use crate::shells::ShellTable;
 use crate::stamp::Stamp;
 
@@ -126,6 +127,7 @@ pub struct State {
     /// Told when something a status bar shows may have changed.
     redraw_tx: Option<UnboundedSender<()>>,
     mark: ChangeMark,
+    engines: Engines,
 }
 
 impl State {
@@ -147,7 +149,50 @@ impl State {
             watch_tx,
             redraw_tx,
             mark,
+            engines: Engines::new(None),
         }
+    }
+
+    /// Reads engine pins from `state_dir` (dctx's own state dir).
+    pub fn with_state_dir(mut self, state_dir: Option<PathBuf>) -> State {
+        self.engines = Engines::new(state_dir);
+        self
+    }
+
+    pub fn engines(&self) -> &Engines {
+        &self.engines
+    }
+
+    /// A probe changed what prompts show: shells ask again, bars redraw.
+    pub fn engine_changed(&self) {
+        self.mark.bump();
+        self.request_redraw();
+    }
+
+    /// The engines that live shells use now and whose settings probe them.
+    pub fn probe_targets(&self) -> Vec<crate::probe::Target> {
+        let in_use = {
+            let mut inner = self.lock();
+            inner.shells.live();
+            inner.shells.in_use()
+        };
+        let mut targets: HashMap<TargetKey, crate::probe::Target> = HashMap::new();
+        for (env, settings_path) in in_use {
+            let (settings, _, _) = self.settings(settings_path.as_deref());
+            let (resolution, _) = self.resolve(&env);
+            if resolution.host.is_empty() || !settings.engine.probes(&resolution.name) {
+                continue;
+            }
+            let key = TargetKey::of(&resolution);
+            // Of two shells with different settings, the shorter interval.
+            let shorter = targets
+                .get(&key)
+                .is_none_or(|t| settings.engine.interval < t.settings.engine.interval);
+            if shorter {
+                targets.insert(key.clone(), crate::probe::Target { key, env, settings });
+            }
+        }
+        targets.into_values().collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -307,6 +352,8 @@ impl State {
         drop(inner);
         self.mark.bump();
         self.request_redraw();
+        // Settings may now probe other contexts, or none.
+        self.engines.wake.notify_one();
     }
 
     pub fn request_redraw(&self) {
@@ -378,10 +425,14 @@ impl State {
         matched_shell: bool,
     ) -> Segment {
         let (settings, problem, settings_watched) = self.settings(render_opts.settings.as_deref());
+        let engine = self
+            .engines
+            .report(&TargetKey::of(&resolution), &settings.engine);
         let request = RenderOptions {
             shell: render_opts.shell,
             format: render_opts.format.as_deref(),
             extra_problem: problem.is_some(),
+            engine: Some(&engine),
         };
         let mut segment = Segment::new(
             render(&resolution, &settings, &request),
@@ -389,6 +440,7 @@ impl State {
             matched_shell,
         );
         segment.watched = watched && settings_watched;
+        segment.engine = Some(Box::new(engine));
         segment
     }
 
@@ -397,8 +449,11 @@ impl State {
         self.queries.fetch_add(1, Ordering::Relaxed);
         if let Some(caller) = caller {
             tracing::trace!(?caller, "query from a shell");
-            if self.lock().shells.record(caller, env) {
+            let settings = render_opts.settings.as_deref();
+            if self.lock().shells.record(caller, env, settings) {
                 self.request_redraw();
+                // A new target may need a probe at once.
+                self.engines.wake.notify_one();
             }
         }
         self.segment(self.resolve(env), render_opts, caller.is_some())

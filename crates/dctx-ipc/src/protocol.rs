@@ -16,13 +16,15 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use dctx_core::engine::EngineReport;
 use dctx_core::env::Env;
 use dctx_core::resolution::{Resolution, Source};
 use dctx_core::style::Shell;
 
 /// Bumped on any incompatible change to [`Request`] or [`Response`], or
-/// to what a daemon promises besides them (2: the change mark).
-pub const PROTOCOL_VERSION: u32 = 2;
+/// to what a daemon promises besides them (2: the change mark; 3: engine
+/// reports and `Refresh`).
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The longest request line the daemon reads.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
@@ -74,6 +76,10 @@ pub enum Request {
     },
     /// Answered with [`Response::Status`].
     Status,
+    /// Something the daemon reads besides Docker's files changed (the
+    /// pins): read it again, re-probe, and tell the shells. Answered with
+    /// [`Response::Ok`].
+    Refresh,
     /// Ask the daemon to exit; answered with [`Response::Ok`] first. The
     /// one request served without a handshake.
     Shutdown,
@@ -116,6 +122,9 @@ pub struct Segment {
     /// change: only then may a shell keep the answer.
     #[serde(default)]
     pub watched: bool,
+    /// What the probes know of the engine behind this context.
+    #[serde(default)]
+    pub engine: Option<Box<EngineReport>>,
 }
 
 impl Segment {
@@ -128,6 +137,7 @@ impl Segment {
             problem: r.problem_summary(),
             matched_shell,
             watched: false,
+            engine: None,
         }
     }
 }
@@ -154,6 +164,11 @@ pub struct DaemonStatus {
     pub watched: Vec<WatchedDir>,
     pub shells: usize,
     pub queries: u64,
+    /// Engine probes run so far, and how many are running now.
+    #[serde(default)]
+    pub probes: u64,
+    #[serde(default)]
+    pub probes_running: usize,
 }
 
 /// Parses one request line; the error is what the daemon sends back.

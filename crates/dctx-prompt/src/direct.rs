@@ -20,6 +20,8 @@ pub fn render(
         None => (Settings::default(), None),
     };
     let request = RenderOptions {
+        // Only the daemon's probes know the engine.
+        engine: None,
         shell,
         format,
         extra_problem: settings_problem.is_some(),

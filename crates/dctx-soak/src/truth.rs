@@ -55,6 +55,7 @@ pub fn direct(env: &Env) -> Fact {
         shell: Shell::Plain,
         format: Some(FORMAT),
         extra_problem: false,
+        engine: None,
     };
     let text = render(&r, &Settings::default(), &request);
     Fact::from(&Segment::new(text, &r, false))

@@ -62,6 +62,21 @@ pub enum Command {
         #[arg(last = true, required = true, value_name = "COMMAND")]
         command: Vec<std::ffi::OsString>,
     },
+    /// Record the engine CONTEXT (default: the current one) reaches now as
+    /// the one it must keep reaching
+    ///
+    /// Runs one probe (`docker --context CONTEXT info`) and keeps the
+    /// engine's ID and name in dctx's state dir. When a later background
+    /// probe ([engine] probe = …) sees another ID, every prompt using the
+    /// context shows the identity-change marker, `dctx status` says what
+    /// changed, and the guard refuses destructive commands to it until
+    /// you pin again.
+    Pin {
+        /// The context (default: the one this shell uses)
+        context: Option<String>,
+    },
+    /// Forget the pinned engine of CONTEXT (default: the current one)
+    Unpin { context: Option<String> },
     /// Manage the per-user daemon that answers prompts from memory
     #[command(subcommand)]
     Daemon(DaemonCommand),

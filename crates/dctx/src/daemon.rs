@@ -260,6 +260,10 @@ pub fn status(vars: &Vars) -> anyhow::Result<ExitCode> {
         status.queries,
         status.shells
     );
+    out.push_str(&format!(
+        "probes:   {} run, {} running\n",
+        status.probes, status.probes_running
+    ));
     if status.watched.is_empty() {
         out.push_str("watching: nothing yet (no queries)\n");
     }

@@ -79,7 +79,15 @@ pub fn run(vars: &Vars, args: &[OsString], explain: bool, json: bool) -> anyhow:
     std::panic::set_hook(Box::new(|info| {
         eprintln!("dctx guard: internal error: {info}");
     }));
-    let d = decision(vars, args);
+    let mut d = decision(vars, args);
+    if d.destructive && (d.decision == Verdict::Allow || d.confirm) {
+        // Only the daemon's probes know whether the engine is the pinned
+        // one; asked only for destructive commands.
+        let line = dctx_core::docker_args::parse(args);
+        let (env, _) = dctx_core::docker_args::command_env(&vars.docker_env(), &line.flags);
+        let r = dctx_core::resolve(&env, &RealFs);
+        d.hold_to_pin(&crate::engine::report(vars, &env, &r));
+    }
     if explain {
         let mut out = std::io::stdout().lock();
         if json {

@@ -7,6 +7,7 @@ pub mod cli;
 mod commands;
 mod completions;
 mod daemon;
+mod engine;
 pub mod guard;
 mod init;
 mod suggest;
@@ -28,6 +29,8 @@ pub fn run(cli: Cli, vars: &Vars) -> anyhow::Result<ExitCode> {
         }
         Command::Use(choice) => switch::run(vars, choice),
         Command::Exec { name, command } => commands::exec(vars, &name, &command),
+        Command::Pin { context } => engine::pin(vars, context).map(|()| ExitCode::SUCCESS),
+        Command::Unpin { context } => engine::unpin(vars, context).map(|()| ExitCode::SUCCESS),
         Command::Daemon(DaemonCommand::Run { background }) => {
             daemon::run(vars, background).map(|()| ExitCode::SUCCESS)
         }

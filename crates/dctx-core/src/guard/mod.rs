@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::contexts::list;
 use crate::docker_args::{command_env, parse, Chosen, LineError};
+use crate::engine::{EngineReport, Identity};
 use crate::env::Env;
 use crate::fs::FileSystem;
 use crate::pflag::ScanError;
@@ -344,6 +345,39 @@ fn instead(
 }
 
 impl Decision {
+    /// Holds a destructive command to its target's pinned engine: when the
+    /// probes saw another engine ID than the one pinned, it is refused,
+    /// `--context` or not, until the user checks and pins again.
+    pub fn hold_to_pin(&mut self, engine: &EngineReport) {
+        if !self.destructive || engine.identity != Identity::Changed {
+            return;
+        }
+        let v = |s: &Option<String>| s.clone().unwrap_or_else(|| "?".into());
+        self.decision = Verdict::Refuse;
+        self.confirm = false;
+        self.reasons.push(format!(
+            "the engine behind {:?} is not the one pinned: ID {} ({}) was pinned at {}; ID {} ({}) answers now",
+            self.context,
+            v(&engine.pinned_id),
+            v(&engine.pinned_name),
+            v(&engine.pinned_at),
+            v(&engine.id),
+            v(&engine.name)
+        ));
+        self.reasons
+            .push("refused until the engine is checked and pinned again, --context or not".into());
+        self.instead = vec![
+            Instead {
+                argv: vec!["dctx".into(), "status".into()],
+                why: "shows what answers now and what was pinned".into(),
+            },
+            Instead {
+                argv: vec!["dctx".into(), "pin".into(), self.context.clone()],
+                why: "accepts the engine that answers now, once you are sure of it".into(),
+            },
+        ];
+    }
+
     /// What a refusal prints on stderr: what would have been hit and why,
     /// then what to run instead. Control characters from names and hosts
     /// are shown escaped, never sent to the terminal.

@@ -230,3 +230,48 @@ fn the_refusal_shows_control_characters_instead_of_sending_them() {
         "{text}"
     );
 }
+
+#[test]
+fn an_engine_that_is_not_the_pinned_one_is_refused_even_when_named() {
+    use crate::engine::{EngineReport, EngineState, Facts, PinnedIdentity, ProbeResult};
+    let mut d = decide_line(&[], "--context prod system prune -af");
+    assert_eq!(d.decision, Verdict::Allow);
+    let pin = PinnedIdentity {
+        id: "OLD".into(),
+        name: "prod-1".into(),
+        pinned_at: "2026-11-30T20:00:00Z".into(),
+    };
+    let now = ProbeResult {
+        state: EngineState::Ok,
+        facts: Some(Facts {
+            id: "NEW".into(),
+            name: "prod-1".into(),
+            ..Facts::default()
+        }),
+        latency_ms: Some(3),
+        error: None,
+        at_ms: 0,
+    };
+    let same = ProbeResult {
+        facts: Some(Facts {
+            id: "OLD".into(),
+            ..Facts::default()
+        }),
+        ..now.clone()
+    };
+    d.hold_to_pin(&EngineReport::new(true, Some(&same), Some(&pin), 0));
+    assert_eq!(d.decision, Verdict::Allow);
+    d.hold_to_pin(&EngineReport::new(true, Some(&now), Some(&pin), 0));
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+    assert!(
+        d.reasons
+            .iter()
+            .any(|r| r.contains("ID OLD (prod-1) was pinned")),
+        "{d:#?}"
+    );
+    assert_eq!(command_text(&d.instead[1].argv), "dctx pin prod");
+    // Not destructive: the pin does not matter.
+    let mut d = decide_line(&[], "--context prod ps");
+    d.hold_to_pin(&EngineReport::new(true, Some(&now), Some(&pin), 0));
+    assert_eq!(d.decision, Verdict::Allow);
+}

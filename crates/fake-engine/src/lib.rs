@@ -1,12 +1,15 @@
-//! A fake Docker engine for the tests: HTTP/1.1 on a Unix socket or on
-//! loopback TCP that answers `/_ping`, `/version`, `/info`, the prune
-//! endpoints and removals, says "no such object" to everything else, and
-//! records every request it receives. It never reaches anything else.
+//! A fake Docker engine for dctx's tests and benchmark: HTTP/1.1 on a Unix
+//! socket or on loopback TCP that answers `/_ping`, `/version`, `/info`,
+//! the prune endpoints and removals, says "no such object" to everything
+//! else, and records every request it receives. Its identity (engine ID
+//! and name) and how long it takes to answer can be changed while it runs.
+//! It never reaches anything else.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// The API version the fake speaks (the client negotiates down to it).
 const API_VERSION: &str = "1.47";
@@ -14,12 +17,27 @@ const API_VERSION: &str = "1.47";
 /// The fake's server version, for tests to look for.
 pub const FAKE_VERSION: &str = "27.0.0-fake";
 
+/// Who the engine says it is, and how it answers.
+#[derive(Debug, Clone)]
+struct Behaviour {
+    id: String,
+    name: String,
+    /// Waited before every answer.
+    delay: Duration,
+}
+
+type Shared = (
+    Arc<Mutex<Vec<String>>>,
+    Arc<AtomicBool>,
+    Arc<Mutex<Behaviour>>,
+);
+
 pub struct FakeEngine {
     endpoint: String,
     requests: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
     socket: Option<PathBuf>,
-    name: String,
+    behaviour: Arc<Mutex<Behaviour>>,
 }
 
 impl FakeEngine {
@@ -27,15 +45,15 @@ impl FakeEngine {
     pub fn unix(path: &Path, name: &str) -> FakeEngine {
         let listener = std::os::unix::net::UnixListener::bind(path).expect("bind fake engine");
         let engine = FakeEngine::new(format!("unix://{}", path.display()), name, Some(path));
-        let (requests, stop, name) = engine.shared();
+        let (requests, stop, behaviour) = engine.shared();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop.load(Ordering::SeqCst) {
                     break;
                 }
                 if let Ok(conn) = conn {
-                    let (requests, name) = (requests.clone(), name.clone());
-                    std::thread::spawn(move || serve(conn, &requests, &name));
+                    let (requests, behaviour) = (requests.clone(), behaviour.clone());
+                    std::thread::spawn(move || serve(conn, &requests, &behaviour));
                 }
             }
         });
@@ -48,15 +66,15 @@ impl FakeEngine {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fake engine");
         let port = listener.local_addr().unwrap().port();
         let engine = FakeEngine::new(format!("tcp://127.0.0.1:{port}"), name, None);
-        let (requests, stop, name) = engine.shared();
+        let (requests, stop, behaviour) = engine.shared();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop.load(Ordering::SeqCst) {
                     break;
                 }
                 if let Ok(conn) = conn {
-                    let (requests, name) = (requests.clone(), name.clone());
-                    std::thread::spawn(move || serve(conn, &requests, &name));
+                    let (requests, behaviour) = (requests.clone(), behaviour.clone());
+                    std::thread::spawn(move || serve(conn, &requests, &behaviour));
                 }
             }
         });
@@ -69,12 +87,35 @@ impl FakeEngine {
             requests: Arc::default(),
             stop: Arc::default(),
             socket: socket.map(Path::to_path_buf),
-            name: name.to_string(),
+            behaviour: Arc::new(Mutex::new(Behaviour {
+                id: format!("ID-{name}"),
+                name: name.to_string(),
+                delay: Duration::ZERO,
+            })),
         }
     }
 
-    fn shared(&self) -> (Arc<Mutex<Vec<String>>>, Arc<AtomicBool>, String) {
-        (self.requests.clone(), self.stop.clone(), self.name.clone())
+    fn shared(&self) -> Shared {
+        (
+            self.requests.clone(),
+            self.stop.clone(),
+            self.behaviour.clone(),
+        )
+    }
+
+    /// From now on, `/info` gives this engine ID: a rebuilt host.
+    pub fn set_id(&self, id: &str) {
+        self.behaviour.lock().unwrap().id = id.to_string();
+    }
+
+    /// The engine ID `/info` gives now.
+    pub fn id(&self) -> String {
+        self.behaviour.lock().unwrap().id.clone()
+    }
+
+    /// From now on, every answer waits `delay` first: a slow or hung engine.
+    pub fn set_delay(&self, delay: Duration) {
+        self.behaviour.lock().unwrap().delay = delay;
     }
 
     /// `unix:///…` or `tcp://127.0.0.1:PORT`, for DOCKER_HOST or a context.
@@ -114,7 +155,7 @@ impl Drop for FakeEngine {
 }
 
 /// Answers requests on one connection until the client closes it.
-fn serve<S: Read + Write>(conn: S, requests: &Mutex<Vec<String>>, name: &str) {
+fn serve<S: Read + Write>(conn: S, requests: &Mutex<Vec<String>>, behaviour: &Mutex<Behaviour>) {
     let mut reader = BufReader::new(conn);
     loop {
         let mut request_line = String::new();
@@ -145,7 +186,11 @@ fn serve<S: Read + Write>(conn: S, requests: &Mutex<Vec<String>>, name: &str) {
         let method = words.next().unwrap_or_default().to_string();
         let target = words.next().unwrap_or_default().to_string();
         requests.lock().unwrap().push(format!("{method} {target}"));
-        let (status, json) = answer(&method, &target, name);
+        let now = behaviour.lock().unwrap().clone();
+        if !now.delay.is_zero() {
+            std::thread::sleep(now.delay);
+        }
+        let (status, json) = answer(&method, &target, &now);
         let head = format!(
             "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nApi-Version: {API_VERSION}\r\n\
              Docker-Experimental: false\r\nOstype: linux\r\nServer: Docker/{FAKE_VERSION} (linux)\r\n\
@@ -161,7 +206,8 @@ fn serve<S: Read + Write>(conn: S, requests: &Mutex<Vec<String>>, name: &str) {
 }
 
 /// The status line and body for one request.
-fn answer(method: &str, target: &str, name: &str) -> (&'static str, String) {
+fn answer(method: &str, target: &str, engine: &Behaviour) -> (&'static str, String) {
+    let (id, name) = (&engine.id, &engine.name);
     let path = target.split('?').next().unwrap_or_default();
     // Strip the `/v1.47` prefix the client adds after negotiating.
     let path = match path.strip_prefix("/v") {
@@ -175,7 +221,7 @@ fn answer(method: &str, target: &str, name: &str) -> (&'static str, String) {
             r#"{{"Version":"{FAKE_VERSION}","ApiVersion":"{API_VERSION}","MinAPIVersion":"1.24","Os":"linux","Arch":"amd64","GitCommit":"fake","GoVersion":"go1.22","KernelVersion":"6.0","BuildTime":"2024-01-01T00:00:00.000000000+00:00","Components":[{{"Name":"Engine","Version":"{FAKE_VERSION}","Details":{{"ApiVersion":"{API_VERSION}","Arch":"amd64","Os":"linux"}}}}]}}"#
         )),
         (_, "/info") => ok(format!(
-            r#"{{"ID":"FAKE-{name}","Name":"{name}","ServerVersion":"{FAKE_VERSION}","OperatingSystem":"FakeOS","OSType":"linux","Architecture":"x86_64","Containers":0,"Images":0}}"#
+            r#"{{"ID":"{id}","Name":"{name}","ServerVersion":"{FAKE_VERSION}","OperatingSystem":"FakeOS","OSType":"linux","Architecture":"x86_64","Containers":0,"Images":0}}"#
         )),
         ("POST", "/containers/prune") => {
             ok(r#"{"ContainersDeleted":null,"SpaceReclaimed":0}"#.into())

@@ -1,0 +1,165 @@
+//! What the engine probes found, per target (config dir, context,
+//! endpoint), and the pins they are held against. The probes themselves
+//! run in `probe.rs`; a prompt only ever reads what is here.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use dctx_core::engine::{EngineReport, EngineSettings, ProbeResult};
+use dctx_core::{RealFs, Resolution};
+use dctx_ipc::pins::{self, Pin};
+use tokio::sync::Notify;
+
+/// Results kept for targets nobody uses any more, at most.
+const MAX_RESULTS: usize = 256;
+
+/// One engine as the CLI reaches it: which config dir, which context,
+/// which endpoint (a context re-pointed elsewhere is another target).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TargetKey {
+    pub config_dir: PathBuf,
+    pub name: String,
+    pub host: String,
+}
+
+impl TargetKey {
+    pub fn of(r: &Resolution) -> TargetKey {
+        TargetKey {
+            config_dir: r.config_dir.clone(),
+            name: r.name.clone(),
+            host: r.host.clone(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    /// The last result per target and when its probe finished.
+    results: HashMap<TargetKey, (ProbeResult, Instant)>,
+    running: HashSet<TargetKey>,
+    pins: Vec<Pin>,
+    pins_problem: Option<String>,
+}
+
+pub struct Engines {
+    inner: Mutex<Inner>,
+    /// Wakes the probe scheduler: a shell's target changed, a probe ended,
+    /// the pins changed.
+    pub wake: Notify,
+    /// Where `pins.json` lives (dctx's state dir), if there is a home.
+    state_dir: Option<PathBuf>,
+    pub probes_run: std::sync::atomic::AtomicU64,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Engines {
+    pub fn new(state_dir: Option<PathBuf>) -> Engines {
+        let engines = Engines {
+            inner: Mutex::default(),
+            wake: Notify::new(),
+            state_dir,
+            probes_run: Default::default(),
+        };
+        engines.reload_pins();
+        engines
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reads `pins.json` again (at start, on `Refresh`, after each probe).
+    pub fn reload_pins(&self) {
+        let Some(dir) = &self.state_dir else {
+            return;
+        };
+        let (pins, problem) = match pins::load(&RealFs, dir) {
+            Ok(p) => (p, None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
+        if let Some(p) = &problem {
+            tracing::warn!("pins: {p}");
+        }
+        let mut inner = self.lock();
+        inner.pins = pins;
+        inner.pins_problem = problem;
+    }
+
+    /// The report for `key` under `settings`.
+    pub fn report(&self, key: &TargetKey, settings: &EngineSettings) -> EngineReport {
+        let inner = self.lock();
+        let pin = pins::find(&inner.pins, &key.config_dir, &key.name);
+        let result = inner.results.get(key).map(|(r, _)| r);
+        EngineReport::new(settings.probes(&key.name), result, pin, now_ms())
+    }
+
+    /// When `key` is next due for a probe (now when never probed), or
+    /// `None` while one runs.
+    pub fn due(&self, key: &TargetKey, interval: std::time::Duration) -> Option<Instant> {
+        let inner = self.lock();
+        if inner.running.contains(key) {
+            return None;
+        }
+        Some(match inner.results.get(key) {
+            Some((_, finished)) => *finished + interval,
+            None => Instant::now(),
+        })
+    }
+
+    /// Marks a probe of `key` as started; false if one already runs.
+    pub fn start(&self, key: &TargetKey) -> bool {
+        self.lock().running.insert(key.clone())
+    }
+
+    pub fn running(&self) -> usize {
+        self.lock().running.len()
+    }
+
+    /// Records a finished probe; true when what prompts show or what the
+    /// guard decides may differ (state, identity, the engine's name, ID or
+    /// version), which is when shells must ask again.
+    pub fn finish(&self, key: &TargetKey, result: ProbeResult, settings: &EngineSettings) -> bool {
+        self.probes_run
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.reload_pins();
+        let before = self.report(key, settings);
+        {
+            let mut inner = self.lock();
+            inner.running.remove(key);
+            // A result with no answer keeps what the engine last said it
+            // was: its identity still counts.
+            let mut result = result;
+            if result.facts.is_none() {
+                result.facts = inner.results.get(key).and_then(|(r, _)| r.facts.clone());
+            }
+            inner.results.insert(key.clone(), (result, Instant::now()));
+        }
+        let after = self.report(key, settings);
+        self.wake.notify_one();
+        before.visible_part() != after.visible_part()
+    }
+
+    /// Forgets results of targets not in `wanted`, once there are too many.
+    pub fn retain(&self, wanted: &HashSet<TargetKey>) {
+        let mut inner = self.lock();
+        if inner.results.len() > MAX_RESULTS {
+            inner.results.retain(|k, _| wanted.contains(k));
+        }
+    }
+
+    pub fn pins_problem(&self) -> Option<String> {
+        self.lock().pins_problem.clone()
+    }
+
+    pub fn state_dir(&self) -> Option<&Path> {
+        self.state_dir.as_deref()
+    }
+}

@@ -1,0 +1,171 @@
+//! Expected engine identities, `pins.json` in dctx's state dir: written by
+//! `dctx pin` and `dctx unpin`, read by the daemon (for prompts and
+//! `dctx status`) and by the guard. Never in Docker's config dir.
+//!
+//! The file carries [`PINS_VERSION`]; a reader refuses a file of another
+//! version instead of misreading it, and a writer refuses to replace one.
+
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use dctx_core::engine::PinnedIdentity;
+use dctx_core::FileSystem;
+use serde::{Deserialize, Serialize};
+
+/// Bumped on any incompatible change to the file.
+pub const PINS_VERSION: u32 = 1;
+
+/// One context's expected engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    /// The Docker config dir the context lives in.
+    #[serde(with = "dctx_core::os_text::path")]
+    pub config_dir: PathBuf,
+    pub context: String,
+    #[serde(flatten)]
+    pub identity: PinnedIdentity,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PinsFile {
+    v: u32,
+    #[serde(default)]
+    pins: Vec<Pin>,
+}
+
+/// Why the pins could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PinsError {
+    #[error("{path} was written by another dctx version (format {found}, this one reads {PINS_VERSION})")]
+    OtherVersion { path: String, found: u64 },
+    #[error("could not read {path}: {error}")]
+    Unreadable { path: String, error: String },
+}
+
+pub fn pins_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("pins.json")
+}
+
+/// The pins in `state_dir`; none when the file does not exist.
+pub fn load(fs: &dyn FileSystem, state_dir: &Path) -> Result<Vec<Pin>, PinsError> {
+    let path = pins_path(state_dir);
+    let shown = path.display().to_string();
+    let bytes = match fs.read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(PinsError::Unreadable {
+                path: shown,
+                error: e.to_string(),
+            })
+        }
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| PinsError::Unreadable {
+            path: shown.clone(),
+            error: e.to_string(),
+        })?;
+    let found = value
+        .get("v")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
+    if found != u64::from(PINS_VERSION) {
+        return Err(PinsError::OtherVersion { path: shown, found });
+    }
+    let file: PinsFile = serde_json::from_value(value).map_err(|e| PinsError::Unreadable {
+        path: shown,
+        error: e.to_string(),
+    })?;
+    Ok(file.pins)
+}
+
+/// The pin of `context` in `config_dir`.
+pub fn find<'a>(pins: &'a [Pin], config_dir: &Path, context: &str) -> Option<&'a PinnedIdentity> {
+    pins.iter()
+        .find(|p| p.config_dir == config_dir && p.context == context)
+        .map(|p| &p.identity)
+}
+
+/// Writes `pins` to `state_dir` (a private dir, created if needed), whole
+/// or not at all: a temporary file renamed over the old one.
+pub fn save(state_dir: &Path, pins: &[Pin]) -> io::Result<()> {
+    crate::paths::ensure_private_dir(state_dir)?;
+    let path = pins_path(state_dir);
+    let temp = state_dir.join(format!(".pins.json.{}", std::process::id()));
+    let text = serde_json::to_vec_pretty(&PinsFile {
+        v: PINS_VERSION,
+        pins: pins.to_vec(),
+    })
+    .map_err(io::Error::other)?;
+    let _ = std::fs::remove_file(&temp);
+    let mut file = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&temp)?;
+    file.write_all(&text)?;
+    file.write_all(b"\n")?;
+    file.sync_all()?;
+    std::fs::rename(&temp, &path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dctx_core::RealFs;
+
+    fn pin(context: &str, id: &str) -> Pin {
+        Pin {
+            config_dir: "/h/.docker".into(),
+            context: context.into(),
+            identity: PinnedIdentity {
+                id: id.into(),
+                name: format!("{context}-engine"),
+                pinned_at: "2026-11-30T21:00:00Z".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn pins_are_saved_privately_and_found_by_dir_and_name() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("dctx");
+        assert_eq!(load(&RealFs, &state).unwrap(), Vec::new());
+        save(&state, &[pin("prod", "A"), pin("staging", "B")]).unwrap();
+        let pins = load(&RealFs, &state).unwrap();
+        assert_eq!(
+            find(&pins, Path::new("/h/.docker"), "staging").unwrap().id,
+            "B"
+        );
+        assert!(find(&pins, Path::new("/other"), "prod").is_none());
+        let mode = std::fs::metadata(pins_path(&state))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_file_of_another_version_is_refused_not_misread() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(pins_path(dir.path()), r#"{"v":2,"pins":[{"future":true}]}"#).unwrap();
+        let err = load(&RealFs, dir.path()).unwrap_err();
+        assert!(
+            matches!(err, PinsError::OtherVersion { found: 2, .. }),
+            "{err}"
+        );
+        std::fs::write(pins_path(dir.path()), r#"{"pins":[]}"#).unwrap();
+        assert!(matches!(
+            load(&RealFs, dir.path()).unwrap_err(),
+            PinsError::OtherVersion { found: 0, .. }
+        ));
+        std::fs::write(pins_path(dir.path()), "{").unwrap();
+        assert!(matches!(
+            load(&RealFs, dir.path()).unwrap_err(),
+            PinsError::Unreadable { .. }
+        ));
+    }
+}

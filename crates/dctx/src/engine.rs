@@ -1,0 +1,294 @@
+//! The engine behind a context, for the commands: `dctx pin` and
+//! `dctx unpin` (run one probe here, then record or drop the expected
+//! identity in dctx's state dir), and the engine report `dctx status`,
+//! `dctx inspect` and the guard show, asked of the daemon whose probes
+//! keep it.
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use dctx_core::contexts::list;
+use dctx_core::engine::{parse_probe, probe_args, EngineReport, Facts, PinnedIdentity};
+use dctx_core::env::DOCKER_VARS;
+use dctx_core::{Env, RealFs, Resolution, Settings};
+use dctx_ipc::client::Client;
+use dctx_ipc::paths::socket_path;
+use dctx_ipc::pins::{self, Pin};
+use dctx_ipc::protocol::{Render, Request, Response};
+use dctx_ipc::Vars;
+
+fn settings(vars: &Vars) -> Settings {
+    vars.settings_path()
+        .map(|p| Settings::load(&RealFs, &p).0)
+        .unwrap_or_default()
+}
+
+/// What the daemon's probes know of the engine `env` reaches; without a
+/// daemon, what the settings and the pins alone say (probes off, or
+/// pending).
+pub fn report(vars: &Vars, env: &Env, r: &Resolution) -> EngineReport {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+    let asked = Client::connect(
+        &socket_path(&vars.runtime_dir()),
+        Duration::from_millis(300),
+        "dctx",
+    )
+    .and_then(|mut c| {
+        c.call(&Request::Query {
+            env: env.clone().absolutized(&cwd),
+            caller: None,
+            render: Render {
+                settings: vars.settings_path(),
+                ..Render::default()
+            },
+        })
+    });
+    if let Ok(Response::Segment(segment)) = asked {
+        if let Some(engine) = segment.engine {
+            return *engine;
+        }
+    }
+    let pins = vars
+        .state_dir()
+        .and_then(|d| pins::load(&RealFs, &d).ok())
+        .unwrap_or_default();
+    let pin = pins::find(&pins, &r.config_dir, &r.name);
+    EngineReport::new(settings(vars).engine.probes(&r.name), None, pin, now_ms())
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// One probe, here and now, with the daemon's rules: its own session (no
+/// terminal for ssh to ask on), stdin from /dev/null, and its whole
+/// process group killed at `timeout`.
+pub fn probe_now(env: &Env, name: &str, timeout: Duration) -> Result<Facts, String> {
+    let mut cmd = Command::new("docker");
+    cmd.args(probe_args(name));
+    for var in DOCKER_VARS {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env.vars() {
+        cmd.env(k, v);
+    }
+    cmd.env("SSH_ASKPASS_REQUIRE", "never")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: setsid is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("could not run docker: {e}"))?;
+    let group = child.id() as i32;
+    let read = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            if let Some(p) = pipe {
+                let _ = p.take(64 * 1024).read_to_end(&mut out);
+            }
+            out
+        })
+    };
+    let stdout = read(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = read(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                // Not reaped yet: the group is still the probe's.
+                // SAFETY: kill(2) on a process group.
+                unsafe { libc::kill(-group, libc::SIGKILL) };
+                let _ = child.wait();
+                return Err(format!(
+                    "no answer within {:.1} s; the probe was killed",
+                    timeout.as_secs_f64()
+                ));
+            }
+        }
+    };
+    let (out, err) = (
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default(),
+    );
+    parse_probe(status.success(), &out, &err)
+}
+
+/// The context `name` (or the current one) and the environment to reach it.
+fn chosen(vars: &Vars, name: Option<String>) -> anyhow::Result<(Env, Resolution)> {
+    let env = vars.docker_env();
+    let (rows, current) = list(&env, &RealFs);
+    let Some(name) = name else {
+        return Ok((env, current));
+    };
+    if !rows.iter().any(|r| r.name == name && r.error.is_empty()) {
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        bail!(
+            "no context named {name:?}{}; `dctx ls` lists them",
+            crate::suggest::close_names(&name, &names)
+        );
+    }
+    let (env, _) = dctx_core::docker_args::command_env(
+        &env,
+        &dctx_core::docker_args::GlobalFlags {
+            context: Some(name),
+            ..Default::default()
+        },
+    );
+    let r = dctx_core::resolve(&env, &RealFs);
+    Ok((env, r))
+}
+
+fn load_pins(vars: &Vars) -> anyhow::Result<(std::path::PathBuf, Vec<Pin>)> {
+    let dir = vars
+        .state_dir()
+        .context("no home directory to keep pins in")?;
+    let pins = pins::load(&RealFs, &dir)?;
+    Ok((dir, pins))
+}
+
+/// Tells a running daemon that the pins changed; without one, nothing to do.
+fn tell_daemon(vars: &Vars) {
+    let _ = Client::connect(
+        &socket_path(&vars.runtime_dir()),
+        Duration::from_millis(300),
+        "dctx",
+    )
+    .and_then(|mut c| c.call(&Request::Refresh));
+}
+
+/// `dctx pin [CONTEXT]`.
+pub fn pin(vars: &Vars, name: Option<String>) -> anyhow::Result<()> {
+    let (env, r) = chosen(vars, name)?;
+    let (dir, mut all) = load_pins(vars)?;
+    let timeout = settings(vars).engine.timeout;
+    let facts = probe_now(&env, &r.name, timeout)
+        .map_err(|e| anyhow::anyhow!("cannot pin {:?}: its engine did not answer: {e}", r.name))?;
+    let previous = pins::find(&all, &r.config_dir, &r.name).cloned();
+    all.retain(|p| !(p.config_dir == r.config_dir && p.context == r.name));
+    all.push(Pin {
+        config_dir: r.config_dir.clone(),
+        context: r.name.clone(),
+        identity: PinnedIdentity {
+            id: facts.id.clone(),
+            name: facts.name.clone(),
+            pinned_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        },
+    });
+    pins::save(&dir, &all)
+        .with_context(|| format!("could not write {}", pins::pins_path(&dir).display()))?;
+    tell_daemon(vars);
+    let v = dctx_core::guard::visible;
+    println!(
+        "pinned {}: engine {} (ID {}, {} {}/{})",
+        v(&r.name),
+        v(&facts.name),
+        v(&facts.id),
+        v(&facts.version),
+        v(&facts.os),
+        v(&facts.arch)
+    );
+    if let Some(old) = previous.filter(|p| p.id != facts.id) {
+        println!(
+            "  (was ID {}, {}, pinned {})",
+            v(&old.id),
+            v(&old.name),
+            v(&old.pinned_at)
+        );
+    }
+    Ok(())
+}
+
+/// `dctx unpin [CONTEXT]`.
+pub fn unpin(vars: &Vars, name: Option<String>) -> anyhow::Result<()> {
+    let (_, r) = chosen(vars, name)?;
+    let (dir, mut all) = load_pins(vars)?;
+    let before = all.len();
+    all.retain(|p| !(p.config_dir == r.config_dir && p.context == r.name));
+    if all.len() == before {
+        println!("{} was not pinned", dctx_core::guard::visible(&r.name));
+        return Ok(());
+    }
+    pins::save(&dir, &all)?;
+    tell_daemon(vars);
+    println!("unpinned {}", dctx_core::guard::visible(&r.name));
+    Ok(())
+}
+
+/// The engine lines of `dctx status`.
+pub fn status_lines(e: &EngineReport) -> String {
+    use dctx_core::engine::{EngineState, Identity};
+    let v = |s: &Option<String>| dctx_core::guard::visible(s.as_deref().unwrap_or("?"));
+    let age = e
+        .age_ms
+        .map(|ms| format!(", probed {} s ago", ms / 1000))
+        .unwrap_or_default();
+    let latency = e
+        .latency_ms
+        .map(|ms| format!(", {ms} ms"))
+        .unwrap_or_default();
+    let state = match e.state {
+        EngineState::Off => {
+            "not probed ([engine] probe in the settings turns probes on)".to_string()
+        }
+        EngineState::Pending => "probes on; no answer yet".to_string(),
+        EngineState::Ok => format!("ok{latency}{age}"),
+        EngineState::Slow => format!("slow{latency}{age}"),
+        EngineState::Unreachable => format!("unreachable{age}: {}", v(&e.error)),
+        EngineState::Timeout => format!("timed out{age}: {}", v(&e.error)),
+    };
+    let mut out = format!("engine:      {state}\n");
+    if e.id.is_some() {
+        out.push_str(&format!(
+            "             {} (ID {}, {} {}/{})\n",
+            v(&e.name),
+            v(&e.id),
+            v(&e.version),
+            v(&e.os),
+            v(&e.arch)
+        ));
+    }
+    match e.identity {
+        Identity::Unpinned => {}
+        Identity::Match => out.push_str(&format!(
+            "pinned:      ID {} ({}), at {}; it matches\n",
+            v(&e.pinned_id),
+            v(&e.pinned_name),
+            v(&e.pinned_at)
+        )),
+        Identity::Changed => out.push_str(&format!(
+            "pinned:      ID {} ({}), at {}\nIDENTITY CHANGED: it now answers as ID {} ({}); check it, then `dctx pin` again\n",
+            v(&e.pinned_id),
+            v(&e.pinned_name),
+            v(&e.pinned_at),
+            v(&e.id),
+            v(&e.name)
+        )),
+    }
+    out
+}
