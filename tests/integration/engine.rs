@@ -338,3 +338,71 @@ fn only_contexts_in_use_with_probes_on_are_probed() {
         text(&status.stdout)
     );
 }
+
+/// In real shells and in what the tmux plugin runs for a pane: the
+/// engine's name once probed, and the identity-change marker once the
+/// engine behind the pinned context changes, with no prompt waiting.
+fn markers_in(shell: &'static str) {
+    if !require_tool("docker", "engine markers test") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let engine = FakeEngine::unix(&sandbox.path().join("prod.sock"), "prod-engine");
+    sandbox.create_contexts(&[("prod", engine.endpoint())]);
+    let settings = sandbox.path().join("xdg-config/dctx/config.toml");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    std::fs::write(
+        &settings,
+        "format = \"{name}/{engine}\"\n[engine]\nprobe = true\ninterval_s = 0.2\n",
+    )
+    .unwrap();
+    let _daemon = Daemon::start(&sandbox);
+    let setup = if shell == "fish" {
+        "set -gx DOCKER_CONTEXT prod"
+    } else {
+        "export DOCKER_CONTEXT=prod"
+    };
+    let Some(h) = dctx_tests::Hooked::start(&sandbox, shell, setup) else {
+        return;
+    };
+    let until_prompt = |what: &str, expected: &str| {
+        wait_for(what, EVENTUALLY, || {
+            h.tmux.type_line("");
+            h.tmux.last_line().trim_end() == expected
+        });
+    };
+    until_prompt("the engine's name", "<prod/prod-engine|0>");
+    let pin = run(sandbox.dctx("dctx").args(["pin", "prod"]));
+    assert!(pin.status.success(), "{}", text(&pin.stderr));
+    engine.set_id("ID-rebuilt");
+    until_prompt("the identity-change marker", "<prod/prod-engine≠|0>");
+    // What the tmux plugin runs for this pane.
+    let tty = text(
+        &h.tmux
+            .run(&["display", "-p", "-t", "t", "#{pane_tty}"])
+            .stdout,
+    );
+    let pane = run(sandbox
+        .dctx("dctx-prompt")
+        .args(["--shell", "tmux", "--tty", tty.trim()]));
+    let pane = text(&pane.stdout);
+    assert!(
+        pane.contains("prod/prod-engine") && pane.contains('≠'),
+        "{shell}: {pane:?}"
+    );
+}
+
+#[test]
+fn bash_shows_engine_markers() {
+    markers_in("bash");
+}
+
+#[test]
+fn zsh_shows_engine_markers() {
+    markers_in("zsh");
+}
+
+#[test]
+fn fish_shows_engine_markers() {
+    markers_in("fish");
+}

@@ -390,7 +390,10 @@ fn probe_costs(
     )?;
     let off = write("probes-off.toml", "format = \"{name} {engine}\"\n")?;
     // Two pretend shells (live pids), one per settings file.
-    let mut shells = [Command::new("sleep").arg("600").spawn()?, Command::new("sleep").arg("600").spawn()?];
+    let mut shells = [
+        Command::new("sleep").arg("600").spawn()?,
+        Command::new("sleep").arg("600").spawn()?,
+    ];
     let prompt = |shell: &Child, settings: &PathBuf| {
         let mut c = world.command(world.bins.join("dctx-prompt"));
         c.args(["--pid", &shell.id().to_string(), "--shell", "plain"])
@@ -421,7 +424,13 @@ fn probe_costs(
         micros(t_off),
         t_on.as_secs_f64() / t_off.as_secs_f64()
     );
-    let infos = || engine.requests().iter().filter(|r| r.contains("/info")).count();
+    let infos = || {
+        engine
+            .requests()
+            .iter()
+            .filter(|r| r.contains("/info"))
+            .count()
+    };
     let (ticks0, wake0, probes0) = (cpu_ticks(daemon).unwrap_or(0), wakeups(daemon), infos());
     std::thread::sleep(Duration::from_secs(5));
     let (ticks1, wake1, probes1) = (cpu_ticks(daemon).unwrap_or(0), wakeups(daemon), infos());
