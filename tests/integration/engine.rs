@@ -206,6 +206,11 @@ fn probes_show_the_engine_and_hold_it_to_its_pin() {
 
 /// Processes whose parent is `pid`.
 fn children_of(pid: u32) -> Vec<String> {
+    children(pid).into_iter().map(|(_, head)| head).collect()
+}
+
+/// (pid, "pid (comm") of the processes whose parent is `pid`.
+fn children(pid: u32) -> Vec<(i32, String)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
@@ -216,16 +221,26 @@ fn children_of(pid: u32) -> Vec<String> {
             continue;
         };
         let ppid = rest.split_whitespace().nth(1).unwrap_or_default();
+        let own: i32 = head
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .parse()
+            .unwrap_or(0);
         if ppid == pid.to_string() {
-            out.push(head.to_string());
+            out.push((own, head.to_string()));
         }
     }
     out
 }
 
+/// Whether `pid` still runs (a zombie nobody reaps does not count: in a
+/// container, pid 1 may not reap orphans).
 fn alive(pid: i32) -> bool {
-    // SAFETY: signal 0 only checks.
-    unsafe { libc::kill(pid, 0) == 0 }
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| Some(stat.rsplit_once(") ")?.1.starts_with('Z')))
+        .is_some_and(|zombie| !zombie)
 }
 
 #[test]
@@ -236,21 +251,8 @@ fn a_probe_is_killed_at_its_timeout_and_leaves_nothing_behind() {
     let sandbox = Sandbox::new();
     let hung = FakeEngine::unix(&sandbox.path().join("hung.sock"), "hung");
     hung.set_delay(Duration::from_secs(3600));
-    // An SSH context whose ssh never answers (a fake ssh first on PATH that
-    // notes its pid and waits forever).
-    let bin = sandbox.path().join("fake-bin");
-    std::fs::create_dir(&bin).unwrap();
-    let ssh_pid = sandbox.path().join("ssh.pid");
-    std::fs::write(
-        bin.join("ssh"),
-        format!(
-            "#!/bin/sh\necho $$ >> '{}'\nexec sleep 3600\n",
-            ssh_pid.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(bin.join("ssh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // An SSH context whose ssh never answers.
+    let (bin, ssh_pid) = fake_ssh(&sandbox);
     sandbox.create_contexts(&[
         ("hung", hung.endpoint()),
         ("far", "ssh://deploy@far.invalid"),
@@ -405,4 +407,68 @@ fn zsh_shows_engine_markers() {
 #[test]
 fn fish_shows_engine_markers() {
     markers_in("fish");
+}
+
+/// A directory holding an `ssh` that notes its pid in `ssh.pid` and waits
+/// forever, for SSH contexts whose host never answers.
+fn fake_ssh(sandbox: &Sandbox) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = sandbox.path().join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let pids = sandbox.path().join("ssh.pid");
+    std::fs::write(
+        bin.join("ssh"),
+        format!(
+            "#!/bin/sh\necho $$ >> '{}'\nexec sleep 3600\n",
+            pids.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("ssh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    (bin, pids)
+}
+
+#[test]
+fn probes_still_running_die_with_the_daemon() {
+    if !require_tool("docker", "engine probe shutdown test") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let (bin, ssh_pids) = fake_ssh(&sandbox);
+    sandbox.create_contexts(&[("far", "ssh://deploy@far.invalid")]);
+    let settings = write_settings(
+        &sandbox,
+        "probe.toml",
+        "[engine]\nprobe = true\ntimeout_s = 3600\n",
+    );
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut daemon = Daemon::start_with(&sandbox, |cmd| {
+        cmd.env("PATH", &path);
+    });
+    let shell = FakeShell::new();
+    prompt(&sandbox, &shell, &settings, &[("DOCKER_CONTEXT", "far")]);
+    wait_for("the probe's ssh to start", EVENTUALLY, || ssh_pids.exists());
+    let mut probes: Vec<i32> = children(daemon.pid())
+        .into_iter()
+        .map(|(pid, _)| pid)
+        .collect();
+    probes.extend(
+        std::fs::read_to_string(&ssh_pids)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.trim().parse::<i32>().ok()),
+    );
+    let stop = run(sandbox.dctx("dctx").args(["daemon", "stop"]));
+    assert!(stop.status.success(), "{}", text(&stop.stderr));
+    daemon.wait_exit("the daemon to exit", EVENTUALLY);
+    // docker, and the ssh it started, which only the group kill reaches.
+    for pid in probes {
+        wait_for("the probe's processes to be gone", EVENTUALLY, || {
+            !alive(pid)
+        });
+    }
 }
