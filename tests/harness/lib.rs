@@ -686,6 +686,11 @@ pub fn run_bounded(cmd: &mut Command, limit: std::time::Duration) -> Output {
     }
 }
 
+/// Output bytes as text, for messages and `contains`.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// Runs `cmd`, returning its output; panics with context if it cannot start.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output()

@@ -8,7 +8,7 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 use dctx_tests::engine::FakeEngine;
-use dctx_tests::{require_tool, run, wait_for, Daemon, Sandbox};
+use dctx_tests::{require_tool, run, text, wait_for, Daemon, Sandbox};
 
 /// Generous: a probe is a docker process on a loaded 2-core machine.
 const EVENTUALLY: Duration = Duration::from_secs(60);
@@ -58,10 +58,6 @@ fn inspect(sandbox: &Sandbox, settings: &Path, vars: &[(&str, &str)]) -> serde_j
         .env("DCTX_CONFIG", settings)
         .envs(vars.iter().copied()));
     serde_json::from_slice(&out.stdout).expect("inspect json")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]
@@ -147,18 +143,21 @@ fn probes_show_the_engine_and_hold_it_to_its_pin() {
     );
 
     // The guard refuses a destructive command to it, even named.
-    let guard = run(sandbox
-        .dctx("dctx")
-        .args([
-            "guard",
-            "--",
-            "--context",
-            "prod",
-            "container",
-            "prune",
-            "-f",
-        ])
-        .env("DCTX_CONFIG", &settings));
+    let prune_named = || {
+        run(sandbox
+            .dctx("dctx")
+            .args([
+                "guard",
+                "--",
+                "--context",
+                "prod",
+                "container",
+                "prune",
+                "-f",
+            ])
+            .env("DCTX_CONFIG", &settings))
+    };
+    let guard = prune_named();
     assert_eq!(guard.status.code(), Some(77), "{}", text(&guard.stderr));
     assert!(
         text(&guard.stderr).contains("dctx pin prod"),
@@ -180,18 +179,7 @@ fn probes_show_the_engine_and_hold_it_to_its_pin() {
     wait_for("the marker to go", EVENTUALLY, || {
         prompt(&sandbox, &shell, &settings, &prod) == "prod prod-engine"
     });
-    let guard = run(sandbox
-        .dctx("dctx")
-        .args([
-            "guard",
-            "--",
-            "--context",
-            "prod",
-            "container",
-            "prune",
-            "-f",
-        ])
-        .env("DCTX_CONFIG", &settings));
+    let guard = prune_named();
     assert_eq!(guard.status.code(), Some(0), "{}", text(&guard.stderr));
 
     // The engine stops: unreachable, with the CLI's words.

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use dctx_tests::engine::{FakeEngine, FAKE_VERSION};
-use dctx_tests::{require_tool, run, run_bounded, Hooked, Sandbox};
+use dctx_tests::{require_tool, run, run_bounded, text, Hooked, Sandbox};
 
 /// What `dctx_core::guard::REFUSED_STATUS` documents.
 const REFUSED: i32 = 77;
@@ -67,10 +67,6 @@ impl World {
             Duration::from_secs(60),
         )
     }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

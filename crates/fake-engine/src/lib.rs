@@ -45,18 +45,8 @@ impl FakeEngine {
     pub fn unix(path: &Path, name: &str) -> FakeEngine {
         let listener = std::os::unix::net::UnixListener::bind(path).expect("bind fake engine");
         let engine = FakeEngine::new(format!("unix://{}", path.display()), name, Some(path));
-        let (requests, stop, behaviour) = engine.shared();
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(conn) = conn {
-                    let (requests, behaviour) = (requests.clone(), behaviour.clone());
-                    std::thread::spawn(move || serve(conn, &requests, &behaviour));
-                }
-            }
-        });
+        let shared = engine.shared();
+        std::thread::spawn(move || accept(listener.incoming(), shared));
         engine
     }
 
@@ -66,18 +56,8 @@ impl FakeEngine {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fake engine");
         let port = listener.local_addr().unwrap().port();
         let engine = FakeEngine::new(format!("tcp://127.0.0.1:{port}"), name, None);
-        let (requests, stop, behaviour) = engine.shared();
-        std::thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(conn) = conn {
-                    let (requests, behaviour) = (requests.clone(), behaviour.clone());
-                    std::thread::spawn(move || serve(conn, &requests, &behaviour));
-                }
-            }
-        });
+        let shared = engine.shared();
+        std::thread::spawn(move || accept(listener.incoming(), shared));
         engine
     }
 
@@ -150,6 +130,23 @@ impl Drop for FakeEngine {
                 let addr = self.endpoint.trim_start_matches("tcp://").to_string();
                 let _ = std::net::TcpStream::connect(addr);
             }
+        }
+    }
+}
+
+/// Serves each connection `incoming` yields on a thread of its own, until
+/// the engine is dropped.
+fn accept<S, E>(incoming: impl Iterator<Item = Result<S, E>>, (requests, stop, behaviour): Shared)
+where
+    S: Read + Write + Send + 'static,
+{
+    for conn in incoming {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        if let Ok(conn) = conn {
+            let (requests, behaviour) = (requests.clone(), behaviour.clone());
+            std::thread::spawn(move || serve(conn, &requests, &behaviour));
         }
     }
 }
