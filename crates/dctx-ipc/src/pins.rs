@@ -47,10 +47,22 @@ pub fn pins_path(state_dir: &Path) -> PathBuf {
     state_dir.join("pins.json")
 }
 
-/// The pins in `state_dir`; none when the file does not exist.
+/// The pins in `state_dir`; none when the file does not exist. The dir
+/// must be this user's and private: pins from a dir another user can
+/// write would let them raise or silence the identity-change marker.
 pub fn load(fs: &dyn FileSystem, state_dir: &Path) -> Result<Vec<Pin>, PinsError> {
     let path = pins_path(state_dir);
     let shown = path.display().to_string();
+    match crate::paths::check_private_dir(state_dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(PinsError::Unreadable {
+                path: shown,
+                error: e.to_string(),
+            })
+        }
+        Ok(()) => {}
+    }
     let bytes = match fs.read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -149,8 +161,21 @@ mod tests {
     }
 
     #[test]
+    fn pins_in_a_dir_others_can_enter_are_not_trusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        save(dir.path(), &[pin("prod", "A")]).unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(matches!(
+            load(&RealFs, dir.path()).unwrap_err(),
+            PinsError::Unreadable { .. }
+        ));
+    }
+
+    #[test]
     fn a_file_of_another_version_is_refused_not_misread() {
         let dir = tempfile::tempdir().unwrap();
+        crate::paths::ensure_private_dir(dir.path()).unwrap();
         std::fs::write(pins_path(dir.path()), r#"{"v":2,"pins":[{"future":true}]}"#).unwrap();
         let err = load(&RealFs, dir.path()).unwrap_err();
         assert!(
