@@ -23,7 +23,7 @@ pub struct Cli {
 pub enum Command {
     /// Print the current context name, exactly as `docker context show` does
     Show,
-    /// Print the resolved context as JSON (name, source, host, description, exists, problem)
+    /// Print the resolved context as JSON (name, source, host, description, exists, problem, engine)
     Inspect,
     /// Explain which context is in effect, why, what overrides what, and what is wrong
     Status,
