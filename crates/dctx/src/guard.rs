@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use dctx_core::guard::commands::{builtin_table, classify};
+use dctx_core::guard::commands::{builtin_table, find_anywhere};
 use dctx_core::guard::{command_text, decide, visible, Decision, Input, Verdict, REFUSED_STATUS};
 use dctx_core::{RealFs, Settings};
 use dctx_ipc::Vars;
@@ -47,10 +47,8 @@ fn decision(vars: &Vars, args: &[OsString]) -> Decision {
 /// The fail-safe decision when deciding panicked: the target is unknown,
 /// so a command that looks destructive is refused and anything else runs.
 fn after_a_panic(args: &[OsString]) -> Decision {
-    let matched = std::panic::catch_unwind(|| {
-        (0..args.len()).find_map(|i| classify(&args[i..], &builtin_table()).matched)
-    })
-    .unwrap_or(None);
+    let matched =
+        std::panic::catch_unwind(|| find_anywhere(args, &builtin_table())).unwrap_or(None);
     Decision {
         decision: if matched.is_some() {
             Verdict::Refuse

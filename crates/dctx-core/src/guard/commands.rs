@@ -196,9 +196,17 @@ pub struct Classified {
     pub inert: Option<&'static str>,
 }
 
+/// Words of a line read at most: past them a `--help` goes unseen, which
+/// only ever refuses more.
+const MAX_WORDS: usize = 4096;
+
+/// Where [`find_anywhere`] looks for a command, at most.
+pub const MAX_SCAN: usize = 64;
+
 /// Classifies `words` (the command and its arguments, after docker's
 /// global flags) against `table` (entries in [`canonical`] form).
 pub fn classify(words: &[OsString], table: &[String]) -> Classified {
+    let words = &words[..words.len().min(MAX_WORDS)];
     let w: Vec<String> = words
         .iter()
         .map(|x| x.to_string_lossy().into_owned())
@@ -287,6 +295,19 @@ fn scan_anywhere(first: &str, rest: &[String], table: &[String]) -> Option<Strin
             e.all(|want| words.any(|w| *w == want))
         })
         .cloned()
+}
+
+/// For a line that cannot be read with certainty: the table entry the
+/// line would be if its command started at any of its first words. A
+/// longer line counts as destructive: docker refuses such lines anyway,
+/// and the guard must not spend long on them.
+pub fn find_anywhere(words: &[OsString], table: &[String]) -> Option<String> {
+    if words.len() > MAX_SCAN {
+        return Some(format!(
+            "(a line of more than {MAX_SCAN} words that cannot be read)"
+        ));
+    }
+    (0..words.len()).find_map(|i| classify(&words[i..], table).matched)
 }
 
 /// The built-in table in [`canonical`] form.
@@ -398,5 +419,20 @@ mod tests {
         assert!(classify(&words("container restart web"), &table)
             .matched
             .is_some());
+    }
+
+    #[test]
+    fn a_huge_line_is_read_in_bounded_time() {
+        let mut long: Vec<OsString> = vec!["x".into(); 200_000];
+        long.push("rm".into());
+        assert!(find_anywhere(&long, &builtin_table()).is_some());
+        long.insert(0, "ps".into());
+        assert_eq!(classify(&long, &builtin_table()).matched, None);
+        assert_eq!(find_anywhere(&words_of("ps -a"), &builtin_table()), None);
+        assert!(find_anywhere(&words_of("--x 1 rmi y"), &builtin_table()).is_some());
+    }
+
+    fn words_of(s: &str) -> Vec<OsString> {
+        s.split_whitespace().map(OsString::from).collect()
     }
 }

@@ -124,7 +124,7 @@ pub fn decide(input: &Input) -> Decision {
         // The words after an unknown flag cannot be read with certainty;
         // look for the table's commands anywhere after it.
         classified.unsure = Some(format!("docker: unknown flag {flag}"));
-        classified.matched = (0..rest.len()).find_map(|i| classify(&rest[i..], table).matched);
+        classified.matched = commands::find_anywhere(rest, table);
     }
     let named = chosen == Chosen::ContextFlag && !host_given;
     let mut d = Decision {
