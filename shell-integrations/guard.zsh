@@ -4,6 +4,11 @@
 # the command line does not name. `command docker` skips it; scripts use
 # `dctx guard shim DIR`.
 if [[ -o interactive ]]; then
+    # An alias is expanded before any function is looked up: it would
+    # silently run around the guard.
+    if (( ${+aliases[docker]} )); then
+        \builtin print -r -- "dctx: 'docker' is an alias in this shell, which bypasses the guard; 'unalias docker' lets the guard see docker commands" >&2
+    fi
     function docker {
         \command "${__DCTX_BIN}" guard -- "$@"
     }

@@ -471,3 +471,20 @@ fn explain_json_holds_the_documented_keys() {
     assert_eq!(w.behind_host.requests(), Vec::<String>::new());
     let _ = Command::new("true");
 }
+
+#[test]
+fn an_alias_that_would_bypass_the_guard_is_named() {
+    for shell in ["bash", "zsh"] {
+        let sandbox = Sandbox::new();
+        let Some(h) = Hooked::start(&sandbox, shell, "alias docker=true") else {
+            return;
+        };
+        let init = format!("eval \"$(dctx init {shell} --guard)\"");
+        h.tmux.type_line(&init);
+        dctx_tests::wait_for("the warning", Duration::from_secs(30), || {
+            h.tmux
+                .screen()
+                .contains("dctx: 'docker' is an alias in this shell, which bypasses the guard")
+        });
+    }
+}
