@@ -77,6 +77,15 @@ fn use_switches_this_shell_only(shell: &'static str) {
     });
     a.tmux.run(&["send-keys", "-t", "t", "Enter"]);
     a.tmux.expect_prompt("<staging|0>");
+    // And after `dctx pin ` (the line is abandoned: nothing is probed).
+    a.tmux.run(&["send-keys", "-t", "t", "-l", "dctx pin pr"]);
+    a.tmux.run(&["send-keys", "-t", "t", "Tab"]);
+    wait_for(
+        "the name to complete after pin",
+        Duration::from_secs(20),
+        || a.tmux.last_line().contains("dctx pin prod"),
+    );
+    a.tmux.run(&["send-keys", "-t", "t", "C-c"]);
 }
 
 #[test]

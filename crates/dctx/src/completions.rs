@@ -1,6 +1,7 @@
 //! Completions for `dctx` and `dctx-prompt`, generated from their clap
-//! definitions, plus what clap cannot know: context names after `dctx use`
-//! and `dctx exec`, asked of `dctx ls --names` as the user types.
+//! definitions, plus what clap cannot know: context names after `dctx use`,
+//! `dctx exec`, `dctx pin` and `dctx unpin`, asked of `dctx ls --names` as
+//! the user types.
 
 use std::io::Write;
 
@@ -11,10 +12,10 @@ use clap_complete::Shell as Target;
 use crate::cli::{Cli, InitShell};
 
 /// The dynamic part, per shell: context names for the first argument of
-/// `use` and `exec`, else clap's own completion.
+/// `use`, `exec`, `pin` and `unpin`, else clap's own completion.
 const BASH_NAMES: &str = r#"
 __dctx_complete() {
-    if [[ ${COMP_CWORD} -eq 2 && ( ${COMP_WORDS[1]} == use || ${COMP_WORDS[1]} == exec ) && ${COMP_WORDS[2]} != -* ]]; then
+    if [[ ${COMP_CWORD} -eq 2 && ( ${COMP_WORDS[1]} == use || ${COMP_WORDS[1]} == exec || ${COMP_WORDS[1]} == pin || ${COMP_WORDS[1]} == unpin ) && ${COMP_WORDS[2]} != -* ]]; then
         \builtin local IFS=$'\n'
         # shellcheck disable=SC2207 # one name per line, split on newlines
         COMPREPLY=($(\builtin compgen -W "$(\command "${COMP_WORDS[0]}" ls --names 2>/dev/null)" -- "${COMP_WORDS[2]}"))
@@ -27,7 +28,7 @@ __dctx_complete() {
 
 const ZSH_NAMES: &str = r#"
 __dctx_complete() {
-    if (( CURRENT == 3 )) && [[ ${words[2]} == (use|exec) ]]; then
+    if (( CURRENT == 3 )) && [[ ${words[2]} == (use|exec|pin|unpin) ]]; then
         \builtin local -a names
         names=(${(f)"$(\command ${words[1]} ls --names 2>/dev/null)"})
         compadd -a names
@@ -39,7 +40,7 @@ compdef __dctx_complete dctx
 "#;
 
 const FISH_NAMES: &str = r#"
-complete -c dctx -n '__fish_seen_subcommand_from use exec; and test (count (commandline -opc)) -eq 2' -f -a '(command dctx ls --names 2>/dev/null)'
+complete -c dctx -n '__fish_seen_subcommand_from use exec pin unpin; and test (count (commandline -opc)) -eq 2' -f -a '(command dctx ls --names 2>/dev/null)'
 "#;
 
 /// Completion code for `shell`.
