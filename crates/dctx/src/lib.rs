@@ -10,6 +10,7 @@ mod daemon;
 mod engine;
 pub mod guard;
 mod init;
+pub mod shim;
 mod suggest;
 mod switch;
 
@@ -46,7 +47,7 @@ pub fn run(cli: Cli, vars: &Vars) -> anyhow::Result<ExitCode> {
         } => init::run(shell, prompt, starship, !no_completions, guard).map(|()| ExitCode::SUCCESS),
         Command::Guard(g) => match g.command {
             Some(GuardCommand::Shim { dir, force }) => {
-                guard::install_shim(vars, &dir, force).map(|()| ExitCode::SUCCESS)
+                shim::install(vars, &dir, force).map(|()| ExitCode::SUCCESS)
             }
             Some(GuardCommand::Log { lines, json }) => {
                 guard::show_log(vars, lines, json).map(|()| ExitCode::SUCCESS)

@@ -5,8 +5,8 @@ use clap::Parser;
 fn main() -> ExitCode {
     let vars = dctx_ipc::Vars::from_process();
     // Reached as `docker` through `dctx guard shim`.
-    if dctx::guard::invoked_as_docker() {
-        return dctx::guard::shim_main(&vars);
+    if dctx::shim::invoked_as_docker() {
+        return dctx::shim::main(&vars);
     }
     let cli = dctx::cli::Cli::parse();
     match dctx::run(cli, &vars) {
