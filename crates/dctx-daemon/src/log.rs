@@ -23,10 +23,7 @@ pub fn to_stderr(level_name: Option<&str>) {
 pub fn to_file(dir: &Path, level_name: Option<&str>) -> anyhow::Result<()> {
     dctx_ipc::paths::ensure_private_dir(dir)?;
     let path = dir.join("daemon.log");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
+    let file = dctx_ipc::paths::open_log(&path)
         .with_context(|| format!("could not open {}", path.display()))?;
     let _ = tracing_subscriber::fmt()
         .with_max_level(level(level_name))

@@ -273,18 +273,8 @@ pub fn spawn_daemon(
     ready: bool,
 ) -> io::Result<(std::process::Child, Option<std::fs::File>)> {
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-    use std::os::unix::fs::OpenOptionsExt;
     use std::process::{Command, Stdio};
-    let stderr = match log.and_then(|p| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-            .open(p)
-            .ok()
-            .filter(|f| f.metadata().is_ok_and(|m| m.is_file()))
-    }) {
+    let stderr = match log.and_then(|p| crate::paths::open_log(p).ok()) {
         Some(file) => Stdio::from(file),
         None => Stdio::null(),
     };

@@ -82,6 +82,28 @@ pub fn state_dir(xdg_state_home: Option<OsString>, home: Option<&Path>) -> Optio
     Some(base.join("dctx"))
 }
 
+/// Opens the log at `path` (in a private dir) for appending, creating it
+/// mode 0600: never through a symlink, never blocking on a FIFO, and only
+/// when it is a regular file of this user's. Every log dctx writes (the
+/// daemon's, the guard's audit trail) is opened here.
+pub fn open_log(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::File::options()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.uid() != euid() {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{} is not a regular file of this user", path.display()),
+        ));
+    }
+    Ok(file)
+}
+
 /// Checks, without creating or changing anything, that `dir` is a real
 /// directory (not a symlink) owned by this user that nobody else can enter:
 /// what a client requires before it trusts a socket or a lock in it.

@@ -4,14 +4,12 @@
 //! never blocks docker: every failure is one warning on stderr.
 
 use std::ffi::OsString;
-use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use dctx_core::guard::Decision;
 use dctx_core::FileSystem;
-use dctx_ipc::paths::{ensure_private_dir, euid};
+use dctx_ipc::paths::{ensure_private_dir, euid, open_log};
 use serde::{Deserialize, Serialize};
 
 /// The record format's version; a reader shows records of another one as
@@ -97,34 +95,17 @@ pub fn log_path(state_dir: &Path) -> PathBuf {
 pub fn append(state_dir: &Path, record: &Record) -> io::Result<()> {
     ensure_private_dir(state_dir)?;
     let path = log_path(state_dir);
-    let mut file = open_for_append(&path)?;
+    let mut file = open_log(&path)?;
     if file.metadata()?.len() >= MAX_LOG_BYTES {
         let mut older = path.clone().into_os_string();
         older.push(".1");
         std::fs::rename(&path, older)?;
-        file = open_for_append(&path)?;
+        file = open_log(&path)?;
     }
     let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
     line.push(b'\n');
     // One write: appends of one line from concurrent guards do not mix.
     file.write_all(&line)
-}
-
-fn open_for_append(path: &Path) -> io::Result<File> {
-    let file = File::options()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
-        .open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() || meta.uid() != euid() {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!("{} is not a regular file of this user", path.display()),
-        ));
-    }
-    Ok(file)
 }
 
 /// A line of the log as read back.
@@ -177,6 +158,7 @@ pub fn parse_line(line: &str) -> Line {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::MetadataExt;
 
     fn record(argv: &[&str], outcome: Outcome) -> Record {
         let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
