@@ -45,6 +45,14 @@ pub fn probe_args(name: &str) -> Vec<String> {
     ]
 }
 
+/// Milliseconds since the Unix epoch: when probes end, and the clock
+/// their age is read against, the same for every process.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 /// What an engine says it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Facts {

@@ -5,9 +5,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-use dctx_core::engine::{EngineReport, EngineSettings, ProbeResult};
+use dctx_core::engine::{now_ms, EngineReport, EngineSettings, ProbeResult};
 use dctx_core::{RealFs, Resolution};
 use dctx_ipc::pins::{self, Pin};
 use tokio::sync::Notify;
@@ -51,13 +51,6 @@ pub struct Engines {
     /// Where `pins.json` lives (dctx's state dir), if there is a home.
     state_dir: Option<PathBuf>,
     pub probes_run: std::sync::atomic::AtomicU64,
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Engines {

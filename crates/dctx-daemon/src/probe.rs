@@ -11,16 +11,14 @@
 //! and the daemon kills the groups still running when it stops.
 
 use std::collections::{BTreeSet, HashSet};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use dctx_core::engine::{parse_probe, probe_args, EngineState, ProbeResult};
-use dctx_core::env::DOCKER_VARS;
+use dctx_core::engine::{now_ms, parse_probe, EngineState, ProbeResult};
 use dctx_core::{Env, Settings};
 use tokio::io::AsyncReadExt;
 
-use crate::engines::{now_ms, TargetKey};
+use crate::engines::TargetKey;
 use crate::state::State;
 
 /// Probes running at once, at most.
@@ -112,31 +110,11 @@ async fn probe(target: &Target) -> ProbeResult {
         error: Some(error),
         at_ms: now_ms(),
     };
-    let mut cmd = tokio::process::Command::new("docker");
-    cmd.args(probe_args(&target.key.name));
-    // The shell's view of Docker, not the daemon's own.
-    for var in DOCKER_VARS {
-        cmd.env_remove(var);
-    }
-    for (k, v) in target.env.vars() {
-        cmd.env(k, v);
-    }
-    // ssh must never ask, not even through a graphical askpass.
-    cmd.env("SSH_ASKPASS_REQUIRE", "never")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    // SAFETY: setsid is async-signal-safe; it gives the probe a session
-    // and process group of its own and no controlling terminal.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    let mut cmd = tokio::process::Command::from(dctx_ipc::process::probe_command(
+        &target.env,
+        &target.key.name,
+    ));
+    cmd.kill_on_drop(true);
     let started = Instant::now();
     let mut child = match cmd.spawn() {
         Ok(c) => c,

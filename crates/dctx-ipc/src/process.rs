@@ -1,5 +1,6 @@
 //! Small facts about processes that the daemon, the helper and the soak
-//! all need, through libc in one place.
+//! all need, through libc in one place; and the engine probe's command,
+//! which the daemon and `dctx pin` run alike.
 
 /// Whether process `pid` exists (EPERM means it does, under another user).
 pub fn alive(pid: u32) -> bool {
@@ -26,6 +27,38 @@ pub fn raise_fd_limit() {
             libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }
     }
+}
+
+/// `docker --context NAME info …` for an engine probe, with the Docker
+/// variables of `env` (the shell's view, not the caller's own) and the
+/// rules every probe keeps: a session of its own (no controlling terminal,
+/// so ssh cannot ask; its process group is the probe's), ssh's askpass
+/// off, stdin from /dev/null, stdout and stderr piped.
+pub fn probe_command(env: &dctx_core::Env, name: &str) -> std::process::Command {
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+    let mut cmd = std::process::Command::new("docker");
+    cmd.args(dctx_core::engine::probe_args(name));
+    for var in dctx_core::env::DOCKER_VARS {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env.vars() {
+        cmd.env(k, v);
+    }
+    cmd.env("SSH_ASKPASS_REQUIRE", "never")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: setsid is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd
 }
 
 #[cfg(test)]

@@ -5,14 +5,11 @@
 //! keep it.
 
 use std::io::Read;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use dctx_core::contexts::list;
-use dctx_core::engine::{parse_probe, probe_args, EngineReport, Facts, PinnedIdentity};
-use dctx_core::env::DOCKER_VARS;
+use dctx_core::engine::{now_ms, parse_probe, EngineReport, Facts, PinnedIdentity};
 use dctx_core::{Env, RealFs, Resolution, Settings};
 use dctx_ipc::client::Client;
 use dctx_ipc::paths::socket_path;
@@ -59,38 +56,11 @@ pub fn report(vars: &Vars, env: &Env, r: &Resolution) -> EngineReport {
     EngineReport::new(settings(vars).engine.probes(&r.name), None, pin, now_ms())
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 /// One probe, here and now, with the daemon's rules: its own session (no
 /// terminal for ssh to ask on), stdin from /dev/null, and its whole
 /// process group killed at `timeout`.
 pub fn probe_now(env: &Env, name: &str, timeout: Duration) -> Result<Facts, String> {
-    let mut cmd = Command::new("docker");
-    cmd.args(probe_args(name));
-    for var in DOCKER_VARS {
-        cmd.env_remove(var);
-    }
-    for (k, v) in env.vars() {
-        cmd.env(k, v);
-    }
-    cmd.env("SSH_ASKPASS_REQUIRE", "never")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // SAFETY: setsid is async-signal-safe.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd
+    let mut child = dctx_ipc::process::probe_command(env, name)
         .spawn()
         .map_err(|e| format!("could not run docker: {e}"))?;
     let group = child.id() as i32;
