@@ -175,6 +175,7 @@ mod tests {
             reasons: vec![],
             instead: vec![],
             confirm: false,
+            target_env: Default::default(),
         };
         Record::new("u".into(), &argv, &d, outcome)
     }

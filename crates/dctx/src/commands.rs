@@ -28,8 +28,8 @@ pub fn inspect(vars: &Vars) -> anyhow::Result<()> {
     let env = vars.docker_env();
     let r = resolve(&env, &RealFs);
     let mut doc = serde_json::to_value(Inspect::new(&r)).context("could not encode")?;
-    doc["engine"] =
-        serde_json::to_value(crate::engine::report(vars, &env, &r)).context("could not encode")?;
+    doc["engine"] = serde_json::to_value(crate::engine::report(vars, &env, &r.name))
+        .context("could not encode")?;
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &doc).context("could not write to stdout")?;
     writeln!(out).context("could not write to stdout")
@@ -40,7 +40,7 @@ pub fn status(vars: &Vars) -> anyhow::Result<()> {
     let r = resolve(&env, &RealFs);
     let mut text = status_text(&r, &env);
     text.push_str(&crate::engine::status_lines(&crate::engine::report(
-        vars, &env, &r,
+        vars, &env, &r.name,
     )));
     match vars.settings_path() {
         Some(path) => {

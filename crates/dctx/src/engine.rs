@@ -23,10 +23,10 @@ fn settings(vars: &Vars) -> Settings {
         .unwrap_or_default()
 }
 
-/// What the daemon's probes know of the engine `env` reaches; without a
-/// daemon, what the settings and the pins alone say (probes off, or
-/// pending).
-pub fn report(vars: &Vars, env: &Env, r: &Resolution) -> EngineReport {
+/// What the daemon's probes know of the engine `env` reaches (context
+/// `name`, as resolved for `env`); without a daemon, what the settings and
+/// the pins alone say (probes off, or pending).
+pub fn report(vars: &Vars, env: &Env, name: &str) -> EngineReport {
     let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
     let asked = Client::connect(
         &socket_path(&vars.runtime_dir()),
@@ -52,8 +52,8 @@ pub fn report(vars: &Vars, env: &Env, r: &Resolution) -> EngineReport {
         .state_dir()
         .and_then(|d| pins::load(&RealFs, &d).ok())
         .unwrap_or_default();
-    let pin = pins::find(&pins, &r.config_dir, &r.name);
-    EngineReport::new(settings(vars).engine.probes(&r.name), None, pin, now_ms())
+    let pin = pins::find(&pins, &env.config_dir(), name);
+    EngineReport::new(settings(vars).engine.probes(name), None, pin, now_ms())
 }
 
 /// One probe, here and now, with the daemon's rules: its own session (no

@@ -67,6 +67,7 @@ fn after_a_panic(args: &[OsString]) -> Decision {
         ],
         instead: Vec::new(),
         confirm: false,
+        target_env: Default::default(),
     }
 }
 
@@ -80,10 +81,8 @@ pub fn run(vars: &Vars, args: &[OsString], explain: bool, json: bool) -> anyhow:
     if d.destructive && (d.decision == Verdict::Allow || d.confirm) {
         // Only the daemon's probes know whether the engine is the pinned
         // one; asked only for destructive commands.
-        let line = dctx_core::docker_args::parse(args);
-        let (env, _) = dctx_core::docker_args::command_env(&vars.docker_env(), &line.flags);
-        let r = dctx_core::resolve(&env, &RealFs);
-        d.hold_to_pin(&crate::engine::report(vars, &env, &r));
+        let engine = crate::engine::report(vars, &d.target_env, &d.context);
+        d.hold_to_pin(&engine);
     }
     if explain {
         let mut out = std::io::stdout().lock();

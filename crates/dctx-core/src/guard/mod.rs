@@ -73,6 +73,10 @@ pub struct Decision {
     /// A refusal that a terminal user may turn into a run by typing the
     /// context's name (`mode = "confirm"`).
     pub confirm: bool,
+    /// The Docker variables docker runs with, the line's flags applied:
+    /// what asking after the target's engine needs, without resolving again.
+    #[serde(skip)]
+    pub target_env: Env,
 }
 
 /// What the guard needs to know.
@@ -140,6 +144,7 @@ pub fn decide(input: &Input) -> Decision {
         reasons: Vec::new(),
         instead: Vec::new(),
         confirm: false,
+        target_env: env.clone(),
     };
     if let Some(text) = overrides(&r, &env, chosen) {
         d.reasons.push(text);
