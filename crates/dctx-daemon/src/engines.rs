@@ -3,7 +3,7 @@
 //! run in `probe.rs`; a prompt only ever reads what is here.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -40,7 +40,6 @@ struct Inner {
     results: HashMap<TargetKey, (ProbeResult, Instant)>,
     running: HashSet<TargetKey>,
     pins: Vec<Pin>,
-    pins_problem: Option<String>,
 }
 
 pub struct Engines {
@@ -74,16 +73,11 @@ impl Engines {
         let Some(dir) = &self.state_dir else {
             return;
         };
-        let (pins, problem) = match pins::load(&RealFs, dir) {
-            Ok(p) => (p, None),
-            Err(e) => (Vec::new(), Some(e.to_string())),
-        };
-        if let Some(p) = &problem {
-            tracing::warn!("pins: {p}");
-        }
-        let mut inner = self.lock();
-        inner.pins = pins;
-        inner.pins_problem = problem;
+        let pins = pins::load(&RealFs, dir).unwrap_or_else(|e| {
+            tracing::warn!("pins: {e}");
+            Vec::new()
+        });
+        self.lock().pins = pins;
     }
 
     /// The report for `key` under `settings`.
@@ -146,13 +140,5 @@ impl Engines {
         if inner.results.len() > MAX_RESULTS {
             inner.results.retain(|k, _| wanted.contains(k));
         }
-    }
-
-    pub fn pins_problem(&self) -> Option<String> {
-        self.lock().pins_problem.clone()
-    }
-
-    pub fn state_dir(&self) -> Option<&Path> {
-        self.state_dir.as_deref()
     }
 }
