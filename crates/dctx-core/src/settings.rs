@@ -155,6 +155,15 @@ impl Settings {
         }
     }
 
+    /// [`Settings::load`] for a path that may be unknown (no home dir to
+    /// find it under): the built-ins then.
+    pub fn load_optional(fs: &dyn FileSystem, path: Option<&Path>) -> (Settings, Option<String>) {
+        match path {
+            Some(path) => Settings::load(fs, path),
+            None => (Settings::default(), None),
+        }
+    }
+
     /// The style of the first rule whose pattern matches `name`.
     pub fn style_for(&self, name: &str) -> Option<&Style> {
         self.rules

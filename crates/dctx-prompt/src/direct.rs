@@ -15,10 +15,7 @@ pub fn render(
     settings_path: Option<&Path>,
 ) -> String {
     let resolution = resolve(env, &RealFs);
-    let (settings, settings_problem) = match settings_path {
-        Some(path) => Settings::load(&RealFs, path),
-        None => (Settings::default(), None),
-    };
+    let (settings, settings_problem) = Settings::load_optional(&RealFs, settings_path);
     let request = RenderOptions {
         // Only the daemon's probes know the engine.
         engine: None,

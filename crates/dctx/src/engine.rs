@@ -18,9 +18,7 @@ use dctx_ipc::protocol::{Render, Request, Response};
 use dctx_ipc::Vars;
 
 fn settings(vars: &Vars) -> Settings {
-    vars.settings_path()
-        .map(|p| Settings::load(&RealFs, &p).0)
-        .unwrap_or_default()
+    Settings::load_optional(&RealFs, vars.settings_path().as_deref()).0
 }
 
 /// What the daemon's probes know of the engine `env` reaches (context

@@ -26,12 +26,9 @@ pub const OFF_VAR: &str = "DCTX_GUARD";
 fn decision(vars: &Vars, args: &[OsString]) -> Decision {
     let attempt = std::panic::catch_unwind(|| {
         let env = vars.docker_env();
-        let settings = match vars.settings_path() {
-            Some(path) => match Settings::load(&RealFs, &path) {
-                (s, None) => Ok(s.guard),
-                (_, Some(problem)) => Err(problem),
-            },
-            None => Ok(Settings::default().guard),
+        let settings = match Settings::load_optional(&RealFs, vars.settings_path().as_deref()) {
+            (s, None) => Ok(s.guard),
+            (_, Some(problem)) => Err(problem),
         };
         decide(&Input {
             env: &env,
