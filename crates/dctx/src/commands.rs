@@ -128,11 +128,7 @@ pub fn exec(vars: &Vars, name: &str, command: &[std::ffi::OsString]) -> anyhow::
     use std::os::unix::process::CommandExt;
     let (rows, _) = list(&vars.docker_env(), &RealFs);
     if !rows.iter().any(|r| r.name == name) {
-        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
-        anyhow::bail!(
-            "no context named {name:?}{}; `dctx ls` lists them",
-            crate::suggest::close_names(name, &names)
-        );
+        return Err(crate::suggest::no_such_context(name, &rows));
     }
     let (program, args) = command.split_first().context("no command to run")?;
     let error = std::process::Command::new(program)

@@ -7,7 +7,7 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use dctx_core::contexts::list;
 use dctx_core::engine::{now_ms, parse_probe, EngineReport, Facts, PinnedIdentity};
 use dctx_core::{Env, RealFs, Resolution, Settings};
@@ -115,11 +115,7 @@ fn chosen(vars: &Vars, name: Option<String>) -> anyhow::Result<(Env, Resolution)
         return Ok((env, current));
     };
     if !rows.iter().any(|r| r.name == name && r.error.is_empty()) {
-        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
-        bail!(
-            "no context named {name:?}{}; `dctx ls` lists them",
-            crate::suggest::close_names(&name, &names)
-        );
+        return Err(crate::suggest::no_such_context(&name, &rows));
     }
     let (env, _) = dctx_core::docker_args::command_env(
         &env,

@@ -19,6 +19,16 @@ pub fn close_names(name: &str, names: &[&str]) -> String {
     }
 }
 
+/// The error for a context `name` that is not among `rows`, with the
+/// close names.
+pub fn no_such_context(name: &str, rows: &[dctx_core::contexts::Listed]) -> anyhow::Error {
+    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    anyhow::anyhow!(
+        "no context named {name:?}{}; `dctx ls` lists them",
+        close_names(name, &names)
+    )
+}
+
 /// Levenshtein distance, by characters.
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
