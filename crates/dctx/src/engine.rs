@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use dctx_core::contexts::list;
 use dctx_core::engine::{now_ms, parse_probe, EngineReport, Facts, PinnedIdentity};
 use dctx_core::{Env, RealFs, Resolution, Settings};
-use dctx_ipc::client::Client;
+use dctx_ipc::client::{Client, ClientError};
 use dctx_ipc::paths::socket_path;
 use dctx_ipc::pins::{self, Pin};
 use dctx_ipc::protocol::{Render, Request, Response};
@@ -21,17 +21,21 @@ fn settings(vars: &Vars) -> Settings {
     Settings::load_optional(&RealFs, vars.settings_path().as_deref()).0
 }
 
+/// A connection to this user's daemon, if one runs (none is started).
+fn daemon(vars: &Vars) -> Result<Client, ClientError> {
+    Client::connect(
+        &socket_path(&vars.runtime_dir()),
+        Duration::from_millis(300),
+        "dctx",
+    )
+}
+
 /// What the daemon's probes know of the engine `env` reaches (context
 /// `name`, as resolved for `env`); without a daemon, what the settings and
 /// the pins alone say (probes off, or pending).
 pub fn report(vars: &Vars, env: &Env, name: &str) -> EngineReport {
     let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
-    let asked = Client::connect(
-        &socket_path(&vars.runtime_dir()),
-        Duration::from_millis(300),
-        "dctx",
-    )
-    .and_then(|mut c| {
+    let asked = daemon(vars).and_then(|mut c| {
         c.call(&Request::Query {
             env: env.clone().absolutized(&cwd),
             caller: None,
@@ -138,12 +142,7 @@ fn load_pins(vars: &Vars) -> anyhow::Result<(std::path::PathBuf, Vec<Pin>)> {
 
 /// Tells a running daemon that the pins changed; without one, nothing to do.
 fn tell_daemon(vars: &Vars) {
-    let _ = Client::connect(
-        &socket_path(&vars.runtime_dir()),
-        Duration::from_millis(300),
-        "dctx",
-    )
-    .and_then(|mut c| c.call(&Request::Refresh));
+    let _ = daemon(vars).and_then(|mut c| c.call(&Request::Refresh));
 }
 
 /// `dctx pin [CONTEXT]`.
