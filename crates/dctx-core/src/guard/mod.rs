@@ -270,21 +270,36 @@ fn protection(
 /// "DOCKER_HOST=… is set in this shell; it overrides the current context
 /// dev": the surprise behind the incident this guard exists for.
 fn overrides(r: &Resolution, env: &Env, chosen: Chosen) -> Option<String> {
-    let Chosen::Environment(source) = chosen else {
-        return None;
-    };
-    let (var, value) = match source {
-        Source::DockerHost => ("DOCKER_HOST", r.host.clone()),
-        Source::DockerContext => ("DOCKER_CONTEXT", r.name.clone()),
+    Some(match chosen {
+        Chosen::Environment(Source::DockerHost) => format!(
+            "DOCKER_HOST={} is set in this shell; it overrides {}",
+            r.host,
+            hidden_by_host(r, env)?.0
+        ),
+        Chosen::Environment(Source::DockerContext) => format!(
+            "DOCKER_CONTEXT={} is set in this shell; it overrides the current context {:?}",
+            r.name,
+            r.overridden()?.1
+        ),
         _ => return None,
-    };
-    let over = match (source, env.get("DOCKER_CONTEXT")) {
-        (Source::DockerHost, Some(c)) => format!("DOCKER_CONTEXT={c}"),
-        _ => format!("the current context {:?}", r.overridden()?.1),
-    };
-    Some(format!(
-        "{var}={value} is set in this shell; it overrides {over}"
-    ))
+    })
+}
+
+/// The context that DOCKER_HOST keeps docker from using, the one the user
+/// may believe in: DOCKER_CONTEXT's, else config.json's current one (not
+/// `default`); with how it was chosen, for a sentence.
+fn hidden_by_host(r: &Resolution, env: &Env) -> Option<(String, String)> {
+    if r.source != Source::DockerHost {
+        return None;
+    }
+    match env.get("DOCKER_CONTEXT") {
+        Some(c) => Some((format!("DOCKER_CONTEXT={c}"), c.into_owned())),
+        None => r
+            .config_context
+            .clone()
+            .filter(|c| c != DEFAULT_CONTEXT)
+            .map(|c| (format!("the current context {c:?}"), c)),
+    }
 }
 
 /// The command lines to suggest instead of a refused one.
@@ -304,12 +319,8 @@ fn instead(
         }];
     }
     let mut out = Vec::new();
-    // What DOCKER_HOST hides: the context the user may believe in.
-    if r.source == Source::DockerHost && line.flags.hosts.is_empty() {
-        let hidden = env
-            .get("DOCKER_CONTEXT")
-            .map(|c| c.into_owned())
-            .or_else(|| r.config_context.clone());
+    if line.flags.hosts.is_empty() {
+        let hidden = hidden_by_host(r, env).map(|(_, name)| name);
         if let Some(hidden) = hidden.filter(|h| h != DEFAULT_CONTEXT) {
             out.push(Instead {
                 argv: with(&hidden),
