@@ -30,6 +30,12 @@ pub struct Listed {
 /// one is in use and why.
 pub fn list(env: &Env, fs: &dyn FileSystem) -> (Vec<Listed>, Resolution) {
     let current = resolve(env, fs);
+    (rows(env, fs, &current), current)
+}
+
+/// The contexts of `env`'s config dir, `current` (what `env` resolves to)
+/// marked: for a caller that has resolved already.
+pub fn rows(env: &Env, fs: &dyn FileSystem, current: &Resolution) -> Vec<Listed> {
     let mut rows = vec![default_row(env, fs)];
     let meta_dir = current.config_dir.join("contexts").join("meta");
     match fs.list_dir(&meta_dir) {
@@ -50,7 +56,7 @@ pub fn list(env: &Env, fs: &dyn FileSystem) -> (Vec<Listed>, Resolution) {
         row.current = row.name == current.name;
     }
     rows.sort_by(|a, b| natural_cmp(&a.name, &b.name));
-    (rows, current)
+    rows
 }
 
 /// `default`, whose endpoint comes from this environment (`DOCKER_HOST`,

@@ -15,7 +15,7 @@ use std::ffi::OsString;
 
 use serde::Serialize;
 
-use crate::contexts::list;
+use crate::contexts::{rows, Listed};
 use crate::docker_args::{command_env, parse, Chosen, LineError};
 use crate::engine::{EngineReport, Identity};
 use crate::env::Env;
@@ -193,8 +193,11 @@ pub fn decide(input: &Input) -> Decision {
         return d;
     }
 
+    // Every context of the line's config dir, read once: for endpoints
+    // shared with a protected context, and for what to suggest.
+    let rows = rows(&env, input.fs, &r);
     let protection = match &input.settings {
-        Ok(settings) => protection(settings, &r, host_given, &env, input.fs),
+        Ok(settings) => protection(settings, &r, host_given, &env, &rows),
         Err(e) if !is_local_default(&r) => vec![format!(
             "the guard cannot read its settings ({e}), so every target but the local default counts as protected"
         )],
@@ -225,7 +228,7 @@ pub fn decide(input: &Input) -> Decision {
     } else {
         "refused: a destructive command reaches a protected target only when the command line names it with --context".into()
     });
-    d.instead = instead(input.args, &line, &r, &env, host_given, input.fs);
+    d.instead = instead(input.args, &line, &r, &env, host_given, &rows);
     d
 }
 
@@ -235,7 +238,7 @@ fn protection(
     r: &Resolution,
     host_given: bool,
     env: &Env,
-    fs: &dyn FileSystem,
+    rows: &[Listed],
 ) -> Vec<String> {
     let mut why = Vec::new();
     if !host_given {
@@ -252,7 +255,6 @@ fn protection(
         ));
     }
     if !r.host.is_empty() {
-        let (rows, _) = list(env, fs);
         for row in rows {
             if row.name != r.name && row.docker_endpoint == r.host && row.error.is_empty() {
                 if let Some(p) = settings.protects_name(&row.name) {
@@ -309,7 +311,7 @@ fn instead(
     r: &Resolution,
     env: &Env,
     host_given: bool,
-    fs: &dyn FileSystem,
+    rows: &[Listed],
 ) -> Vec<Instead> {
     let with = |name: &str| words::with_context(args, line, name);
     if !host_given {
@@ -328,7 +330,6 @@ fn instead(
             });
         }
     }
-    let (rows, _) = list(env, fs);
     let same: Vec<_> = rows
         .iter()
         .filter(|row| row.name != DEFAULT_CONTEXT && row.docker_endpoint == r.host)
