@@ -197,7 +197,7 @@ pub fn decide(input: &Input) -> Decision {
     // shared with a protected context, and for what to suggest.
     let rows = rows(&env, input.fs, &r);
     let protection = match &input.settings {
-        Ok(settings) => protection(settings, &r, host_given, &env, &rows),
+        Ok(settings) => protection(settings, &r, host_given.then_some(chosen), &rows),
         Err(e) if !is_local_default(&r) => vec![format!(
             "the guard cannot read its settings ({e}), so every target but the local default counts as protected"
         )],
@@ -232,27 +232,27 @@ pub fn decide(input: &Input) -> Decision {
     d
 }
 
-/// Why `r` is protected; empty when it is not.
+/// Why `r` is protected; empty when it is not. `host_given` is how the
+/// line chose its endpoint when `DOCKER_HOST` or `-H` gave it.
 fn protection(
     settings: &GuardSettings,
     r: &Resolution,
-    host_given: bool,
-    env: &Env,
+    host_given: Option<Chosen>,
     rows: &[Listed],
 ) -> Vec<String> {
     let mut why = Vec::new();
-    if !host_given {
-        why.extend(settings.protects_name(&r.name));
-    } else if !r.host.starts_with("unix://") {
-        why.push(format!(
+    match host_given {
+        None => why.extend(settings.protects_name(&r.name)),
+        Some(chosen) if !r.host.starts_with("unix://") => why.push(format!(
             "its endpoint {} comes from {} and is not a local socket",
             r.host,
-            if r.source == Source::DockerHost && env.get("DOCKER_HOST").is_some() {
-                "DOCKER_HOST"
-            } else {
+            if chosen == Chosen::HostFlag {
                 "-H"
+            } else {
+                "DOCKER_HOST"
             }
-        ));
+        )),
+        Some(_) => {}
     }
     if !r.host.is_empty() {
         for row in rows {

@@ -128,6 +128,22 @@ fn naming_the_context_is_what_lets_it_run() {
 }
 
 #[test]
+fn the_reason_names_where_the_endpoint_came_from() {
+    let d = decide_line(&[], "-H tcp://elsewhere:1 rm x");
+    assert!(
+        d.reasons.iter().any(|r| r.contains("comes from -H and")),
+        "{d:#?}"
+    );
+    let d = decide_line(&[("DOCKER_HOST", "tcp://elsewhere:1")], "rm x");
+    assert!(
+        d.reasons
+            .iter()
+            .any(|r| r.contains("comes from DOCKER_HOST and")),
+        "{d:#?}"
+    );
+}
+
+#[test]
 fn what_is_not_destructive_or_never_runs_is_allowed_anywhere() {
     for line in [
         "ps",
