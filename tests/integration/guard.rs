@@ -135,14 +135,7 @@ fn the_shim_guards_scripts_and_runs_the_real_docker() {
     // Named: it runs, on the engine named.
     let out = w.script("docker --context prod system prune -af");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(
-        w.prod
-            .writes()
-            .iter()
-            .any(|r| r.contains("/containers/prune")),
-        "{:?}",
-        w.prod.requests()
-    );
+    assert!(w.prod.wrote("/containers/prune"), "{:?}", w.prod.requests());
     assert_eq!(w.behind_host.writes(), Vec::<String>::new());
 
     // Turned off for one command: runs, says so, and is logged.
@@ -153,11 +146,7 @@ fn the_shim_guards_scripts_and_runs_the_real_docker() {
         "{}",
         text(&out.stderr)
     );
-    assert!(w
-        .behind_host
-        .writes()
-        .iter()
-        .any(|r| r.contains("/containers/prune")));
+    assert!(w.behind_host.wrote("/containers/prune"));
 
     let log = w.log();
     let decisions: Vec<String> = log
@@ -264,7 +253,7 @@ fn when_the_guard_cannot_decide_only_the_local_default_is_hit() {
     // The local default still works, and so does anything not destructive.
     let out = guard(&["system", "prune", "-af"], local.endpoint());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(local.writes().iter().any(|r| r.contains("/prune")));
+    assert!(local.wrote("/prune"));
     let out = guard(
         &["version", "--format", "{{.Server.Version}}"],
         w.behind_host.endpoint(),
@@ -298,11 +287,7 @@ fn when_the_guard_cannot_decide_only_the_local_default_is_hit() {
         "{}",
         text(&out.stderr)
     );
-    assert!(w
-        .prod
-        .writes()
-        .iter()
-        .any(|r| r.contains("/containers/prune")));
+    assert!(w.prod.wrote("/containers/prune"));
 }
 
 /// The same checks in an interactive shell with `dctx init SHELL --guard`.
@@ -353,13 +338,7 @@ fn in_a_shell(shell: &'static str) {
 
     let (code, screen) = status_of("docker --context prod system prune -af");
     assert_eq!(code, 0, "{shell}: {screen}");
-    assert!(
-        w.prod
-            .writes()
-            .iter()
-            .any(|r| r.contains("/containers/prune")),
-        "{shell}"
-    );
+    assert!(w.prod.wrote("/containers/prune"), "{shell}");
 
     let (code, screen) = status_of("docker version --format '{{.Server.Version}}'");
     assert_eq!(code, 0, "{shell}: {screen}");
@@ -378,13 +357,7 @@ fn in_a_shell(shell: &'static str) {
 
     let (code, screen) = status_of("DCTX_GUARD=off docker system prune -af");
     assert_eq!(code, 0, "{shell}: {screen}");
-    assert!(
-        w.behind_host
-            .writes()
-            .iter()
-            .any(|r| r.contains("/containers/prune")),
-        "{shell}"
-    );
+    assert!(w.behind_host.wrote("/containers/prune"), "{shell}");
     let log = w.log();
     assert!(
         log.contains("\"bypassed\"") && log.contains("\"refused\""),
@@ -427,11 +400,7 @@ fn confirm_mode_asks_for_the_name_on_a_terminal_only() {
     dctx_tests::wait_for("the prune", Duration::from_secs(30), || {
         h.tmux.screen().contains("rc=0")
     });
-    assert!(w
-        .prod
-        .writes()
-        .iter()
-        .any(|r| r.contains("/containers/prune")));
+    assert!(w.prod.wrote("/containers/prune"));
     assert!(w.log().contains("\"confirmed\""));
     // Without a terminal, confirm mode refuses.
     let out = run(w

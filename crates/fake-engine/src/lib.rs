@@ -108,6 +108,12 @@ impl FakeEngine {
         self.requests.lock().unwrap().clone()
     }
 
+    /// Whether a request that changes something went to a path containing
+    /// `part` (`"/containers/prune"`, say).
+    pub fn wrote(&self, part: &str) -> bool {
+        self.writes().iter().any(|r| r.contains(part))
+    }
+
     /// The requests that would change something on a real engine.
     pub fn writes(&self) -> Vec<String> {
         self.requests()
