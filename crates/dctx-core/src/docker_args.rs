@@ -91,6 +91,7 @@ pub fn parse(args: &[OsString]) -> CommandLine {
     let scanned = pflag::scan(args, FLAGS);
     let mut flags = GlobalFlags::default();
     let mut error = scanned.error.map(LineError::Flag);
+    let mut version = false;
     for g in &scanned.given {
         let on = parse_bool(&g.value);
         if matches!(g.name, "tls" | "tlsverify" | "help" | "version" | "debug") && on.is_none() {
@@ -101,16 +102,24 @@ pub fn parse(args: &[OsString]) -> CommandLine {
             break;
         }
         match g.name {
-            "context" => flags.context = Some(g.value.clone()),
+            // The CLI ignores an empty context (an unset `$CTX`): the
+            // environment and config.json decide, as with no flag at all.
+            "context" => flags.context = Some(g.value.clone()).filter(|c| !c.is_empty()),
             "host" => flags.hosts.push(g.value.clone()),
             "config" => {
                 flags.config = Some(g.raw.clone().unwrap_or_else(|| g.value.clone().into()))
             }
-            "tls" | "tlsverify" => flags.tls |= on == Some(true),
-            "help" | "version" => flags.help_or_version |= on == Some(true),
+            "tls" => flags.tls |= on == Some(true),
+            // Given at all, even as `--tlsverify=false`, it turns TLS on.
+            "tlsverify" => flags.tls = true,
+            "help" => flags.help_or_version |= on == Some(true),
+            // Only a line with no command after it just prints the
+            // version: cobra runs `docker -v system prune` as a prune.
+            "version" => version |= on == Some(true),
             _ => {}
         }
     }
+    flags.help_or_version |= version && scanned.rest >= args.len();
     if error.is_none() {
         if flags.context.is_some() && !flags.hosts.is_empty() {
             error = Some(LineError::Conflict);
@@ -234,6 +243,21 @@ mod tests {
         assert!(message("-c").contains("needs an argument"));
         assert!(line("--tlsverify=maybe ps").error.is_some());
         assert!(line("--version").flags.help_or_version);
+    }
+
+    #[test]
+    fn empty_context_version_before_a_command_and_tlsverify_false() {
+        // Each as the real CLI reads it, checked against a recording engine.
+        assert_eq!(line("--context= system prune").flags.context, None);
+        assert_eq!(line("-c a --context= ps").flags.context, None);
+        assert_eq!(line("--context= -H tcp://h ps").error, None);
+        assert!(!line("-v system prune -af").flags.help_or_version);
+        assert!(!line("-Dv kill web").flags.help_or_version);
+        assert!(!line("--version=true stop web").flags.help_or_version);
+        assert!(line("-c prod -v").flags.help_or_version);
+        assert!(line("-h system prune").flags.help_or_version);
+        assert!(line("--tlsverify=false ps").flags.tls);
+        assert!(!line("--tls=false ps").flags.tls);
     }
 
     #[test]
