@@ -24,7 +24,8 @@ pub struct GlobalFlags {
     pub config: Option<OsString>,
     /// `--tls` or `--tlsverify`: TLS on for the default context's host.
     pub tls: bool,
-    /// `-h`, `--help`, `-v`, `--version`: the CLI prints and runs nothing.
+    /// `-h`, `--help`, or `-v`, `--version` with no command after it: the
+    /// CLI prints and runs nothing.
     pub help_or_version: bool,
 }
 
