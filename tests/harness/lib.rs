@@ -54,6 +54,43 @@ pub fn bin_dir() -> &'static Path {
     })
 }
 
+/// Tools that change what dctx does merely by being installed (the
+/// picker runs fzf when it finds it). The tests' PATH leaves them out, so
+/// the suite passes whether the machine has them or not; a test that wants
+/// one puts its own (real or fake) on PATH.
+const OPTIONAL_TOOLS: &[&str] = &["fzf", "sk", "starship"];
+
+/// This machine's `PATH` as the tests see it: every executable on the real
+/// `PATH`, but the [`OPTIONAL_TOOLS`], linked into one directory made once
+/// per test run.
+pub fn system_path() -> &'static OsStr {
+    static DIR: OnceLock<(TempDir, std::ffi::OsString)> = OnceLock::new();
+    let (_, path) = DIR.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("dctx-test-path")
+            .tempdir()
+            .expect("temp dir for PATH");
+        let real = std::env::var_os("PATH").unwrap_or_default();
+        for entry_dir in std::env::split_paths(&real).filter(|d| d.is_absolute()) {
+            let Ok(entries) = std::fs::read_dir(&entry_dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let link = dir.path().join(&name);
+                if OPTIONAL_TOOLS.iter().any(|t| name == *t) || link.exists() {
+                    continue;
+                }
+                // First on PATH wins, as for a lookup.
+                let _ = std::os::unix::fs::symlink(entry.path(), &link);
+            }
+        }
+        let path = dir.path().as_os_str().to_owned();
+        (dir, path)
+    });
+    path
+}
+
 /// Whether `tool` is on PATH. When it is not, outside CI the caller skips
 /// (and says so); under `CI=true` a missing tool fails the test.
 pub fn require_tool(tool: &str, test: &str) -> bool {
@@ -164,7 +201,7 @@ impl Sandbox {
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
         let mut cmd = Command::new(program);
         cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", system_path())
             .env("HOME", self.home())
             .env("XDG_CONFIG_HOME", self.path().join("xdg-config"))
             .env("XDG_STATE_HOME", self.path().join("xdg-state"))
@@ -547,7 +584,7 @@ pub fn path_with_dctx() -> String {
     format!(
         "{}:{}",
         bin_dir().display(),
-        std::env::var("PATH").unwrap_or_default()
+        system_path().to_string_lossy()
     )
 }
 

@@ -314,7 +314,7 @@ impl Unprivileged {
 
     fn environment<'c>(&self, cmd: &'c mut std::process::Command) -> &'c mut std::process::Command {
         cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", dctx_tests::system_path())
             .env("HOME", self.world.path().join("home"))
             .env("XDG_CONFIG_HOME", self.world.path().join("xdg"))
             .env("DCTX_NO_AUTOSTART", "1")
@@ -430,7 +430,7 @@ fn non_utf8_home_and_docker_config_are_followed_like_the_docker_cli() {
     let path = format!(
         "{}:{}",
         bin_dir().display(),
-        std::env::var("PATH").unwrap_or_default()
+        dctx_tests::system_path().to_string_lossy()
     );
     let cases: [(&str, Option<&std::path::Path>); 2] =
         [("home", None), ("DOCKER_CONFIG", Some(&config))];

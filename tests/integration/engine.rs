@@ -253,7 +253,7 @@ fn a_probe_is_killed_at_its_timeout_and_leaves_nothing_behind() {
     let path = format!(
         "{}:{}",
         bin.display(),
-        std::env::var("PATH").unwrap_or_default()
+        dctx_tests::system_path().to_string_lossy()
     );
     let daemon = Daemon::start_with(&sandbox, |cmd| {
         cmd.env("PATH", &path);
@@ -432,7 +432,7 @@ fn probes_still_running_die_with_the_daemon() {
     let path = format!(
         "{}:{}",
         bin.display(),
-        std::env::var("PATH").unwrap_or_default()
+        dctx_tests::system_path().to_string_lossy()
     );
     let mut daemon = Daemon::start_with(&sandbox, |cmd| {
         cmd.env("PATH", &path);

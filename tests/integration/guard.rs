@@ -56,7 +56,7 @@ impl World {
         let path = format!(
             "{}:{}",
             self.shim_dir().display(),
-            std::env::var("PATH").unwrap_or_default()
+            dctx_tests::system_path().to_string_lossy()
         );
         run_bounded(
             self.sandbox

@@ -140,7 +140,7 @@ fn dctx_never_writes_to_the_docker_config_dir() {
     let path = format!(
         "{}:{}",
         bin_dir().display(),
-        std::env::var("PATH").unwrap_or_default()
+        dctx_tests::system_path().to_string_lossy()
     );
     let shells = [
         (

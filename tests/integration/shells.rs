@@ -533,7 +533,7 @@ fn a_helper_of_another_frame_version_is_replaced() {
     let path = format!(
         "{}:{}",
         bin_dir().display(),
-        std::env::var("PATH").unwrap_or_default()
+        dctx_tests::system_path().to_string_lossy()
     );
     let script = |shell: &str| {
         format!(

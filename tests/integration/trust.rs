@@ -465,7 +465,7 @@ impl SharedWorld {
                 format!(
                     "{}:{}",
                     self.path().display(),
-                    std::env::var("PATH").unwrap_or_default()
+                    dctx_tests::system_path().to_string_lossy()
                 ),
             )
             .env("HOME", self.path().join("home"))
