@@ -12,21 +12,39 @@ use crate::pflag::{self, parse_bool, Arity, Flag, Given, ScanError};
 use crate::resolution::{resolve, Resolution, Source};
 
 /// The global flags that change which engine a command reaches, and the
-/// ones that only need to be stepped over.
+/// ones that only need to be stepped over. Values are the bytes given:
+/// docker opens and names exactly those.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GlobalFlags {
-    /// `-c`, `--context` (the last one given).
-    pub context: Option<String>,
-    /// `-H`, `--host`, in order (the CLI refuses more than one for real
-    /// commands, but `context show` lists `default`).
-    pub hosts: Vec<String>,
-    /// `--config`: another config dir for this command.
+    /// `-c`, `--context`: the last one given, unless it was empty (the CLI
+    /// ignores an empty context, an unset `$CTX`, as if none was given).
+    pub context: Option<OsString>,
+    /// `-H`, `--host`, in order, empty ones included (`-H ''` is the
+    /// default socket to the CLI, whatever the environment says).
+    pub hosts: Vec<OsString>,
+    /// `--config`: another config dir for this command (the last one; an
+    /// empty one keeps `DOCKER_CONFIG`, as in the CLI).
     pub config: Option<OsString>,
-    /// `--tls` or `--tlsverify`: TLS on for the default context's host.
-    pub tls: bool,
+    /// `--tls`, the last value given.
+    pub tls: Option<bool>,
+    /// `--tlsverify`, the last value given: given at all, even as
+    /// `--tlsverify=false`, it turns TLS on.
+    pub tlsverify: Option<bool>,
     /// `-h`, `--help`, or `-v`, `--version` with no command after it: the
     /// CLI prints and runs nothing.
     pub help_or_version: bool,
+}
+
+impl GlobalFlags {
+    /// Whether the CLI configures TLS for the default context, given the
+    /// environment's `DOCKER_TLS` and `DOCKER_TLS_VERIFY` (docker/cli's
+    /// `SetDefaultOptions`: `--tlsverify` given at all, or its default from
+    /// `DOCKER_TLS_VERIFY`, turns `--tls` on).
+    pub fn tls_on(&self, env: &Env) -> bool {
+        let tls = self.tls.unwrap_or(env.get_os("DOCKER_TLS").is_some());
+        let verify = self.tlsverify.is_some() || env.get_os("DOCKER_TLS_VERIFY").is_some();
+        tls || verify
+    }
 }
 
 /// A parsed command line.
@@ -102,17 +120,13 @@ pub fn parse(args: &[OsString]) -> CommandLine {
             });
             break;
         }
+        let non_empty = || Some(g.raw.clone()).filter(|v| !v.is_empty());
         match g.name {
-            // The CLI ignores an empty context (an unset `$CTX`): the
-            // environment and config.json decide, as with no flag at all.
-            "context" => flags.context = Some(g.value.clone()).filter(|c| !c.is_empty()),
-            "host" => flags.hosts.push(g.value.clone()),
-            "config" => {
-                flags.config = Some(g.raw.clone().unwrap_or_else(|| g.value.clone().into()))
-            }
-            "tls" => flags.tls |= on == Some(true),
-            // Given at all, even as `--tlsverify=false`, it turns TLS on.
-            "tlsverify" => flags.tls = true,
+            "context" => flags.context = non_empty(),
+            "host" => flags.hosts.push(g.raw.clone()),
+            "config" => flags.config = non_empty(),
+            "tls" => flags.tls = on,
+            "tlsverify" => flags.tlsverify = on,
             "help" => flags.help_or_version |= on == Some(true),
             // Only a line with no command after it just prints the
             // version: cobra runs `docker -v system prune` as a prune.
@@ -148,9 +162,10 @@ pub enum Chosen {
 }
 
 /// The environment a command line's docker runs in, as far as resolution
-/// goes: `env` with `--config`, `--tls` and the context or host flag
+/// goes: `env` with `--config`, the TLS flags and the context or host flag
 /// applied, and how the flags chose (before resolution says more).
 pub fn command_env(env: &Env, flags: &GlobalFlags) -> (Env, Chosen) {
+    let tls = flags.tls_on(env);
     let mut vars: Vec<(String, OsString)> = env
         .vars()
         .map(|(k, v)| (k.to_string(), v.to_os_string()))
@@ -164,23 +179,30 @@ pub fn command_env(env: &Env, flags: &GlobalFlags) -> (Env, Chosen) {
     if let Some(dir) = &flags.config {
         set("DOCKER_CONFIG", Some(dir));
     }
-    if flags.tls {
-        set("DOCKER_TLS", Some(OsStr::new("1")));
+    // Resolution reads TLS from the environment: say it there.
+    set("DOCKER_TLS", tls.then_some(OsStr::new("1")));
+    if !tls {
+        set("DOCKER_TLS_VERIFY", None);
     }
+    let default = OsStr::new(crate::resolution::DEFAULT_CONTEXT);
     let chosen = if let Some(context) = &flags.context {
         // `--context default` still takes its endpoint from DOCKER_HOST
         // (that is what the default context is); any other name does not.
-        if context != crate::resolution::DEFAULT_CONTEXT {
+        if context.as_os_str() != default {
             set("DOCKER_HOST", None);
         }
-        set("DOCKER_CONTEXT", Some(OsStr::new(context)));
+        set("DOCKER_CONTEXT", Some(context));
         Chosen::ContextFlag
     } else if let Some(host) = flags.hosts.first() {
-        // An empty -H is no host at all to the CLI.
-        set(
-            "DOCKER_HOST",
-            Some(OsStr::new(host)).filter(|h| !h.is_empty()),
-        );
+        if host.to_string_lossy().trim().is_empty() {
+            // An empty -H is the default context's default endpoint (the
+            // socket, or localhost:2376 with TLS), whatever DOCKER_HOST or
+            // DOCKER_CONTEXT say.
+            set("DOCKER_HOST", None);
+            set("DOCKER_CONTEXT", Some(default));
+        } else {
+            set("DOCKER_HOST", Some(host));
+        }
         Chosen::HostFlag
     } else {
         Chosen::Environment(Source::Default)
@@ -204,6 +226,37 @@ pub fn resolve_with(env: &Env, flags: &GlobalFlags, fs: &dyn FileSystem) -> (Res
 mod tests {
     use super::*;
 
+    fn context_of(line_words: &str, env: &[(&str, &str)]) -> (String, String) {
+        let fs = crate::MemFs::new();
+        let env = Env::new(env.iter().copied(), Some("/h".into()));
+        let (r, _) = resolve_with(&env, &line(line_words).flags, &fs);
+        (r.name, r.host)
+    }
+
+    #[test]
+    fn empty_host_config_and_tls_as_the_cli_reads_them() {
+        // Each checked against `docker <flags> context show` / `inspect`.
+        let sock = "unix:///var/run/docker.sock".to_string();
+        let with_context = [("DOCKER_CONTEXT", "prod")];
+        assert_eq!(
+            context_of("-H= ps", &with_context),
+            ("default".into(), sock.clone())
+        );
+        let with_host = [("DOCKER_HOST", "tcp://10.0.0.9")];
+        assert_eq!(context_of("-H= ps", &with_host), ("default".into(), sock));
+        assert_eq!(
+            context_of("--tls ps", &[]),
+            ("default".into(), "tcp://localhost:2376".into())
+        );
+        assert_eq!(
+            context_of("--tls=false ps", &[("DOCKER_TLS", "1")]).1,
+            "unix:///var/run/docker.sock"
+        );
+        let cfg = line("--config=/a --config= ps").flags.config;
+        assert_eq!(cfg, None, "an empty --config keeps DOCKER_CONFIG");
+        assert!(line("-c prod -H= ps").error == Some(LineError::Conflict));
+    }
+
     fn line(words: &str) -> CommandLine {
         let args: Vec<OsString> = words.split_whitespace().map(OsString::from).collect();
         parse(&args)
@@ -225,7 +278,11 @@ mod tests {
             ("-c a -c b ps", Some("b"), 4),
         ] {
             let parsed = line(words);
-            assert_eq!(parsed.flags.context.as_deref(), context, "{words}");
+            assert_eq!(
+                parsed.flags.context.as_deref(),
+                context.map(OsStr::new),
+                "{words}"
+            );
             assert_eq!(parsed.command, command, "{words}");
             assert_eq!(parsed.error, None, "{words}");
         }
@@ -236,7 +293,7 @@ mod tests {
         let parsed = line("-H tcp://a --host=tcp://b -Htcp://c --tls --config /cfg ps");
         assert_eq!(parsed.flags.hosts, ["tcp://a", "tcp://b", "tcp://c"]);
         assert_eq!(parsed.error, Some(LineError::MoreThanOneHost));
-        assert!(parsed.flags.tls);
+        assert_eq!(parsed.flags.tls, Some(true));
         assert_eq!(parsed.flags.config, Some(OsString::from("/cfg")));
         assert_eq!(line("-c x -H tcp://h ps").error, Some(LineError::Conflict));
         let message = |words| line(words).error.unwrap().to_string();
@@ -257,8 +314,17 @@ mod tests {
         assert!(!line("--version=true stop web").flags.help_or_version);
         assert!(line("-c prod -v").flags.help_or_version);
         assert!(line("-h system prune").flags.help_or_version);
-        assert!(line("--tlsverify=false ps").flags.tls);
-        assert!(!line("--tls=false ps").flags.tls);
+        let tls = |words, env: &[(&str, &str)]| {
+            line(words)
+                .flags
+                .tls_on(&Env::new(env.iter().copied(), None))
+        };
+        assert!(tls("--tlsverify=false ps", &[]));
+        assert!(!tls("--tls=false ps", &[]));
+        assert!(!tls("--tls=false ps", &[("DOCKER_TLS", "1")]));
+        assert!(tls("--tls=false ps", &[("DOCKER_TLS_VERIFY", "0")]));
+        assert!(tls("ps", &[("DOCKER_TLS", "x")]));
+        assert!(!tls("--tls --tls=false ps", &[]));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! reads its global flags this way, and so do the compose and buildx
 //! plugins in front of their own subcommands.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 
 /// How a flag takes its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,11 +23,13 @@ pub type Flag = (&'static str, Option<char>, Arity);
 pub struct Given {
     /// The long name.
     pub name: &'static str,
-    /// The value (`"true"` for a bare boolean).
+    /// The value (`"true"` for a bare boolean), as text: for showing and
+    /// for booleans and names.
     pub value: String,
-    /// The value as the bytes it was when it was a word of its own (a path
-    /// need not be UTF-8).
-    pub raw: Option<OsString>,
+    /// The value as the exact bytes given, inline (`--config=DIR`) or as a
+    /// word of its own: a path need not be UTF-8, and docker opens the
+    /// bytes it was given.
+    pub raw: OsString,
     /// The words it was given in: `words[start..end]`.
     pub words: (usize, usize),
 }
@@ -68,7 +71,9 @@ pub fn parse_bool(value: &str) -> Option<bool> {
     }
 }
 
-/// Reads the flags at the start of `args` by `table`.
+/// Reads the flags at the start of `args` by `table`, byte by byte as
+/// pflag does (a shorthand group is read a byte at a time, so a non-ASCII
+/// byte is an unknown shorthand, as there).
 pub fn scan(args: &[OsString], table: &[Flag]) -> Scanned {
     let mut given = Vec::new();
     let mut i = 0;
@@ -79,40 +84,47 @@ pub fn scan(args: &[OsString], table: &[Flag]) -> Scanned {
     };
     while i < args.len() {
         let start = i;
-        let word = args[i].to_string_lossy().into_owned();
-        if word == "--" {
+        let word = args[i].as_bytes();
+        if word == b"--" {
             i += 1;
             break;
         }
-        if !word.starts_with('-') || word == "-" {
+        if !word.starts_with(b"-") || word == b"-" {
             break;
         }
         i += 1;
         // (long name, arity, value given inline)
-        let mut found: Vec<(&'static str, Arity, Option<String>)> = Vec::new();
-        if let Some(long) = word.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v.to_string())),
+        let mut found: Vec<(&'static str, Arity, Option<&[u8]>)> = Vec::new();
+        if let Some(long) = word.strip_prefix(b"--") {
+            let (name, inline) = match long.iter().position(|&b| b == b'=') {
+                Some(at) => (&long[..at], Some(&long[at + 1..])),
                 None => (long, None),
             };
-            match table.iter().find(|(n, _, _)| *n == name) {
+            match table.iter().find(|(n, _, _)| n.as_bytes() == name) {
                 Some(&(n, _, arity)) => found.push((n, arity, inline)),
-                None => return stop(given, start, ScanError::Unknown(format!("--{name}"))),
+                None => {
+                    let name = String::from_utf8_lossy(name);
+                    return stop(given, start, ScanError::Unknown(format!("--{name}")));
+                }
             }
         } else {
             // A group of shorthands: booleans, then at most one that takes
             // the rest of the group (or the next word) as its value.
-            let group: Vec<char> = word[1..].chars().collect();
+            let group = &word[1..];
             let mut k = 0;
             while k < group.len() {
                 let c = group[k];
-                let Some(&(n, _, arity)) = table.iter().find(|(_, s, _)| *s == Some(c)) else {
+                let Some(&(n, _, arity)) = table
+                    .iter()
+                    .find(|(_, s, _)| s.is_some_and(|s| s.is_ascii() && s as u8 == c))
+                else {
+                    let c = String::from_utf8_lossy(&group[k..k + 1]).into_owned();
                     return stop(given, start, ScanError::Unknown(format!("-{c}")));
                 };
-                let rest: String = group[k + 1..].iter().collect();
-                if arity == Arity::Value || rest.starts_with('=') {
-                    let inline = match rest.strip_prefix('=') {
-                        Some(v) => Some(v.to_string()),
+                let rest = &group[k + 1..];
+                if arity == Arity::Value || rest.starts_with(b"=") {
+                    let inline = match rest.strip_prefix(b"=") {
+                        Some(v) => Some(v),
                         None if rest.is_empty() => None,
                         None => Some(rest),
                     };
@@ -124,20 +136,22 @@ pub fn scan(args: &[OsString], table: &[Flag]) -> Scanned {
             }
         }
         for (name, arity, inline) in found {
-            let (value, raw) = match (arity, inline) {
-                (Arity::Bool, None) => ("true".to_string(), None),
-                (_, Some(v)) => (v, None),
+            let raw: OsString = match (arity, inline) {
+                (Arity::Bool, None) => "true".into(),
+                (_, Some(v)) => OsStr::from_bytes(v).to_owned(),
                 (Arity::Value, None) => match args.get(i) {
+                    // A flag that takes a value takes the next word,
+                    // whatever it looks like (`-h` and `--` included).
                     Some(next) => {
                         i += 1;
-                        (next.to_string_lossy().into_owned(), Some(next.clone()))
+                        next.clone()
                     }
                     None => return stop(given, start, ScanError::MissingValue(name.into())),
                 },
             };
             given.push(Given {
                 name,
-                value,
+                value: raw.to_string_lossy().into_owned(),
                 raw,
                 words: (start, i),
             });
@@ -195,5 +209,22 @@ mod tests {
         assert_eq!(s.error, Some(ScanError::Unknown("-x".into())));
         let s = scan(&words("--file"), TABLE);
         assert_eq!(s.error, Some(ScanError::MissingValue("file".into())));
+    }
+
+    #[test]
+    fn a_value_flag_takes_the_next_word_whatever_it_is_and_bytes_stay_exact() {
+        use std::os::unix::ffi::OsStringExt;
+        let s = scan(&words("-f -h --dry-run -f -- down"), TABLE);
+        let values: Vec<&str> = s.given.iter().map(|g| g.value.as_str()).collect();
+        assert_eq!(values, ["-h", "true", "--"]);
+        assert_eq!(s.rest, 5);
+        let odd = OsString::from_vec(b"--file=/c\xff/x".to_vec());
+        let s = scan(&[odd], TABLE);
+        assert_eq!(s.given[0].raw.as_bytes(), b"/c\xff/x");
+        let odd = OsString::from_vec(vec![b'-', b'V', 0xff]);
+        assert!(matches!(
+            scan(&[odd], TABLE).error,
+            Some(ScanError::Unknown(_))
+        ));
     }
 }

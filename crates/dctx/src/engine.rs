@@ -124,7 +124,7 @@ fn chosen(vars: &Vars, name: Option<String>) -> anyhow::Result<(Env, Resolution)
     let (env, _) = dctx_core::docker_args::command_env(
         &env,
         &dctx_core::docker_args::GlobalFlags {
-            context: Some(name),
+            context: Some(name.into()),
             ..Default::default()
         },
     );
