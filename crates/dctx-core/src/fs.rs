@@ -22,6 +22,21 @@ pub trait FileSystem {
     /// The names in a directory, at most [`MAX_DIR_ENTRIES`]; `NotFound`
     /// when it is absent.
     fn list_dir(&self, path: &Path) -> io::Result<Vec<std::ffi::OsString>>;
+
+    /// Where `path` leads with every symlink resolved, and which file is
+    /// there (device, inode); `None` when nothing is. Only stats: a socket
+    /// or FIFO is never opened. What compares two spellings of one Unix
+    /// socket.
+    fn locate(&self, path: &Path) -> Option<Located>;
+}
+
+/// A file found by [`FileSystem::locate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// The path with symlinks resolved, absolute.
+    pub path: PathBuf,
+    /// Device and inode.
+    pub inode: (u64, u64),
 }
 
 /// More entries than any context store holds; past it a listing stops.
@@ -60,6 +75,15 @@ impl FileSystem for RealFs {
             ));
         }
         Ok(buf)
+    }
+
+    fn locate(&self, path: &Path) -> Option<Located> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some(Located {
+            path: std::fs::canonicalize(path).ok()?,
+            inode: (meta.dev(), meta.ino()),
+        })
     }
 
     fn list_dir(&self, path: &Path) -> io::Result<Vec<std::ffi::OsString>> {
@@ -108,6 +132,7 @@ impl FileId {
 #[derive(Debug, Default, Clone)]
 pub struct MemFs {
     files: HashMap<PathBuf, Result<Vec<u8>, io::ErrorKind>>,
+    located: HashMap<PathBuf, Located>,
 }
 
 impl MemFs {
@@ -124,6 +149,21 @@ impl MemFs {
         self.files.insert(path.into(), Err(kind));
         self
     }
+
+    /// A file (a socket, say) at `path`, which leads to `real`, inode `ino`.
+    pub fn with_located(
+        mut self,
+        path: impl Into<PathBuf>,
+        real: impl Into<PathBuf>,
+        ino: u64,
+    ) -> Self {
+        let located = Located {
+            path: real.into(),
+            inode: (1, ino),
+        };
+        self.located.insert(path.into(), located);
+        self
+    }
 }
 
 impl FileSystem for MemFs {
@@ -133,6 +173,10 @@ impl FileSystem for MemFs {
             Some(Err(kind)) => Err(io::Error::from(*kind)),
             None => Err(io::Error::from(io::ErrorKind::NotFound)),
         }
+    }
+
+    fn locate(&self, path: &Path) -> Option<Located> {
+        self.located.get(path).cloned()
     }
 
     /// The first components below `path` of the files it holds.

@@ -7,6 +7,7 @@
 use std::ffi::OsString;
 use std::io::{BufRead, Read, Write};
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -26,18 +27,36 @@ pub const OFF_VAR: &str = "DCTX_GUARD";
 fn decision(vars: &Vars, args: &[OsString]) -> Decision {
     let attempt = std::panic::catch_unwind(|| {
         let env = vars.docker_env();
-        let settings = match Settings::load_optional(&RealFs, vars.settings_path().as_deref()) {
+        let path = vars.settings_path();
+        let settings = match Settings::load_optional(&RealFs, path.as_deref()) {
+            // A dangling symlink reads as "no file", which would mean the
+            // built-in defaults: for the guard it is a file it cannot read.
+            _ if path.as_deref().is_some_and(dangling) => Err(format!(
+                "{} is a symlink to nothing",
+                path.as_deref()
+                    .map(Path::display)
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            )),
             (s, None) => Ok(s.guard),
             (_, Some(problem)) => Err(problem),
         };
+        let cwd = std::env::current_dir().unwrap_or_default();
         decide(&Input {
             env: &env,
             args,
             settings: settings.as_ref().map_err(Clone::clone),
             fs: &RealFs,
+            cwd: &cwd,
         })
     });
     attempt.unwrap_or_else(|_| after_a_panic(args))
+}
+
+/// Whether `path` is a symlink that leads nowhere.
+fn dangling(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::metadata(path).is_err()
 }
 
 /// The fail-safe decision when deciding panicked: the target is unknown,

@@ -12,11 +12,13 @@ pub mod policy;
 mod words;
 
 use std::ffi::OsString;
+use std::path::Path;
 
 use serde::Serialize;
 
 use crate::contexts::{rows, Listed};
 use crate::docker_args::{command_env, parse, Chosen, LineError};
+use crate::endpoint::{hosts_file, Endpoint, Place};
 use crate::engine::{EngineReport, Identity};
 use crate::env::Env;
 use crate::fs::FileSystem;
@@ -44,6 +46,9 @@ pub struct Instead {
     pub argv: Vec<String>,
     /// What it does differently.
     pub why: String,
+    /// Whether it reaches a protected target: said in words next to it, so
+    /// that a paste is never a surprise.
+    pub protected: bool,
 }
 
 /// The decision and everything it rests on (`dctx guard --explain --json`).
@@ -88,6 +93,9 @@ pub struct Input<'a> {
     /// The guard settings, or why they could not be read.
     pub settings: Result<&'a GuardSettings, String>,
     pub fs: &'a dyn FileSystem,
+    /// The working directory docker would run in: a relative
+    /// `unix://` socket is dialled from there.
+    pub cwd: &'a Path,
 }
 
 /// The local default engine: what a destructive command may still reach
@@ -196,27 +204,37 @@ pub fn decide(input: &Input) -> Decision {
     // Every context of the line's config dir, read once: for endpoints
     // shared with a protected context, and for what to suggest.
     let rows = rows(&env, input.fs, &r);
-    let protection = match &input.settings {
-        Ok(settings) => protection(settings, &r, host_given.then_some(chosen), &rows),
-        Err(e) if !is_local_default(&r) => vec![format!(
-            "the guard cannot read its settings ({e}), so every target but the local default counts as protected"
-        )],
-        Err(_) => Vec::new(),
+    let hosts = hosts_file(input.fs);
+    let place = Place {
+        cwd: input.cwd,
+        fs: input.fs,
+        hosts: &hosts,
     };
-    if classified.unsure.is_some() && protection.is_empty() && !is_local_default(&r) {
+    let found = match &input.settings {
+        Ok(settings) => protection(settings, &r, host_given.then_some(chosen), &rows, &place),
+        Err(e) if !is_local_default(&r) => Protection {
+            why: vec![format!(
+                "the guard cannot read its settings ({e}), so every target but the local default counts as protected, named or not"
+            )],
+            ..Protection::default()
+        },
+        Err(_) => Protection::default(),
+    };
+    if classified.unsure.is_some() && found.why.is_empty() && !is_local_default(&r) {
         d.protected = true;
         d.reasons.push(
             "the guard cannot read this line, so only the local default may be reached".into(),
         );
     }
-    d.protected |= !protection.is_empty();
-    d.reasons.extend(protection);
+    d.protected |= !found.why.is_empty();
+    d.reasons.extend(found.why.iter().cloned());
     if !d.protected {
         d.reasons
             .push(format!("context {:?} is not protected", r.name));
         return d;
     }
-    if named && classified.unsure.is_none() {
+    let sure = classified.unsure.is_none() && input.settings.is_ok();
+    if named && sure && found.by_name {
         d.reasons
             .push(format!("the command line names it: --context {}", r.name));
         return d;
@@ -225,25 +243,53 @@ pub fn decide(input: &Input) -> Decision {
     d.confirm = matches!(input.settings, Ok(s) if s.mode == Mode::Confirm);
     d.reasons.push(if classified.unsure.is_some() {
         "refused: the guard cannot tell what this line does to a protected target".into()
+    } else if input.settings.is_err() {
+        "refused: without its settings the guard lets destructive commands reach only the local default".into()
+    } else if named && !found.by_name {
+        format!(
+            "refused: --context {} is not itself protected; a destructive command reaches a protected endpoint only through a protected context's name ({})",
+            r.name,
+            found.sharing.join(", ")
+        )
     } else {
         "refused: a destructive command reaches a protected target only when the command line names it with --context".into()
     });
-    d.instead = instead(input.args, &line, &r, &env, host_given, &rows);
+    let settings = input.settings.as_ref().ok().copied();
+    d.instead = instead(
+        input.args, &line, &r, &env, host_given, &rows, &found, settings,
+    );
     d
 }
 
-/// Why `r` is protected; empty when it is not. `host_given` is how the
-/// line chose its endpoint when `DOCKER_HOST` or `-H` gave it.
+/// Why a target is protected.
+#[derive(Debug, Default)]
+struct Protection {
+    /// The reasons; empty when it is not protected.
+    why: Vec<String>,
+    /// Whether its own name is protected: only then does naming it count.
+    by_name: bool,
+    /// The protected contexts that share its endpoint (names to use).
+    sharing: Vec<String>,
+}
+
+/// Why `r` is protected. `host_given` is how the line chose its endpoint
+/// when `DOCKER_HOST` or `-H` gave it.
 fn protection(
     settings: &GuardSettings,
     r: &Resolution,
     host_given: Option<Chosen>,
     rows: &[Listed],
-) -> Vec<String> {
-    let mut why = Vec::new();
+    place: &Place,
+) -> Protection {
+    let mut found = Protection::default();
     match host_given {
-        None => why.extend(settings.protects_name(&r.name)),
-        Some(chosen) if !r.host.starts_with("unix://") => why.push(format!(
+        None => {
+            if let Some(why) = settings.protects_name(&r.name) {
+                found.why.push(why);
+                found.by_name = true;
+            }
+        }
+        Some(chosen) if !r.host.starts_with("unix://") => found.why.push(format!(
             "its endpoint {} comes from {} and is not a local socket",
             r.host,
             if chosen == Chosen::HostFlag {
@@ -254,19 +300,39 @@ fn protection(
         )),
         Some(_) => {}
     }
-    if !r.host.is_empty() {
-        for row in rows {
-            if row.name != r.name && row.docker_endpoint == r.host && row.error.is_empty() {
-                if let Some(p) = settings.protects_name(&row.name) {
-                    why.push(format!(
-                        "its endpoint {} is that of context {:?} ({p})",
-                        r.host, row.name
-                    ));
-                }
+    if r.host.is_empty() {
+        return found;
+    }
+    let target = match Endpoint::parse(&r.host, place) {
+        Ok(target) => target,
+        Err(e) => {
+            if !is_local_default(r) {
+                found.why.push(format!(
+                    "the guard cannot compare its endpoint with the protected ones ({e}), so it counts as protected"
+                ));
             }
+            return found;
+        }
+    };
+    for row in rows {
+        if row.name == r.name || !row.error.is_empty() {
+            continue;
+        }
+        let Ok(theirs) = Endpoint::parse(&row.docker_endpoint, place) else {
+            continue;
+        };
+        if !theirs.same_engine(&target) {
+            continue;
+        }
+        if let Some(p) = settings.protects_name(&row.name) {
+            found.why.push(format!(
+                "its endpoint {} reaches the engine of context {:?} ({p})",
+                r.host, row.name
+            ));
+            found.sharing.push(row.name.clone());
         }
     }
-    why
+    found
 }
 
 /// "DOCKER_HOST=… is set in this shell; it overrides the current context
@@ -304,7 +370,9 @@ fn hidden_by_host(r: &Resolution, env: &Env) -> Option<(String, String)> {
     }
 }
 
-/// The command lines to suggest instead of a refused one.
+/// The command lines to suggest instead of a refused one, the ones that
+/// reach no protected target first.
+#[allow(clippy::too_many_arguments)]
 fn instead(
     args: &[OsString],
     line: &crate::docker_args::CommandLine,
@@ -312,52 +380,81 @@ fn instead(
     env: &Env,
     host_given: bool,
     rows: &[Listed],
+    found: &Protection,
+    settings: Option<&GuardSettings>,
 ) -> Vec<Instead> {
     let with = |name: &str| words::with_context(args, line, name);
-    if !host_given {
-        return vec![Instead {
-            argv: with(&r.name),
-            why: format!("names the context {:?}", r.name),
-        }];
-    }
+    // Without settings every target but the local default is protected.
+    let protected = |name: &str| settings.is_none_or(|s| s.protects_name(name).is_some());
     let mut out = Vec::new();
-    if line.flags.hosts.is_empty() {
-        let hidden = hidden_by_host(r, env).map(|(_, name)| name);
-        if let Some(hidden) = hidden.filter(|h| h != DEFAULT_CONTEXT) {
+    let mut add = |name: &str, why: String| {
+        if out.iter().any(|i: &Instead| i.argv == with(name)) {
+            return;
+        }
+        out.push(Instead {
+            argv: with(name),
+            why,
+            protected: protected(name),
+        });
+    };
+    if !host_given {
+        for name in &found.sharing {
+            add(
+                name,
+                format!(
+                    "names {name:?}, the protected context with endpoint {}",
+                    r.host
+                ),
+            );
+        }
+        if found.by_name || found.sharing.is_empty() {
+            add(&r.name, format!("names the context {:?}", r.name));
+        }
+    } else {
+        if line.flags.hosts.is_empty() {
+            let hidden = hidden_by_host(r, env).map(|(_, name)| name);
+            if let Some(hidden) = hidden.filter(|h| h != DEFAULT_CONTEXT) {
+                add(
+                    &hidden,
+                    format!("runs it on {hidden:?}, the context DOCKER_HOST overrides"),
+                );
+            }
+        }
+        let same: Vec<_> = rows
+            .iter()
+            .filter(|row| {
+                row.name != DEFAULT_CONTEXT
+                    && (row.docker_endpoint == r.host || found.sharing.contains(&row.name))
+            })
+            .take(3)
+            .collect();
+        for row in &same {
+            add(
+                &row.name,
+                format!("names {:?}, the context with endpoint {}", row.name, r.host),
+            );
+        }
+        if same.is_empty() && !r.host.is_empty() {
             out.push(Instead {
-                argv: with(&hidden),
-                why: format!("runs it on {hidden:?}, the context DOCKER_HOST overrides"),
+                argv: vec![
+                    "docker".into(),
+                    "context".into(),
+                    "create".into(),
+                    "NAME".into(),
+                    "--docker".into(),
+                    format!("host={}", r.host),
+                ],
+                why: format!(
+                    "gives {} a name; then run: {}",
+                    r.host,
+                    command_text(&with("NAME"))
+                ),
+                protected: false,
             });
         }
     }
-    let same: Vec<_> = rows
-        .iter()
-        .filter(|row| row.name != DEFAULT_CONTEXT && row.docker_endpoint == r.host)
-        .take(3)
-        .collect();
-    for row in &same {
-        out.push(Instead {
-            argv: with(&row.name),
-            why: format!("names {:?}, the context with endpoint {}", row.name, r.host),
-        });
-    }
-    if same.is_empty() && !r.host.is_empty() {
-        out.push(Instead {
-            argv: vec![
-                "docker".into(),
-                "context".into(),
-                "create".into(),
-                "NAME".into(),
-                "--docker".into(),
-                format!("host={}", r.host),
-            ],
-            why: format!(
-                "gives {} a name; then run: {}",
-                r.host,
-                command_text(&with("NAME"))
-            ),
-        });
-    }
+    // Stable: the order above stays within each group.
+    out.sort_by_key(|i| i.protected);
     out
 }
 
@@ -387,10 +484,12 @@ impl Decision {
             Instead {
                 argv: vec!["dctx".into(), "status".into()],
                 why: "shows what answers now and what was pinned".into(),
+                protected: false,
             },
             Instead {
                 argv: vec!["dctx".into(), "pin".into(), self.context.clone()],
                 why: "accepts the engine that answers now, once you are sure of it".into(),
+                protected: false,
             },
         ];
     }
@@ -419,9 +518,15 @@ impl Decision {
         for (i, instead) in self.instead.iter().enumerate() {
             let label = if i == 0 { "  instead: " } else { "           " };
             out.push_str(&format!(
-                "{label}{}\n             ({})\n",
+                "{label}{}\n             ({}{})\n",
                 command_text(&instead.argv),
-                words::visible(&instead.why)
+                words::visible(&instead.why),
+                match (instead.protected, instead.argv.get(1..3)) {
+                    (true, Some([flag, name])) if flag == "--context" =>
+                        format!("; this runs on PROTECTED {}", words::visible(name)),
+                    (true, _) => "; this runs on a PROTECTED target".to_string(),
+                    (false, _) => String::new(),
+                }
             ));
         }
         out

@@ -42,6 +42,7 @@ fn decide_in(
         args: &args,
         settings,
         fs,
+        cwd: Path::new("/work"),
     })
 }
 
@@ -179,9 +180,83 @@ fn an_endpoint_shared_with_a_protected_context_is_protected() {
     assert!(
         d.reasons
             .iter()
-            .any(|r| r.contains("that of context \"prod\"")),
+            .any(|r| r.contains("reaches the engine of context \"prod\"")),
         "{d:#?}"
     );
+}
+
+#[test]
+fn an_endpoint_is_the_same_whatever_its_spelling_and_only_a_protected_name_names_it() {
+    let dir = Path::new(HOME).join(".docker");
+    let fs = world("dev")
+        .with(meta_path(&dir, "alias"), meta("alias", "tcp://10.0.0.9"))
+        .with(
+            meta_path(&dir, "sock"),
+            meta("sock", "unix:///run/x/../prod.sock"),
+        )
+        .with(
+            meta_path(&dir, "prod-sock"),
+            meta("prod-sock", "unix:///run/prod.sock"),
+        )
+        .with_located("/work/link.sock", "/run/prod.sock", 9)
+        .with_located("/run/prod.sock", "/run/prod.sock", 9);
+    let ok = GuardSettings::default();
+    for (vars, line) in [
+        (vec![], "--context alias system prune"),
+        (vec![("DOCKER_CONTEXT", "alias")], "system prune"),
+        (vec![], "-c sock container prune -f"),
+        (vec![], "-H unix://link.sock container prune -f"),
+        (vec![("DOCKER_HOST", "unix:///run//prod.sock")], "rm -f x"),
+        (vec![], "-H tcp://10.0.0.9:2375 system prune"),
+    ] {
+        let d = decide_in(&fs, &vars, line, Ok(&ok));
+        assert_eq!(d.decision, Verdict::Refuse, "{line} {vars:?}: {d:#?}");
+    }
+    // Naming the unprotected alias is refused with the protected name to use.
+    let d = decide_in(&fs, &[], "--context alias system prune", Ok(&ok));
+    assert!(
+        d.reasons
+            .last()
+            .unwrap()
+            .contains("--context alias is not itself protected"),
+        "{d:#?}"
+    );
+    assert_eq!(
+        command_text(&d.instead[0].argv),
+        "docker --context prod system prune"
+    );
+    assert!(d.instead[0].protected);
+    let d = decide_in(&fs, &[], "--context prod-sock system prune", Ok(&ok));
+    assert_eq!(d.decision, Verdict::Allow, "{d:#?}");
+}
+
+#[test]
+fn without_settings_naming_does_not_help_and_an_unreadable_endpoint_is_protected() {
+    let broken = Err("config.toml: unreadable".to_string());
+    let d = decide_in(&world("dev"), &[], "--context staging system prune", broken);
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+    let dir = Path::new(HOME).join(".docker");
+    let fs = world("dev").with(meta_path(&dir, "odd"), meta("odd", "tcp://[::1"));
+    let d = decide_in(
+        &fs,
+        &[("DOCKER_CONTEXT", "odd")],
+        "system prune",
+        Ok(&GuardSettings::default()),
+    );
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+}
+
+#[test]
+fn suggestions_that_reach_no_protected_target_come_first_and_the_others_say_so() {
+    let d = decide_line(
+        &[("DOCKER_HOST", "tcp://10.0.0.9:2375")],
+        "system prune -af",
+    );
+    let flags: Vec<bool> = d.instead.iter().map(|i| i.protected).collect();
+    assert_eq!(flags, [false, true], "{d:#?}");
+    let text = d.refusal_text(&[]);
+    assert!(text.contains("this runs on PROTECTED prod"), "{text}");
+    assert_eq!(text.matches("PROTECTED").count(), 1, "{text}");
 }
 
 #[test]
