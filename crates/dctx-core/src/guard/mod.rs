@@ -203,7 +203,18 @@ pub fn decide(input: &Input) -> Decision {
 
     // Every context of the line's config dir, read once: for endpoints
     // shared with a protected context, and for what to suggest.
-    let rows = rows(&env, input.fs, &r);
+    let mut rows = rows(&env, input.fs, &r);
+    let shells_dir = input.env.config_dir();
+    if shells_dir != r.config_dir {
+        // `--config elsewhere` does not make the shell's protected contexts
+        // any less protected: their endpoints are compared too.
+        let own = crate::resolve(input.env, input.fs);
+        rows.extend(
+            crate::contexts::rows(input.env, input.fs, &own)
+                .into_iter()
+                .filter(|row| row.name != DEFAULT_CONTEXT),
+        );
+    }
     let hosts = hosts_file(input.fs);
     let place = Place {
         cwd: input.cwd,

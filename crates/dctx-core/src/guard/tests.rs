@@ -366,3 +366,20 @@ fn an_engine_that_is_not_the_pinned_one_is_refused_even_when_named() {
     d.hold_to_pin(&EngineReport::new(true, Some(&now), Some(&pin), 0));
     assert_eq!(d.decision, Verdict::Allow);
 }
+
+#[test]
+fn another_config_dir_does_not_unprotect_the_shells_contexts_endpoints() {
+    let fs = world("dev").with_located("/run/p.sock", "/run/p.sock", 3);
+    let dir = Path::new(HOME).join(".docker");
+    let fs = fs.with(
+        meta_path(&dir, "prod-sock"),
+        meta("prod-sock", "unix:///run/p.sock"),
+    );
+    let d = decide_in(
+        &fs,
+        &[("DOCKER_HOST", "unix:///run//p.sock")],
+        "--config /elsewhere volume prune -f",
+        Ok(&GuardSettings::default()),
+    );
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+}
