@@ -1,5 +1,6 @@
 //! The target `dctx guard` sees for a command line, against the real CLI
-//! over generated command lines (global-flag spellings × DOCKER_HOST,
+//! over generated command lines (global-flag spellings, empty values, TLS
+//! flags and a non-UTF-8 --config included × DOCKER_HOST, DOCKER_TLS*,
 //! DOCKER_CONTEXT, DOCKER_CONFIG and --config × config dirs with and
 //! without a current context): the context `docker <flags> context show`
 //! names and the endpoint `docker <flags> context inspect` prints. Also
@@ -24,6 +25,20 @@ fn global_flags_reach_what_the_docker_cli_reaches() {
     let other = sandbox.path().join("other-config");
     sandbox.config_dir_with(&other, "other");
     let other = other.display().to_string();
+    // A config dir whose name is not UTF-8: docker opens the bytes given.
+    let odd = {
+        use std::os::unix::ffi::OsStringExt;
+        let mut name = sandbox.path().as_os_str().to_owned().into_vec();
+        name.extend_from_slice(b"/odd-\xff-config");
+        std::path::PathBuf::from(std::ffi::OsString::from_vec(name))
+    };
+    sandbox.config_dir_with(&odd, "odd");
+    let odd_flag = {
+        use std::os::unix::ffi::OsStringExt;
+        let mut word = b"--config=".to_vec();
+        word.extend_from_slice(odd.as_os_str().as_encoded_bytes());
+        std::ffi::OsString::from_vec(word)
+    };
     let empty = sandbox.path().join("empty-config");
     std::fs::create_dir_all(&empty).unwrap();
     let empty = empty.display().to_string();
@@ -40,9 +55,22 @@ fn global_flags_reach_what_the_docker_cli_reaches() {
         .unwrap_or(60);
     for case in 0..cases {
         let name = names[rng.usize(..names.len())];
-        let mut words: Vec<String> = Vec::new();
+        let mut words: Vec<std::ffi::OsString> = Vec::new();
         for _ in 0..rng.usize(0..4) {
-            let spelling: Vec<String> = match rng.u8(0..14) {
+            let spelling: Vec<String> = match rng.u8(0..24) {
+                14 => vec!["--context=".into()],
+                15 => vec!["-c".into(), "".into()],
+                16 => vec!["-H".into(), "".into()],
+                17 => vec!["--config".into(), "".into()],
+                18 => vec!["--tls=false".into()],
+                19 => vec!["--tlsverify=false".into()],
+                20 => vec!["-v".into()],
+                21 => vec!["-H".into(), " ".into()],
+                22 => vec!["--tls=true".into(), "--tls=false".into()],
+                23 => {
+                    words.push(odd_flag.clone());
+                    continue;
+                }
                 12 => vec!["--tls".into()],
                 13 => vec!["--tlsverify=true".into()],
                 0 => vec!["--context".into(), name.into()],
@@ -58,7 +86,7 @@ fn global_flags_reach_what_the_docker_cli_reaches() {
                 10 => vec!["--config".into(), other.clone()],
                 _ => vec![format!("--config={other}")],
             };
-            words.extend(spelling);
+            words.extend(spelling.into_iter().map(Into::into));
         }
         let mut env: Vec<(&str, &str)> = Vec::new();
         if rng.u8(0..4) == 0 {
@@ -70,6 +98,11 @@ fn global_flags_reach_what_the_docker_cli_reaches() {
         }
         if rng.bool() {
             env.push(("DOCKER_CONTEXT", names[rng.usize(..names.len())]));
+        }
+        match rng.u8(0..6) {
+            0 => env.push(("DOCKER_TLS_VERIFY", "0")),
+            1 => env.push(("DOCKER_TLS", "1")),
+            _ => {}
         }
         let docker = |tail: &[&str]| {
             run(sandbox
@@ -100,10 +133,7 @@ fn global_flags_reach_what_the_docker_cli_reaches() {
         let d: serde_json::Value = serde_json::from_slice(&guard.stdout).expect("json");
         let reasons = d["reasons"].to_string();
         let refused_itself = reasons.contains("docker refuses this line itself");
-        let what = format!(
-            "case {case} (seed {seed}): docker {} with {env:?}; guard: {d}",
-            words.join(" ")
-        );
+        let what = format!("case {case} (seed {seed}): docker {words:?} with {env:?}; guard: {d}");
         if !show.status.success() {
             assert!(
                 refused_itself,
