@@ -19,6 +19,16 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// daemon must share to be used: the version is the same for every commit.
 pub const BUILD_ID: &str = env!("DCTX_BUILD_ID");
 
+/// What `--version` prints after the program's name: the version and the
+/// build id, which tells two builds of one version apart (and is what a
+/// running daemon is compared by).
+pub const VERSION_LINE: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (build ",
+    env!("DCTX_BUILD_ID"),
+    ")"
+);
+
 /// The daemon on the socket is another build of dctx (an upgrade left the
 /// old one running): its answers may follow other rules, so callers stop it
 /// with [`shutdown`] and start their own instead of using it.

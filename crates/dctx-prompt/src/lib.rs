@@ -24,7 +24,7 @@ pub const FAILURE_MARKER: &str = "dctx?";
 #[derive(Debug, Parser)]
 #[command(
     name = "dctx-prompt",
-    version,
+    version = dctx_ipc::client::VERSION_LINE,
     about = "Print the Docker context segment for a prompt or status bar",
     long_about = "Print the Docker context segment for a prompt or status bar.\n\n\
         Without --format the segment follows your settings file \

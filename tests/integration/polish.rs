@@ -1,0 +1,37 @@
+//! What a user expects of a polished command-line tool: a version that
+//! tells builds apart, and the licence files the manifest declares.
+
+use dctx_tests::{run, text, Sandbox};
+
+#[test]
+fn version_names_the_build_that_the_daemon_handshake_compares() {
+    let sandbox = Sandbox::new();
+    for bin in ["dctx", "dctx-prompt"] {
+        let out = run(sandbox.dctx(bin).arg("--version"));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stdout),
+            format!(
+                "{bin} {} (build {})\n",
+                env!("CARGO_PKG_VERSION"),
+                dctx_ipc::client::BUILD_ID
+            )
+        );
+    }
+}
+
+#[test]
+fn the_licences_the_manifest_declares_are_there() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("license = \"MIT OR Apache-2.0\""),
+        "{manifest}"
+    );
+    let mit = std::fs::read_to_string(root.join("LICENSE-MIT")).unwrap();
+    assert!(mit.contains("Permission is hereby granted, free of charge"));
+    let apache = std::fs::read_to_string(root.join("LICENSE-APACHE")).unwrap();
+    assert!(apache.contains("Apache License") && apache.contains("Version 2.0"));
+}
