@@ -35,3 +35,25 @@ fn the_licences_the_manifest_declares_are_there() {
     let apache = std::fs::read_to_string(root.join("LICENSE-APACHE")).unwrap();
     assert!(apache.contains("Apache License") && apache.contains("Version 2.0"));
 }
+
+/// The built-in production rule is described once, in code: the README
+/// and `dctx-prompt --help` say the same words.
+#[test]
+fn the_production_rule_is_described_the_same_everywhere() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let description = dctx_core::pattern::BUILTIN_DANGER_DESCRIPTION;
+    assert!(
+        readme.matches(description).count() >= 2,
+        "README lacks: {description}"
+    );
+    for stale in ["`*prod*`", "\"*prod*\""] {
+        assert!(!readme.contains(stale), "README still says {stale}");
+    }
+    let sandbox = Sandbox::new();
+    let help = text(&run(sandbox.dctx("dctx-prompt").arg("--help")).stdout);
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(help.contains(description), "{help}");
+}

@@ -20,6 +20,7 @@ pub mod gopath;
 pub mod guard;
 pub mod host;
 pub mod os_text;
+pub mod pattern;
 pub mod pflag;
 pub mod report;
 pub mod resolution;

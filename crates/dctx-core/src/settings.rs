@@ -25,7 +25,7 @@ use crate::guard::policy::{GuardSettings, RawGuard};
 use crate::style::Style;
 
 /// Name patterns styled bold red unless the user says otherwise.
-pub const BUILTIN_DANGER_PATTERNS: &[&str] = &["prod*", "*prod*", "production*"];
+pub use crate::pattern::{glob_match, BUILTIN_DANGER_PATTERNS};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
@@ -191,51 +191,9 @@ pub fn config_path(var: impl Fn(&str) -> Option<OsString>, home: Option<&Path>) 
     Some(base.join("dctx").join("config.toml"))
 }
 
-/// Shell-style glob with `*` and `?`, ignoring ASCII case so that `PROD`
-/// is as red as `prod`.
-pub fn glob_match(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let n: Vec<char> = name.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let (mut pi, mut ni) = (0, 0);
-    let mut backtrack: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        match p.get(pi) {
-            Some('*') => {
-                backtrack = Some((pi, ni));
-                pi += 1;
-            }
-            Some(&c) if c == '?' || c == n[ni] => {
-                pi += 1;
-                ni += 1;
-            }
-            _ => match backtrack {
-                Some((bp, bn)) => {
-                    pi = bp + 1;
-                    ni = bn + 1;
-                    backtrack = Some((bp, bn + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn glob_matches_like_a_shell() {
-        assert!(glob_match("prod*", "prod"));
-        assert!(glob_match("prod*", "PROD-eu"));
-        assert!(glob_match("*prod*", "eu-prod-1"));
-        assert!(glob_match("a?c", "abc"));
-        assert!(!glob_match("prod*", "staging"));
-        assert!(!glob_match("a?c", "ac"));
-        assert!(glob_match("*a*b", "xaxxb"));
-        assert!(!glob_match("*a*b", "xaxxbc"));
-    }
 
     #[test]
     fn built_ins_style_production_names() {

@@ -26,12 +26,16 @@ pub const FAILURE_MARKER: &str = "dctx?";
     name = "dctx-prompt",
     version = dctx_ipc::client::VERSION_LINE,
     about = "Print the Docker context segment for a prompt or status bar",
-    long_about = "Print the Docker context segment for a prompt or status bar.\n\n\
+    long_about = concat!(
+        "Print the Docker context segment for a prompt or status bar.\n\n\
         Without --format the segment follows your settings file \
         ($DCTX_CONFIG, else $XDG_CONFIG_HOME/dctx/config.toml): the local \
         `default` context is hidden, a DOCKER_HOST override always shows its \
-        host, and names matching prod*/production* are bold red. Problems show \
-        as a trailing `?`; `dctx status` explains them. Always exits 0.",
+        host, and ",
+        dctx_core::builtin_danger_description!(),
+        " are bold red. Problems show as a trailing `?`; `dctx status` explains \
+        them. Always exits 0."
+    ),
     after_help = "Placeholders: {name} {host} {description} {source}; {{ and }} are literal braces."
 )]
 struct Args {
