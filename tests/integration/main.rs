@@ -5,6 +5,7 @@ mod cli_flags;
 mod contexts;
 mod daemon;
 mod differential;
+mod doctor;
 mod edge_cases;
 mod engine;
 mod guard;

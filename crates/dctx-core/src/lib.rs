@@ -10,6 +10,7 @@ pub mod config_schema;
 pub mod context_meta;
 pub mod contexts;
 pub mod docker_args;
+pub mod doctor;
 pub mod endpoint;
 pub mod engine;
 pub mod env;

@@ -25,6 +25,7 @@ pub const DCTX_VARS: &[&str] = &[
     "USER",
     "LOGNAME",
     "TMUX",
+    "NO_COLOR",
     "LISTEN_PID",
     "LISTEN_FDS",
     crate::client::READY_FD_VAR,

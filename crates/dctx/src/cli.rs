@@ -124,6 +124,27 @@ pub enum Command {
         #[arg(value_enum)]
         shell: InitShell,
     },
+    /// Find what could send a docker command to the wrong engine, and say
+    /// how to fix it
+    ///
+    /// Where new shells get DOCKER_HOST and the other Docker variables
+    /// (each installed shell's startup is run, traced, with no terminal
+    /// and a time limit, and /etc/environment, environment.d and
+    /// ~/.pam_environment are read), what is unsafe about your contexts
+    /// (SSH as root, TCP without TLS, unverified TLS, readable keys, two
+    /// contexts on one engine, production names the guard does not
+    /// protect, a protected current context), and whether dctx's hook,
+    /// guard, shim, daemon and settings are in place. Exits 1 when a
+    /// finding is a danger.
+    #[command(
+        after_help = "Examples:\n  dctx doctor\n  dctx doctor --json | jq '.findings[] | select(.severity == \"danger\")'"
+    )]
+    Doctor {
+        /// Print {"findings": [...]}, each with area, severity, kind,
+        /// message, fix, and file and line where there is one
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `dctx guard`'s arguments (see `guard.rs`).

@@ -7,6 +7,7 @@ pub mod cli;
 mod commands;
 mod completions;
 mod daemon;
+mod doctor;
 mod engine;
 pub mod guard;
 mod init;
@@ -54,6 +55,7 @@ pub fn run(cli: Cli, vars: &Vars) -> anyhow::Result<ExitCode> {
             }
             None => guard::run(vars, &g.args, g.explain, g.json),
         },
+        Command::Doctor { json } => doctor::run(vars, json),
         Command::Completions { shell } => completions::run(shell).map(|()| ExitCode::SUCCESS),
     }
 }
