@@ -43,6 +43,9 @@ fn decide_in(
         settings,
         fs,
         cwd: Path::new("/work"),
+        program: Program::Docker,
+        exec_named: None,
+        compose_file: None,
     })
 }
 
