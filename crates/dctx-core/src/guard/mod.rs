@@ -69,14 +69,9 @@ pub struct Decision {
     pub command: String,
     pub destructive: bool,
     pub protected: bool,
-    /// Whether the line names its target with `--context`.
+    /// Whether the line names its target with `--context` (or, with
+    /// `source` DOCKER_CONTEXT, as the command of `dctx exec NAME`).
     pub named: bool,
-    /// What named it, when not the line's own `--context`: `dctx exec`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub named_by: Option<&'static str>,
-    /// The program the line is for (what refusals print in front).
-    #[serde(skip)]
-    pub program: Program,
     /// Why, in order: what the command is, what the target is, the rule.
     pub reasons: Vec<String>,
     /// For a refusal: the commands to run instead.
@@ -209,8 +204,6 @@ pub fn decide(input: &Input) -> Decision {
         destructive: classified.matched.is_some() && classified.inert.is_none(),
         protected: false,
         named,
-        named_by: exec_named.map(|_| "dctx exec"),
-        program: input.program,
         reasons: Vec::new(),
         instead: Vec::new(),
         confirm: false,
@@ -597,7 +590,12 @@ impl Decision {
     /// then what to run instead. Control characters from names and hosts
     /// are shown escaped, never sent to the terminal.
     pub fn refusal_text(&self, argv: &[OsString]) -> String {
-        let mut line = vec![self.program.name().to_string()];
+        self.refusal_text_of(Program::Docker, argv)
+    }
+
+    /// [`Decision::refusal_text`] for `program`'s line.
+    pub fn refusal_text_of(&self, program: Program, argv: &[OsString]) -> String {
+        let mut line = vec![program.name().to_string()];
         line.extend(argv.iter().map(|a| a.to_string_lossy().into_owned()));
         let mut out = format!("dctx guard: refused: {}\n", command_text(&line));
         out.push_str(&format!(
