@@ -438,9 +438,15 @@ fn env_file_host(fs: &dyn FileSystem, file: &EnvFile) -> Result<Option<String>, 
         return Ok(None);
     }
     let cannot = |why: &str| Err(format!("{shown} sets DOCKER_HOST in a way {why}"));
-    // Quotes may carry a value over lines, and `\r` ends lines too: past
-    // them a line-by-line reading is not certain.
-    if bytes.iter().any(|b| matches!(b, b'"' | b'\'' | b'\r')) {
+    // A quoted value may run over lines, and `\r` ends lines too: past
+    // them a line-by-line reading is not certain. A quote in a comment
+    // line is no value (a value's opening quote is on its key's line).
+    let comment = |l: &&[u8]| l.trim_ascii_start().starts_with(b"#");
+    let quoted = bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !comment(l))
+        .any(|l| l.iter().any(|b| matches!(b, b'"' | b'\'')));
+    if quoted || bytes.contains(&b'\r') {
         return cannot("the guard does not read (quotes)");
     }
     let Ok(text) = std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes))
@@ -622,7 +628,7 @@ mod tests {
             .with("/h/.docker/config.json", "{}")
             .with(
                 "./.env",
-                "A=1\n# DOCKER_HOST=tcp://no:1\nexport DOCKER_HOST=tcp://h:1 # c\n",
+                "A=1\n  # DOCKER_HOST='tcp://no:1'\nexport DOCKER_HOST=tcp://h:1 # c\n",
             )
             .with("p/.env", "DOCKER_HOST=tcp://p:2\n")
             .with("q/.env", "DOCKER_HOST=\"tcp://q:3\"\n")
