@@ -264,3 +264,22 @@ fn dctx_exec_names_the_context_for_docker_but_not_for_what_it_runs() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(w.prod.writes().len() > writes);
 }
+
+#[test]
+fn no_docker_compose_but_the_shim_is_127_with_a_message() {
+    let w = World::new();
+    // Only the shim on PATH: it must not run itself.
+    let out = run_bounded(
+        w.sandbox
+            .command(shim(&w.sandbox).join("docker-compose"))
+            .arg("down")
+            .env("PATH", shim(&w.sandbox)),
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(127), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no docker-compose on PATH"),
+        "{}",
+        text(&out.stderr)
+    );
+}
