@@ -283,3 +283,51 @@ fn no_docker_compose_but_the_shim_is_127_with_a_message() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn the_shells_docker_compose_function_goes_through_the_guard() {
+    let w = World::new();
+    let path = format!(
+        "{}:{}",
+        dctx_tests::bin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        if !require_tool(shell, "compose shell function test") {
+            continue;
+        }
+        let (load, status) = match shell {
+            "fish" => (
+                "dctx init fish --guard --no-completions | source".to_string(),
+                "$status",
+            ),
+            _ => (
+                format!("eval \"$(dctx init {shell} --guard --no-completions)\""),
+                "$?",
+            ),
+        };
+        let script = format!(
+            "{load}; docker-compose -H {} down; echo \"rc={status}\"",
+            w.prod.endpoint()
+        );
+        let out = run_bounded(
+            w.sandbox
+                .command(shell)
+                .args(["-i", "-c", &script])
+                .env("PATH", &path),
+            Duration::from_secs(60),
+        );
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains("rc=77"),
+            "{shell}: {stdout}{}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains("refused: docker-compose -H"),
+            "{shell}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert_eq!(w.prod.requests(), Vec::<String>::new());
+}
