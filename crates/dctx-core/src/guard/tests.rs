@@ -491,3 +491,23 @@ fn compose_lines_are_read_as_docker_compose_reads_them() {
     );
     assert_eq!(d.decision, Verdict::Allow, "{d:#?}");
 }
+
+#[test]
+fn a_compose_env_file_the_guard_cannot_read_leaves_no_target_but_refusal() {
+    // Resolution alone says the local default; the .env may say otherwise.
+    let fs = world("default").with("./.env", "DOCKER_HOST=\"tcp://10.0.0.9:2375\"\n");
+    let env = Env::new([("X", "")], Some(HOME.into()));
+    let args: Vec<OsString> = ["down"].iter().map(OsString::from).collect();
+    let d = decide(&Input {
+        env: &env,
+        args: &args,
+        settings: Ok(&GuardSettings::default()),
+        fs: &fs,
+        cwd: Path::new("/work"),
+        program: Program::Compose,
+        exec_named: None,
+        compose_file: None,
+    });
+    assert_eq!(d.context, "default");
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+}
