@@ -13,3 +13,13 @@ if [[ $- == *i* ]]; then
         \command "${__DCTX_BIN}" guard -- "$@"
     }
 fi
+# The standalone docker-compose (1.x) reaches engines too: it goes through
+# `dctx guard --compose`, which reads its line as docker-compose does.
+if [[ $- == *i* ]]; then
+    if \builtin alias docker-compose >/dev/null 2>&1; then
+        \builtin printf '%s\n' "dctx: 'docker-compose' is an alias in this shell, which bypasses the guard" >&2
+    fi
+    function docker-compose {
+        \command "${__DCTX_BIN}" guard --compose -- "$@"
+    }
+fi

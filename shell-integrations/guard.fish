@@ -8,3 +8,10 @@ if status is-interactive
         command $__dctx_bin guard -- $argv
     end
 end
+# The standalone docker-compose (1.x) reaches engines too: it goes through
+# `dctx guard --compose`, which reads its line as docker-compose does.
+if status is-interactive
+    function docker-compose --description 'docker-compose, through dctx guard'
+        command $__dctx_bin guard --compose -- $argv
+    end
+end

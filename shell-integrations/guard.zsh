@@ -13,3 +13,13 @@ if [[ -o interactive ]]; then
         \command "${__DCTX_BIN}" guard -- "$@"
     }
 fi
+# The standalone docker-compose (1.x) reaches engines too: it goes through
+# `dctx guard --compose`, which reads its line as docker-compose does.
+if [[ -o interactive ]]; then
+    if (( ${+aliases[docker-compose]} )); then
+        \builtin print -r -- "dctx: 'docker-compose' is an alias in this shell, which bypasses the guard" >&2
+    fi
+    function docker-compose {
+        \command "${__DCTX_BIN}" guard --compose -- "$@"
+    }
+fi

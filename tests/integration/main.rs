@@ -10,6 +10,7 @@ mod edge_cases;
 mod engine;
 mod guard;
 mod guard_attack;
+mod guard_compose;
 mod polish;
 mod prompt;
 mod read_only;

@@ -5,6 +5,7 @@
 //! [`Env`] and a [`FileSystem`] passed in, so the prompt client, the daemon
 //! and the tests share one implementation.
 
+pub mod compose_args;
 pub mod config_file;
 pub mod config_schema;
 pub mod context_meta;

@@ -21,6 +21,9 @@ pub const DCTX_VARS: &[&str] = &[
     "DCTX_LOG",
     "DCTX_NO_AUTOSTART",
     "DCTX_GUARD",
+    // Where docker-compose 1.x finds the `.env` that may set DOCKER_HOST.
+    "COMPOSE_FILE",
+    "COMPOSE_PATH_SEPARATOR",
     "PATH",
     "USER",
     "LOGNAME",

@@ -51,6 +51,13 @@ pub struct Record {
     pub source: String,
     pub command: String,
     pub decision: Outcome,
+    /// `docker-compose` for the standalone compose; absent for docker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
+    /// `dctx exec` when the target was named by `dctx exec NAME -- …`
+    /// rather than by the line's `--context`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named: Option<String>,
 }
 
 impl Record {
@@ -80,6 +87,8 @@ impl Record {
             source: d.source.to_string(),
             command: d.command.clone(),
             decision: outcome,
+            program: None,
+            named: None,
         }
     }
 }

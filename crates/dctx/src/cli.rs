@@ -159,6 +159,10 @@ pub struct GuardArgs {
     /// destructive, protected, named, decision, reasons, instead)
     #[arg(long, requires = "explain")]
     pub json: bool,
+    /// The line is for the standalone docker-compose, not docker (what
+    /// the `docker-compose` function of `dctx init --guard` passes)
+    #[arg(long, hide = true)]
+    pub compose: bool,
     /// The docker command line, after `--`
     #[arg(last = true, value_name = "DOCKER_ARGS")]
     pub args: Vec<std::ffi::OsString>,

@@ -123,14 +123,36 @@ pub fn ls(vars: &Vars, format: &str, names: bool) -> anyhow::Result<()> {
 }
 
 /// `dctx exec NAME -- COMMAND…`: runs COMMAND against context NAME; the
-/// exit status is COMMAND's.
+/// exit status is COMMAND's. A COMMAND that is docker or docker-compose
+/// goes through the guard, which counts NAME as named (the line says it);
+/// any other command is run as is, and the docker it runs is guarded as
+/// usual (DOCKER_CONTEXT alone names nothing).
 pub fn exec(vars: &Vars, name: &str, command: &[std::ffi::OsString]) -> anyhow::Result<ExitCode> {
+    use dctx_core::guard::Program;
     use std::os::unix::process::CommandExt;
     let (rows, _) = list(&vars.docker_env(), &RealFs);
     if !rows.iter().any(|r| r.name == name) {
         return Err(crate::suggest::no_such_context(name, &rows));
     }
     let (program, args) = command.split_first().context("no command to run")?;
+    let path = std::path::Path::new(program);
+    let guarded = match path.file_name().and_then(|n| n.to_str()) {
+        Some("docker") => Some(Program::Docker),
+        Some("docker-compose") => Some(Program::Compose),
+        _ => None,
+    };
+    if let Some(guarded) = guarded {
+        let how = crate::guard::Invocation {
+            program: guarded,
+            exec_named: Some(name),
+            // A bare name is looked up on PATH past the shim.
+            path: program
+                .as_encoded_bytes()
+                .contains(&b'/')
+                .then(|| path.to_path_buf()),
+        };
+        return crate::guard::run(vars, args, &how, false, false);
+    }
     let error = std::process::Command::new(program)
         .args(args)
         .env("DOCKER_CONTEXT", name)

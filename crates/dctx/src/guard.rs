@@ -7,12 +7,14 @@
 use std::ffi::OsString;
 use std::io::{BufRead, Read, Write};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use dctx_core::guard::commands::{builtin_table, find_anywhere};
-use dctx_core::guard::{command_text, decide, visible, Decision, Input, Verdict, REFUSED_STATUS};
+use dctx_core::guard::{
+    command_text, decide, visible, Decision, Input, Program, Verdict, REFUSED_STATUS,
+};
 use dctx_core::{RealFs, Settings};
 use dctx_ipc::Vars;
 
@@ -21,12 +23,42 @@ use crate::audit::{self, Outcome, Record};
 /// The variable that turns the guard off for one command.
 pub const OFF_VAR: &str = "DCTX_GUARD";
 
+/// How the guard was reached.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation<'a> {
+    /// The program whose line it is (`docker-compose`: the shim's link of
+    /// that name, or `dctx guard --compose`).
+    pub program: Program,
+    /// `dctx exec NAME -- docker …`: NAME, which that command runs with as
+    /// DOCKER_CONTEXT (and without DOCKER_HOST), and which it names.
+    pub exec_named: Option<&'a str>,
+    /// The program to run when it is allowed, when the command gave a path
+    /// (else the first on PATH that is not dctx).
+    pub path: Option<PathBuf>,
+}
+
+/// The Docker variables `dctx exec NAME` gives its command.
+fn exec_env(env: &dctx_core::Env, name: &str) -> dctx_core::Env {
+    let vars = env
+        .vars()
+        .filter(|(k, _)| !matches!(*k, "DOCKER_HOST" | "DOCKER_CONTEXT"))
+        .map(|(k, v)| (k.to_string(), v.to_os_string()))
+        .chain([("DOCKER_CONTEXT".to_string(), OsString::from(name))]);
+    dctx_core::Env::new(vars, env.home().cloned())
+}
+
 /// What the guard makes of one line, panics included: a bug in the
 /// decision must not leave the user without docker, nor let a destructive
 /// command through unseen.
-fn decision(vars: &Vars, args: &[OsString]) -> Decision {
+fn decision(vars: &Vars, args: &[OsString], how: &Invocation) -> Decision {
     let attempt = std::panic::catch_unwind(|| {
-        let env = vars.docker_env();
+        let mut env = vars.docker_env();
+        if let Some(name) = how.exec_named {
+            env = exec_env(&env, name);
+        }
+        let compose_file = vars.get("COMPOSE_FILE").and_then(|f| {
+            dctx_core::compose_args::first_compose_file(f, vars.get("COMPOSE_PATH_SEPARATOR"))
+        });
         let path = vars.settings_path();
         let settings = match Settings::load_optional(&RealFs, path.as_deref()) {
             // A dangling symlink reads as "no file", which would mean the
@@ -48,9 +80,12 @@ fn decision(vars: &Vars, args: &[OsString]) -> Decision {
             settings: settings.as_ref().map_err(Clone::clone),
             fs: &RealFs,
             cwd: &cwd,
+            program: how.program,
+            exec_named: how.exec_named,
+            compose_file: compose_file.as_deref(),
         })
     });
-    attempt.unwrap_or_else(|_| after_a_panic(args))
+    attempt.unwrap_or_else(|_| after_a_panic(args, how.program))
 }
 
 /// Whether `path` is a symlink that leads nowhere.
@@ -61,9 +96,16 @@ fn dangling(path: &Path) -> bool {
 
 /// The fail-safe decision when deciding panicked: the target is unknown,
 /// so a command that looks destructive is refused and anything else runs.
-fn after_a_panic(args: &[OsString]) -> Decision {
+fn after_a_panic(args: &[OsString], program: Program) -> Decision {
+    // The table's compose rows start with `compose`.
+    let words: Vec<OsString> = match program {
+        Program::Docker => args.to_vec(),
+        Program::Compose => std::iter::once("compose".into())
+            .chain(args.iter().cloned())
+            .collect(),
+    };
     let matched =
-        std::panic::catch_unwind(|| find_anywhere(args, &builtin_table())).unwrap_or(None);
+        std::panic::catch_unwind(|| find_anywhere(&words, &builtin_table())).unwrap_or(None);
     Decision {
         decision: if matched.is_some() {
             Verdict::Refuse
@@ -87,13 +129,19 @@ fn after_a_panic(args: &[OsString]) -> Decision {
     }
 }
 
-/// `dctx guard [--explain [--json]] -- ARGS…`.
-pub fn run(vars: &Vars, args: &[OsString], explain: bool, json: bool) -> anyhow::Result<ExitCode> {
+/// `dctx guard [--compose] [--explain [--json]] -- ARGS…`.
+pub fn run(
+    vars: &Vars,
+    args: &[OsString],
+    how: &Invocation,
+    explain: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     // The default hook prints the panic; the fallback says it better.
     std::panic::set_hook(Box::new(|info| {
         eprintln!("dctx guard: internal error: {info}");
     }));
-    let mut d = decision(vars, args);
+    let mut d = decision(vars, args, how);
     if d.destructive && (d.decision == Verdict::Allow || d.confirm) {
         // Only the daemon's probes know whether the engine is the pinned
         // one; asked only for destructive commands.
@@ -128,20 +176,20 @@ pub fn run(vars: &Vars, args: &[OsString], explain: bool, json: bool) -> anyhow:
             if d.confirm && confirmed(&d) {
                 Some(Outcome::Confirmed)
             } else {
-                let mut text = d.refusal_text(args);
+                let mut text = d.refusal_text_of(how.program, args);
                 if d.confirm {
                     text.push_str("  (mode = \"confirm\" asks only on a terminal)\n");
                 }
                 let _ = std::io::stderr().write_all(text.as_bytes());
-                log(vars, args, &d, Outcome::Refused);
+                log(vars, args, &d, how, Outcome::Refused);
                 return Ok(ExitCode::from(REFUSED_STATUS));
             }
         }
     };
     if let Some(outcome) = outcome {
-        log(vars, args, &d, outcome);
+        log(vars, args, &d, how, outcome);
     }
-    exec_docker(vars, args)
+    exec_program(vars, args, how)
 }
 
 /// The decision as prose (`--explain`).
@@ -202,7 +250,7 @@ fn confirmed(d: &Decision) -> bool {
     answer.trim_end_matches(['\n', '\r']) == d.context
 }
 
-fn log(vars: &Vars, args: &[OsString], d: &Decision, outcome: Outcome) {
+fn log(vars: &Vars, args: &[OsString], d: &Decision, how: &Invocation, outcome: Outcome) {
     let Some(state) = vars.state_dir() else {
         eprintln!("dctx guard: no home directory, so nothing is logged");
         return;
@@ -212,7 +260,15 @@ fn log(vars: &Vars, args: &[OsString], d: &Decision, outcome: Outcome) {
         .or_else(|| vars.get("LOGNAME"))
         .map(|u| u.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if let Err(e) = audit::append(&state, &Record::new(user, args, d, outcome)) {
+    let mut record = Record::new(user, args, d, outcome);
+    if how.program != Program::Docker {
+        record.program = Some(how.program.name().into());
+    }
+    // Only `dctx exec` names a target through DOCKER_CONTEXT.
+    if how.exec_named.is_some() && d.named && d.source == "DOCKER_CONTEXT" {
+        record.named = Some("dctx exec".into());
+    }
+    if let Err(e) = audit::append(&state, &record) {
         eprintln!(
             "dctx guard: could not write the audit log in {}: {e}",
             state.display()
@@ -220,17 +276,27 @@ fn log(vars: &Vars, args: &[OsString], d: &Decision, outcome: Outcome) {
     }
 }
 
-/// Replaces this process with the real docker.
-fn exec_docker(vars: &Vars, args: &[OsString]) -> anyhow::Result<ExitCode> {
-    let Some(docker) = crate::shim::real_docker(vars.get("PATH").unwrap_or_default()) else {
-        eprintln!("dctx guard: no docker on PATH other than the guard itself");
+/// Replaces this process with the real docker (or docker-compose): the
+/// path the command gave unless it is dctx, else the first on PATH that
+/// is not dctx; with `dctx exec`'s DOCKER_CONTEXT.
+fn exec_program(vars: &Vars, args: &[OsString], how: &Invocation) -> anyhow::Result<ExitCode> {
+    let name = how.program.name();
+    let given = how.path.clone().filter(|p| !crate::shim::is_dctx(p));
+    let Some(program) =
+        given.or_else(|| crate::shim::real_program(name, vars.get("PATH").unwrap_or_default()))
+    else {
+        eprintln!("dctx guard: no {name} on PATH other than the guard itself");
         return Ok(ExitCode::from(127));
     };
-    let error = std::process::Command::new(&docker)
-        .arg0("docker")
-        .args(args)
-        .exec();
-    Err(anyhow::Error::new(error).context(format!("could not run {}", docker.display())))
+    let mut command = std::process::Command::new(&program);
+    command.arg0(name).args(args);
+    if let Some(context) = how.exec_named {
+        command
+            .env("DOCKER_CONTEXT", context)
+            .env_remove("DOCKER_HOST");
+    }
+    let error = command.exec();
+    Err(anyhow::Error::new(error).context(format!("could not run {}", program.display())))
 }
 
 /// `dctx guard log`: the recent records, oldest first.
@@ -252,7 +318,7 @@ pub fn show_log(vars: &Vars, n: usize, json: bool) -> anyhow::Result<()> {
         let text = match line {
             audit::Line::Record(r) if json => serde_json::to_string(&r)?,
             audit::Line::Record(r) => {
-                let mut argv = vec!["docker".to_string()];
+                let mut argv = vec![r.program.clone().unwrap_or_else(|| "docker".into())];
                 argv.extend(r.argv.iter().cloned());
                 format!(
                     "{}  {:<9}  {}  {}  {}",
@@ -284,14 +350,24 @@ mod tests {
     #[test]
     fn after_a_panic_destructive_is_refused_and_the_rest_runs() {
         assert_eq!(
-            after_a_panic(&words("-c x system prune -af")).decision,
+            after_a_panic(&words("-c x system prune -af"), Program::Docker).decision,
             Verdict::Refuse
         );
         assert_eq!(
-            after_a_panic(&words("--weird rmi x")).decision,
+            after_a_panic(&words("--weird rmi x"), Program::Docker).decision,
             Verdict::Refuse
         );
-        assert_eq!(after_a_panic(&words("ps -a")).decision, Verdict::Allow);
-        assert_eq!(after_a_panic(&[]).decision, Verdict::Allow);
+        assert_eq!(
+            after_a_panic(&words("ps -a"), Program::Docker).decision,
+            Verdict::Allow
+        );
+        assert_eq!(
+            after_a_panic(&words("-p x down"), Program::Compose).decision,
+            Verdict::Refuse
+        );
+        assert_eq!(
+            after_a_panic(&[], Program::Compose).decision,
+            Verdict::Allow
+        );
     }
 }

@@ -53,7 +53,17 @@ pub fn run(cli: Cli, vars: &Vars) -> anyhow::Result<ExitCode> {
             Some(GuardCommand::Log { lines, json }) => {
                 guard::show_log(vars, lines, json).map(|()| ExitCode::SUCCESS)
             }
-            None => guard::run(vars, &g.args, g.explain, g.json),
+            None => {
+                let how = guard::Invocation {
+                    program: if g.compose {
+                        dctx_core::guard::Program::Compose
+                    } else {
+                        dctx_core::guard::Program::Docker
+                    },
+                    ..Default::default()
+                };
+                guard::run(vars, &g.args, &how, g.explain, g.json)
+            }
         },
         Command::Doctor { json } => doctor::run(vars, json),
         Command::Completions { shell } => completions::run(shell).map(|()| ExitCode::SUCCESS),

@@ -1,23 +1,33 @@
-//! The guard's shim: `dctx guard shim DIR` links `DIR/docker` to this dctx,
-//! which, started under that name, runs the guard for the programs that
-//! find it first on `PATH`; and the search for the real docker, which is
-//! never dctx itself.
+//! The guard's shim: `dctx guard shim DIR` links `DIR/docker` and
+//! `DIR/docker-compose` to this dctx, which, started under either name,
+//! runs the guard for the programs that find it first on `PATH`; and the
+//! search for the real program, which is never dctx itself.
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use dctx_core::guard::Program;
 use dctx_ipc::Vars;
 
-/// The first `docker` on `path` that is not dctx (the shim is a symlink to
-/// it), so the guard never runs itself. Relative entries are skipped: the
-/// guard does not run a `docker` that happens to be in the current dir.
+use crate::guard::Invocation;
+
+/// The programs the shim stands in for.
+const PROGRAMS: [Program; 2] = [Program::Docker, Program::Compose];
+
+/// The first `docker` on `path` that is not dctx.
 pub fn real_docker(path: &OsStr) -> Option<PathBuf> {
-    let own = std::env::current_exe().and_then(std::fs::canonicalize).ok();
+    real_program("docker", path)
+}
+
+/// The first `name` on `path` that is not dctx (the shim is a symlink to
+/// it), so the guard never runs itself. Relative entries are skipped: the
+/// guard does not run a program that happens to be in the current dir.
+pub fn real_program(name: &str, path: &OsStr) -> Option<PathBuf> {
     std::env::split_paths(path)
         .filter(|dir| dir.is_absolute())
-        .map(|dir| dir.join("docker"))
+        .map(|dir| dir.join(name))
         .find(|candidate| {
             use std::os::unix::fs::PermissionsExt;
             let Ok(real) = std::fs::canonicalize(candidate) else {
@@ -25,23 +35,40 @@ pub fn real_docker(path: &OsStr) -> Option<PathBuf> {
             };
             let executable = std::fs::metadata(&real)
                 .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
-            let is_dctx =
-                Some(&real) == own.as_ref() || real.file_name() == Some(OsStr::new("dctx"));
-            executable && !is_dctx
+            executable && !is_dctx(&real)
         })
 }
 
-/// Whether this process was started as `docker` (through the shim).
-pub fn invoked_as_docker() -> bool {
-    std::env::args_os()
-        .next()
-        .is_some_and(|a| Path::new(&a).file_name() == Some(OsStr::new("docker")))
+/// Whether `path` is this dctx, or any dctx.
+pub fn is_dctx(path: &Path) -> bool {
+    let own = std::env::current_exe().and_then(std::fs::canonicalize).ok();
+    let real = std::fs::canonicalize(path).ok();
+    (real.is_some() && real == own)
+        || real.as_deref().and_then(Path::file_name) == Some(OsStr::new("dctx"))
 }
 
-/// `docker ARGS…` through the shim: the guard, for scripts and programs.
+/// The program this process was started as, through the shim.
+pub fn invoked_as() -> Option<Program> {
+    let arg0 = std::env::args_os().next()?;
+    let name = Path::new(&arg0).file_name()?;
+    PROGRAMS.into_iter().find(|p| name == p.name())
+}
+
+/// Whether this process was started as `docker` or `docker-compose`
+/// (through the shim).
+pub fn invoked_as_docker() -> bool {
+    invoked_as().is_some()
+}
+
+/// `docker ARGS…` (or `docker-compose ARGS…`) through the shim: the
+/// guard, for scripts and programs.
 pub fn main(vars: &Vars) -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    match crate::guard::run(vars, &args, false, false) {
+    let how = Invocation {
+        program: invoked_as().unwrap_or_default(),
+        ..Invocation::default()
+    };
+    match crate::guard::run(vars, &args, &how, false, false) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("dctx guard: {err:#}");
@@ -50,7 +77,8 @@ pub fn main(vars: &Vars) -> ExitCode {
     }
 }
 
-/// `dctx guard shim DIR`: a `docker` symlink to this dctx in DIR.
+/// `dctx guard shim DIR`: `docker` and `docker-compose` symlinks to this
+/// dctx in DIR.
 pub fn install(vars: &Vars, dir: &Path, force: bool) -> anyhow::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt};
     let own = std::env::current_exe()
@@ -77,25 +105,30 @@ pub fn install(vars: &Vars, dir: &Path, force: bool) -> anyhow::Result<()> {
             meta.mode() & 0o7777
         );
     }
-    let link = dir.join("docker");
-    match std::fs::symlink_metadata(&link) {
-        Ok(_) if std::fs::canonicalize(&link).ok().as_ref() == Some(&own) => {
-            println!("{} already runs the guard", link.display());
-            return report_path(vars, dir);
+    // Every link checked before any is made: no half-installed shim.
+    let mut missing = Vec::new();
+    for program in PROGRAMS {
+        let link = dir.join(program.name());
+        match std::fs::symlink_metadata(&link) {
+            Ok(_) if std::fs::canonicalize(&link).ok().as_ref() == Some(&own) => {
+                println!("{} already runs the guard", link.display());
+            }
+            Ok(_) if !force => anyhow::bail!(
+                "{} exists and is not this dctx; --force replaces it",
+                link.display()
+            ),
+            _ => missing.push((program, link)),
         }
-        Ok(_) if !force => anyhow::bail!(
-            "{} exists and is not this dctx; --force replaces it",
-            link.display()
-        ),
-        _ => {}
     }
-    let temp = dir.join(format!(".docker.dctx-{}", std::process::id()));
-    let _ = std::fs::remove_file(&temp);
-    std::os::unix::fs::symlink(&own, &temp)
-        .with_context(|| format!("could not create {}", temp.display()))?;
-    std::fs::rename(&temp, &link)
-        .with_context(|| format!("could not create {}", link.display()))?;
-    println!("installed {} -> {}", link.display(), own.display());
+    for (program, link) in missing {
+        let temp = dir.join(format!(".{}.dctx-{}", program.name(), std::process::id()));
+        let _ = std::fs::remove_file(&temp);
+        std::os::unix::fs::symlink(&own, &temp)
+            .with_context(|| format!("could not create {}", temp.display()))?;
+        std::fs::rename(&temp, &link)
+            .with_context(|| format!("could not create {}", link.display()))?;
+        println!("installed {} -> {}", link.display(), own.display());
+    }
     report_path(vars, dir)
 }
 
@@ -114,6 +147,10 @@ fn report_path(vars: &Vars, dir: &Path) -> anyhow::Result<()> {
         None => {
             println!("warning: no docker on PATH besides the shim; it would have nothing to run")
         }
+    }
+    // docker-compose is optional: only say where it is.
+    if let Some(compose) = real_program("docker-compose", path) {
+        println!("and {} for docker-compose commands", compose.display());
     }
     Ok(())
 }

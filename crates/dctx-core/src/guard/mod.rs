@@ -69,7 +69,8 @@ pub struct Decision {
     pub command: String,
     pub destructive: bool,
     pub protected: bool,
-    /// Whether the line names its target with `--context`.
+    /// Whether the line names its target with `--context` (or, with
+    /// `source` DOCKER_CONTEXT, as the command of `dctx exec NAME`).
     pub named: bool,
     /// Why, in order: what the command is, what the target is, the rule.
     pub reasons: Vec<String>,
@@ -84,6 +85,27 @@ pub struct Decision {
     pub target_env: Env,
 }
 
+/// Which program the line is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Program {
+    /// The Docker CLI.
+    #[default]
+    Docker,
+    /// The standalone `docker-compose` (1.x), which reads its own options
+    /// and reaches its engine its own way (`crate::compose_args`).
+    Compose,
+}
+
+impl Program {
+    /// The program's name on a command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Program::Docker => "docker",
+            Program::Compose => "docker-compose",
+        }
+    }
+}
+
 /// What the guard needs to know.
 pub struct Input<'a> {
     /// The Docker variables of the process that would run docker.
@@ -96,6 +118,15 @@ pub struct Input<'a> {
     /// The working directory docker would run in: a relative
     /// `unix://` socket is dialled from there.
     pub cwd: &'a Path,
+    pub program: Program,
+    /// The context `dctx exec NAME -- docker …` named, when this line is
+    /// that command: it counts as naming NAME when the line reaches NAME
+    /// through the DOCKER_CONTEXT that `dctx exec` set.
+    pub exec_named: Option<&'a str>,
+    /// For [`Program::Compose`]: the first file of `COMPOSE_FILE`
+    /// ([`crate::compose_args::first_compose_file`]); compose reads the
+    /// `.env` beside it.
+    pub compose_file: Option<&'a std::ffi::OsStr>,
 }
 
 /// The local default engine: what a destructive command may still reach
@@ -106,8 +137,21 @@ pub fn is_local_default(r: &Resolution) -> bool {
 
 /// Decides for one command line.
 pub fn decide(input: &Input) -> Decision {
-    let line = parse(input.args);
-    let (env, chosen) = command_env(input.env, &line.flags);
+    // docker-compose: its own options, its own way to its engine, and the
+    // words as `compose SUBCOMMAND …` for the table's compose rows.
+    let (line, base_env, rest, compose) = match input.program {
+        Program::Docker => {
+            let line = parse(input.args);
+            let rest = input.args[line.command.min(input.args.len())..].to_vec();
+            (line, input.env.clone(), rest, None)
+        }
+        Program::Compose => {
+            let v = crate::compose_args::read(input.args, input.env, input.compose_file, input.fs);
+            (v.line.clone(), v.env.clone(), v.words.clone(), Some(v))
+        }
+    };
+    let target_unsure = compose.as_ref().and_then(|v| v.unsure.clone());
+    let (env, chosen) = command_env(&base_env, &line.flags);
     let r = crate::resolve(&env, input.fs);
     let chosen = match chosen {
         Chosen::Environment(_) => Chosen::Environment(r.source),
@@ -130,7 +174,7 @@ pub fn decide(input: &Input) -> Decision {
         Ok(s) => &s.table,
         Err(_) => &commands::builtin_table(),
     };
-    let rest = &input.args[line.command.min(input.args.len())..];
+    let rest = &rest[..];
     let mut classified = classify(rest, table);
     if let Some(LineError::Flag(ScanError::Unknown(flag))) = &line.error {
         // The words after an unknown flag cannot be read with certainty;
@@ -138,7 +182,18 @@ pub fn decide(input: &Input) -> Decision {
         classified.unsure = Some(format!("docker: unknown flag {flag}"));
         classified.matched = commands::find_anywhere(rest, table);
     }
-    let named = chosen == Chosen::ContextFlag && !host_given;
+    if let Some(why) = &target_unsure {
+        classified.unsure = Some(why.clone());
+    }
+    // `dctx exec NAME -- docker …`: NAME reached through the
+    // DOCKER_CONTEXT it set, with no target flag of the line's own.
+    let exec_named = input.exec_named.filter(|n| {
+        line.flags.context.is_none()
+            && line.flags.hosts.is_empty()
+            && chosen == Chosen::Environment(Source::DockerContext)
+            && r.name == *n
+    });
+    let named = (chosen == Chosen::ContextFlag && !host_given) || exec_named.is_some();
     let mut d = Decision {
         decision: Verdict::Allow,
         context: r.name.clone(),
@@ -157,10 +212,15 @@ pub fn decide(input: &Input) -> Decision {
     if let Some(text) = overrides(&r, &env, chosen) {
         d.reasons.push(text);
     }
+    if let Some(note) = compose.as_ref().and_then(|v| v.note.clone()) {
+        d.reasons.push(note);
+    }
     if line.flags.help_or_version {
         d.destructive = false;
-        d.reasons
-            .push("docker only prints help or its version".into());
+        d.reasons.push(format!(
+            "{} only prints help or its version",
+            input.program.name()
+        ));
         return d;
     }
     match (&line.error, &classified.unsure) {
@@ -168,7 +228,8 @@ pub fn decide(input: &Input) -> Decision {
         (Some(e), None) => {
             d.destructive = false;
             d.reasons.push(format!(
-                "docker refuses this line itself ({e}); it runs nothing"
+                "{} refuses this line itself ({e}); it runs nothing",
+                input.program.name()
             ));
             return d;
         }
@@ -231,7 +292,12 @@ pub fn decide(input: &Input) -> Decision {
         },
         Err(_) => Protection::default(),
     };
-    if classified.unsure.is_some() && found.why.is_empty() && !is_local_default(&r) {
+    // An unsure target (compose's env file) is not known to be the local
+    // default, whatever resolution guessed.
+    if classified.unsure.is_some()
+        && found.why.is_empty()
+        && (!is_local_default(&r) || target_unsure.is_some())
+    {
         d.protected = true;
         d.reasons.push(
             "the guard cannot read this line, so only the local default may be reached".into(),
@@ -246,8 +312,10 @@ pub fn decide(input: &Input) -> Decision {
     }
     let sure = classified.unsure.is_none() && input.settings.is_ok();
     if named && sure && found.by_name {
-        d.reasons
-            .push(format!("the command line names it: --context {}", r.name));
+        d.reasons.push(match exec_named {
+            Some(n) => format!("dctx exec names it: dctx exec {n} -- …"),
+            None => format!("the command line names it: --context {}", r.name),
+        });
         return d;
     }
     d.decision = Verdict::Refuse;
@@ -267,7 +335,15 @@ pub fn decide(input: &Input) -> Decision {
     });
     let settings = input.settings.as_ref().ok().copied();
     d.instead = instead(
-        input.args, &line, &r, &env, host_given, &rows, &found, settings,
+        input.args,
+        &line,
+        &r,
+        &env,
+        host_given,
+        &rows,
+        &found,
+        settings,
+        input.program,
     );
     d
 }
@@ -393,8 +469,13 @@ fn instead(
     rows: &[Listed],
     found: &Protection,
     settings: Option<&GuardSettings>,
+    program: Program,
 ) -> Vec<Instead> {
-    let with = |name: &str| words::with_context(args, line, name);
+    let with = |name: &str| {
+        let mut argv = words::with_context(args, line, name);
+        argv[0] = program.name().to_string();
+        argv
+    };
     // Without settings every target but the local default is protected.
     let protected = |name: &str| settings.is_none_or(|s| s.protects_name(name).is_some());
     let mut out = Vec::new();
@@ -509,7 +590,12 @@ impl Decision {
     /// then what to run instead. Control characters from names and hosts
     /// are shown escaped, never sent to the terminal.
     pub fn refusal_text(&self, argv: &[OsString]) -> String {
-        let mut line = vec!["docker".to_string()];
+        self.refusal_text_of(Program::Docker, argv)
+    }
+
+    /// [`Decision::refusal_text`] for `program`'s line.
+    pub fn refusal_text_of(&self, program: Program, argv: &[OsString]) -> String {
+        let mut line = vec![program.name().to_string()];
         line.extend(argv.iter().map(|a| a.to_string_lossy().into_owned()));
         let mut out = format!("dctx guard: refused: {}\n", command_text(&line));
         out.push_str(&format!(

@@ -43,6 +43,9 @@ fn decide_in(
         settings,
         fs,
         cwd: Path::new("/work"),
+        program: Program::Docker,
+        exec_named: None,
+        compose_file: None,
     })
 }
 
@@ -381,5 +384,130 @@ fn another_config_dir_does_not_unprotect_the_shells_contexts_endpoints() {
         "--config /elsewhere volume prune -f",
         Ok(&GuardSettings::default()),
     );
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+}
+
+/// One line for `program`, as `dctx exec exec_named` runs it when given.
+fn decide_as(
+    program: Program,
+    exec_named: Option<&str>,
+    vars: &[(&str, &str)],
+    line: &str,
+) -> Decision {
+    let env = Env::new(vars.iter().copied(), Some(HOME.into()));
+    let args: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();
+    decide(&Input {
+        env: &env,
+        args: &args,
+        settings: Ok(&GuardSettings::default()),
+        fs: &world("dev"),
+        cwd: Path::new("/work"),
+        program,
+        exec_named,
+        compose_file: None,
+    })
+}
+
+#[test]
+fn dctx_exec_names_the_context_it_sets_and_nothing_else() {
+    let exec = |name, line| {
+        decide_as(
+            Program::Docker,
+            Some(name),
+            &[("DOCKER_CONTEXT", "prod")],
+            line,
+        )
+    };
+    let d = exec("prod", "system prune -af");
+    assert_eq!((d.decision, d.named), (Verdict::Allow, true), "{d:#?}");
+    assert!(d.reasons.iter().any(|r| r.contains("dctx exec")), "{d:#?}");
+    // A -H of the line's own, or another context than the one exec named.
+    let d = exec("prod", "-H tcp://10.0.0.9:2375 system prune -af");
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+    let d = exec("staging", "system prune -af");
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+    // Without dctx exec, DOCKER_CONTEXT alone names nothing.
+    let d = decide_as(
+        Program::Docker,
+        None,
+        &[("DOCKER_CONTEXT", "prod")],
+        "system prune -af",
+    );
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+}
+
+#[test]
+fn compose_lines_are_read_as_docker_compose_reads_them() {
+    // compose ignores DOCKER_CONTEXT: config.json's dev is the target.
+    let d = decide_as(
+        Program::Compose,
+        None,
+        &[("DOCKER_CONTEXT", "prod")],
+        "down",
+    );
+    assert_eq!(
+        (d.decision, d.context.as_str()),
+        (Verdict::Allow, "dev"),
+        "{d:#?}"
+    );
+    assert_eq!(d.command, "compose down");
+    // And so dctx exec names nothing for it.
+    let d = decide_as(
+        Program::Compose,
+        Some("prod"),
+        &[("DOCKER_CONTEXT", "prod")],
+        "--verbose down",
+    );
+    assert!(!d.named, "{d:#?}");
+    let d = decide_as(Program::Compose, None, &[], "--cont prod down");
+    assert_eq!((d.decision, d.named), (Verdict::Allow, true), "{d:#?}");
+    let d = decide_as(
+        Program::Compose,
+        None,
+        &[("DOCKER_HOST", "tcp://10.0.0.9:2375")],
+        "-p x down",
+    );
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+    assert_eq!(
+        d.instead[0].argv[..3],
+        ["docker-compose", "--context", "dev"]
+    );
+    assert!(d
+        .refusal_text_of(Program::Compose, &[])
+        .contains("refused: docker-compose"));
+    // docopt refuses an unknown option; the guard fails safe.
+    let d = decide_as(
+        Program::Compose,
+        None,
+        &[("DOCKER_HOST", "tcp://10.0.0.9:2375")],
+        "--new down",
+    );
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+    let d = decide_as(
+        Program::Compose,
+        None,
+        &[("DOCKER_HOST", "tcp://10.0.0.9:2375")],
+        "-v down",
+    );
+    assert_eq!(d.decision, Verdict::Allow, "{d:#?}");
+}
+
+#[test]
+fn a_compose_env_file_the_guard_cannot_read_leaves_no_target_but_refusal() {
+    // Resolution alone says the local default; the .env may say otherwise.
+    let fs = world("default").with("./.env", "DOCKER_HOST=\"tcp://10.0.0.9:2375\"\n");
+    let env = Env::new([("X", "")], Some(HOME.into()));
+    let args: Vec<OsString> = ["down"].iter().map(OsString::from).collect();
+    let d = decide(&Input {
+        env: &env,
+        args: &args,
+        settings: Ok(&GuardSettings::default()),
+        fs: &fs,
+        cwd: Path::new("/work"),
+        program: Program::Compose,
+        exec_named: None,
+        compose_file: None,
+    });
+    assert_eq!(d.context, "default");
     assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
 }
