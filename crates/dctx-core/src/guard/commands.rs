@@ -822,6 +822,7 @@ mod tests {
             "stack deploy -c -h app",
             "stack deploy --compose-file -h app",
             "rm -- -h",
+            "rm -- web -h",
             "rm --help=false web",
             "run -h box alpine",
             "run alpine -h",
