@@ -322,14 +322,11 @@ pub fn classify(words: &[OsString], table: &Table) -> Classified {
         let e: Vec<&str> = e.split(' ').collect();
         path.len() >= e.len() && path[..e.len()] == e[..]
     });
-    match entry {
-        Some((e, class)) => {
-            out.class = *class;
-            out.why = format!("is listed in [guard] settings as {e:?}");
-            out.matched = (out.class >= table.refuse).then(|| e.clone());
-            return out;
-        }
-        _ => {}
+    if let Some((e, class)) = entry {
+        out.class = *class;
+        out.why = format!("is listed in [guard] settings as {e:?}");
+        out.matched = (out.class >= table.refuse).then(|| e.clone());
+        return out;
     }
     if table.replaced && out.class == Class::Destructive {
         out.class = Class::Write;
