@@ -469,3 +469,55 @@ fn what_each_command_sends_agrees_with_its_class() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Whether a line only prints help, as the guard reads it and as the CLI
+/// does (with no engine to reach, anything else fails without `Usage:`).
+#[test]
+fn help_is_help_exactly_where_the_cli_reads_it() {
+    if !require_tool("docker", "guard table: help") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    // (line, whether the guard may say "not help" where docker prints it:
+    // lines it cannot read with certainty fail toward running)
+    let lines = [
+        ("rm web -h", false),
+        ("rm -f -h", false),
+        ("rm --help=true web", false),
+        ("rm --help=false web", false),
+        ("rm -- -h", false),
+        ("rm -- web -h", false),
+        ("rm --nope -h", false),
+        ("rmi -h", false),
+        ("run --help", false),
+        ("run -h box alpine", false),
+        ("run alpine -h", false),
+        ("exec web sh -h", false),
+        ("service update --help web", false),
+        ("service update --hostname -h --replicas 0 web", false),
+        ("stack deploy -c -h app", false),
+        ("stack deploy --compose-file=x.yml -h app", false),
+        ("node update --availability drain --help n1", false),
+        ("network disconnect -f net -h", false),
+        ("system prune --filter -h", false),
+        ("volume rm vol --help", false),
+        ("container -D rm -h", true),
+    ];
+    let mut problems = Vec::new();
+    for (line, may_run) in lines {
+        let out = run(sandbox
+            .docker()
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .args(line.split_whitespace()));
+        // (`-h` may first print that the shorthand is deprecated)
+        let docker =
+            out.status.success() && text(&out.stdout).lines().any(|l| l.starts_with("Usage:"));
+        let ours = classify(&words(line), &builtin_table()).inert.is_some();
+        if ours != docker && !(may_run && docker && !ours) {
+            problems.push(format!(
+                "docker {line}: help for docker: {docker}, for the guard: {ours}"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

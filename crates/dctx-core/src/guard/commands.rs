@@ -1,7 +1,9 @@
-//! Which docker commands are destructive: the built-in table, the CLI's
-//! aliases (`docker rmi` is `docker image rm`), and the flags the compose
-//! and buildx plugins take in front of their own subcommands
-//! (`docker compose -f x -p y --profile z down`).
+//! Reading a docker command line for its class (`table.rs`): the CLI's
+//! aliases (`docker rmi` is `docker image rm`), the flags the compose and
+//! buildx plugins take in front of their own subcommands (`docker compose
+//! -f x -p y --profile z down`), each command's own flags as pflag reads
+//! them (whether `-h` is help or a value), and the user's entries and
+//! refuse level on top (`Table`).
 
 use std::ffi::OsString;
 
