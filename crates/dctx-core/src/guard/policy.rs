@@ -140,7 +140,11 @@ impl GuardSettings {
 /// One entry of a command list under `key`, in [`canonical`] form, or
 /// why it is none of the table's commands.
 fn entry(written: &str, key: &str) -> Result<String, String> {
-    let c = canonical(written);
+    let mut c = canonical(written);
+    if c.starts_with("builder ") && row(&c).is_none() {
+        // `docker builder X` runs `docker buildx X` (commands.rs).
+        c = c.replacen("builder", "buildx", 1);
+    }
     let Some(first) = c.split(' ').next().filter(|f| !f.is_empty()) else {
         return Err(format!("guard.{key}: an entry is empty"));
     };
@@ -213,6 +217,8 @@ mod tests {
         assert_eq!(refused(t, "container rm web"), (Destructive, true));
         assert_eq!(refused(t, "system prune"), (Write, false));
         assert_eq!(refused(t, "ps"), (Read, false));
+        let b = "[guard]\nnot_destructive = [\"builder rm\"]\n";
+        assert_eq!(refused(b, "buildx rm b"), (Write, false));
         let s = Settings::parse(t).unwrap().guard;
         assert_eq!(s.mode, Mode::Confirm);
         assert!(Settings::parse("[guard]\nmode = \"ask\"\n").is_err());
