@@ -315,7 +315,10 @@ pub fn classify(words: &[OsString], table: &Table) -> Classified {
     let mut out = read_line(words, table);
     if out.unsure.is_some() || out.matched.is_some() {
         // Settled while reading: an unreadable line, or an entry for a
-        // plugin no one taught dctx.
+        // plugin no one taught dctx. Unreadable, it is at least a write.
+        if out.matched.is_none() && out.class >= table.refuse {
+            out.matched = Some(out.command.clone());
+        }
         return out;
     }
     // The user's entries, then `destructive = [...]` replacing the rows.
@@ -861,6 +864,10 @@ mod tests {
             "node update --label-add a n",
         ] {
             assert!(classify(&words(line), &table).matched.is_some(), "{line}");
+        }
+        for line in ["container -D ls", "compose --new-flag x ps"] {
+            let c = classify(&words(line), &table);
+            assert!(c.unsure.is_some() && c.matched.is_some(), "{line}: {c:?}");
         }
         for line in ["ps", "context use x", "swarm ca", "logs web"] {
             assert_eq!(classify(&words(line), &table).matched, None, "{line}");
