@@ -3,7 +3,12 @@
 //! the prune endpoints and removals, says "no such object" to everything
 //! else, and records every request it receives. Its identity (engine ID
 //! and name) and how long it takes to answer can be changed while it runs.
+//! Told to [`FakeEngine::answer_everything`], it plays an experimental
+//! swarm manager where every object exists, so that each docker command
+//! gets as far as the request that changes something (`rich.rs`).
 //! It never reaches anything else.
+
+mod rich;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -19,11 +24,14 @@ pub const FAKE_VERSION: &str = "27.0.0-fake";
 
 /// Who the engine says it is, and how it answers.
 #[derive(Debug, Clone)]
-struct Behaviour {
-    id: String,
-    name: String,
+pub(crate) struct Behaviour {
+    pub(crate) id: String,
+    pub(crate) name: String,
     /// Waited before every answer.
     delay: Duration,
+    /// Every object exists and the engine is a swarm manager in this
+    /// state (`active`, `locked`); `None`: the plain fake.
+    rich: Option<String>,
 }
 
 type Shared = (
@@ -71,6 +79,7 @@ impl FakeEngine {
                 id: format!("ID-{name}"),
                 name: name.to_string(),
                 delay: Duration::ZERO,
+                rich: None,
             })),
         }
     }
@@ -98,6 +107,19 @@ impl FakeEngine {
         self.behaviour.lock().unwrap().delay = delay;
     }
 
+    /// From now on, answer as an experimental swarm manager where every
+    /// object asked after exists and every change succeeds: what a docker
+    /// command needs to reach its mutating request.
+    pub fn answer_everything(&self) {
+        self.set_swarm_state("active");
+    }
+
+    /// With [`answer_everything`](Self::answer_everything): the swarm
+    /// node's state in `/info` (`active`, `locked`, `inactive`).
+    pub fn set_swarm_state(&self, state: &str) {
+        self.behaviour.lock().unwrap().rich = Some(state.to_string());
+    }
+
     /// `unix:///…` or `tcp://127.0.0.1:PORT`, for DOCKER_HOST or a context.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
@@ -118,8 +140,13 @@ impl FakeEngine {
     pub fn writes(&self) -> Vec<String> {
         self.requests()
             .into_iter()
-            .filter(|r| r.starts_with("POST") || r.starts_with("DELETE"))
+            .filter(|r| r.starts_with("POST") || r.starts_with("DELETE") || r.starts_with("PUT"))
             .collect()
+    }
+
+    /// Forgets the requests recorded so far.
+    pub fn clear(&self) {
+        self.requests.lock().unwrap().clear();
     }
 }
 
@@ -166,6 +193,7 @@ fn serve<S: Read + Write>(conn: S, requests: &Mutex<Vec<String>>, behaviour: &Mu
             return;
         }
         let mut length = 0usize;
+        let mut chunked = false;
         loop {
             let mut header = String::new();
             if reader.read_line(&mut header).unwrap_or(0) == 0 {
@@ -179,10 +207,18 @@ fn serve<S: Read + Write>(conn: S, requests: &Mutex<Vec<String>>, behaviour: &Mu
                 if k.eq_ignore_ascii_case("content-length") {
                     length = v.trim().parse().unwrap_or(0);
                 }
+                if k.eq_ignore_ascii_case("transfer-encoding") && v.trim() == "chunked" {
+                    chunked = true;
+                }
             }
         }
         let mut body = vec![0; length];
         if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        // A body streamed in chunks (a build context, a tarball): read to
+        // its end, or its bytes would be taken for the next request.
+        if chunked && skip_chunks(&mut reader).is_none() {
             return;
         }
         let mut words = request_line.split_whitespace();
@@ -193,11 +229,22 @@ fn serve<S: Read + Write>(conn: S, requests: &Mutex<Vec<String>>, behaviour: &Mu
         if !now.delay.is_zero() {
             std::thread::sleep(now.delay);
         }
-        let (status, json) = answer(&method, &target, &now);
+        let (status, json, extra) = match now
+            .rich
+            .as_deref()
+            .and_then(|state| rich::answer(&method, &target, &now, state))
+        {
+            Some(rich) => rich,
+            None => {
+                let (status, json) = answer(&method, &target, &now);
+                (status, json, String::new())
+            }
+        };
+        let experimental = now.rich.is_some();
         let head = format!(
             "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nApi-Version: {API_VERSION}\r\n\
-             Docker-Experimental: false\r\nOstype: linux\r\nServer: Docker/{FAKE_VERSION} (linux)\r\n\
-             Content-Length: {}\r\n\r\n",
+             Docker-Experimental: {experimental}\r\nOstype: linux\r\nServer: Docker/{FAKE_VERSION} (linux)\r\n\
+             {extra}Content-Length: {}\r\n\r\n",
             json.len()
         );
         let out = reader.get_mut();
@@ -208,8 +255,26 @@ fn serve<S: Read + Write>(conn: S, requests: &Mutex<Vec<String>>, behaviour: &Mu
     }
 }
 
+/// Reads a chunked body to its end; `None` when the connection broke.
+fn skip_chunks(reader: &mut impl BufRead) -> Option<()> {
+    loop {
+        let mut size = String::new();
+        if reader.read_line(&mut size).ok()? == 0 {
+            return None;
+        }
+        let size = usize::from_str_radix(size.trim().split(';').next()?, 16).ok()?;
+        // The chunk and its CRLF; the last (empty) chunk's trailer is a
+        // bare CRLF.
+        let mut chunk = vec![0; size + 2];
+        reader.read_exact(&mut chunk).ok()?;
+        if size == 0 {
+            return Some(());
+        }
+    }
+}
+
 /// The status line and body for one request.
-fn answer(method: &str, target: &str, engine: &Behaviour) -> (&'static str, String) {
+pub(crate) fn answer(method: &str, target: &str, engine: &Behaviour) -> (&'static str, String) {
     let (id, name) = (&engine.id, &engine.name);
     let path = target.split('?').next().unwrap_or_default();
     // Strip the `/v1.47` prefix the client adds after negotiating.

@@ -9,6 +9,7 @@
 
 pub mod commands;
 pub mod policy;
+pub mod table;
 mod words;
 
 use std::ffi::OsString;
@@ -236,23 +237,23 @@ pub fn decide(input: &Input) -> Decision {
         (None, None) => {}
     }
     match (&classified.matched, classified.inert) {
-        (Some(entry), Some(inert)) => {
+        (Some(_), Some(inert)) => {
             d.reasons
-                .push(format!("`{entry}` is destructive, but {inert}"));
+                .push(format!("{}, but {inert}", classified.summary()));
             return d;
         }
         (Some(entry), None) => d.reasons.push(match &classified.unsure {
-            Some(why) => format!("it may be `{entry}`, which is destructive ({why})"),
-            None => format!("`{entry}` is destructive"),
+            Some(why) => format!("it may be `{entry}`, which the guard refuses ({why})"),
+            None => classified.summary(),
         }),
         (None, _) => {
-            let what = if classified.command.is_empty() {
-                "no command".to_string()
-            } else {
-                format!("`{}`", classified.command)
-            };
             d.reasons.push(format!(
-                "{what} is not in the table of destructive commands"
+                "{}; the guard refuses only {} commands",
+                classified.summary(),
+                match table.refuse {
+                    commands::Class::Write => "write and destructive",
+                    _ => "destructive",
+                }
             ));
             return d;
         }
@@ -331,7 +332,7 @@ pub fn decide(input: &Input) -> Decision {
             found.sharing.join(", ")
         )
     } else {
-        "refused: a destructive command reaches a protected target only when the command line names it with --context".into()
+        format!("refused: a {} command reaches a protected target only when the command line names it with --context", classified.class.as_str())
     });
     let settings = input.settings.as_ref().ok().copied();
     d.instead = instead(
