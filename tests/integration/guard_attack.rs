@@ -4,8 +4,9 @@
 //! exported) run through plain docker and through `dctx guard` against
 //! the same recording fake engines. Every line that plain docker sends to
 //! a protected engine as a mutation must be refused by the guard unless it
-//! names that engine's protected context with `--context`; the count of
-//! lines that get through is the test's verdict, and must be 0.
+//! names that engine's protected context with `--context`: every mutation
+//! under `refuse = "writes"`, the destructive ones under the default. The
+//! count of lines that get through is the test's verdict, and must be 0.
 //!
 //! What "names it" means is worked out here from how the line was built,
 //! not asked of dctx.
@@ -13,7 +14,7 @@
 use std::ffi::OsString;
 
 use dctx_tests::engine::FakeEngine;
-use dctx_tests::{require_tool, run, text, Sandbox};
+use dctx_tests::{require_tool, run_bounded, text, Sandbox};
 
 /// `dctx_core::guard::REFUSED_STATUS`.
 const REFUSED: i32 = 77;
@@ -44,6 +45,11 @@ fn no_generated_line_reaches_a_protected_engine_unrefused() {
     let prod = FakeEngine::unix(&dir.join("prod.sock"), "prod-engine");
     let prod_tcp = FakeEngine::tcp("prod-tcp-engine");
     let dev = FakeEngine::unix(&dir.join("dev.sock"), "dev-engine");
+    // Engines that answer enough for every command to reach its
+    // mutating request (services, nodes, swarm included).
+    for engine in [&prod, &prod_tcp, &dev] {
+        engine.answer_everything();
+    }
     let port = prod_tcp.endpoint().rsplit(':').next().unwrap().to_string();
     std::os::unix::fs::symlink(dir.join("prod.sock"), dir.join("link.sock")).unwrap();
     std::fs::create_dir(dir.join("sub")).unwrap();
@@ -119,7 +125,37 @@ fn no_generated_line_reaches_a_protected_engine_unrefused() {
         &["pause", "web"],
         &["network", "disconnect", "net", "web"],
         &["volume", "rm", "data"],
+        &[
+            "service",
+            "update",
+            "-d",
+            "--hostname",
+            "-h",
+            "--replicas",
+            "0",
+            "web",
+        ],
+        &["service", "rollback", "-d", "web"],
+        &["service", "scale", "-d", "web=0"],
+        &["node", "update", "--availability", "drain", "n1"],
+        &["node", "demote", "n1"],
+        &["swarm", "leave", "--force"],
+        &["builder", "prune", "-f"],
+        &["container", "-D", "rm", "web"],
+        &["plugin", "disable", "p"],
+        &["checkpoint", "rm", "web", "c1"],
     ];
+    // Commands that change the engine without removing or stopping
+    // anything: refused only under `refuse = "writes"`.
+    let writes: &[&[&str]] = &[
+        &["run", "--rm", "alpine", "-h"],
+        &["update", "--restart", "no", "web"],
+        &["tag", "alpine", "x"],
+        &["network", "connect", "net", "web"],
+        &["exec", "web", "-h"],
+    ];
+    let strict = dir.join("strict.toml");
+    std::fs::write(&strict, "[guard]\nrefuse = \"writes\"\n").unwrap();
 
     let seed: u64 = std::env::var("DCTX_TEST_SEED")
         .ok()
@@ -143,12 +179,20 @@ fn no_generated_line_reaches_a_protected_engine_unrefused() {
             }
             host |= f.host;
         }
-        words.extend(
+        // Strict settings for a third of the lines: then every mutation
+        // counts, not only the destructive ones.
+        let strict_mode = rng.u8(0..3) == 0;
+        let write = rng.u8(0..4) == 0;
+        let command = if write {
+            writes[rng.usize(..writes.len())]
+        } else {
             commands[rng.usize(..commands.len())]
-                .iter()
-                .map(|w| w.to_string()),
-        );
+        };
+        words.extend(command.iter().map(|w| w.to_string()));
         let mut env: Vec<(&str, String)> = Vec::new();
+        if strict_mode {
+            env.push(("DCTX_CONFIG", strict.display().to_string()));
+        }
         if let Some(h) = &hosts[rng.usize(..hosts.len())] {
             env.push(("DOCKER_HOST", h.clone()));
         }
@@ -158,24 +202,34 @@ fn no_generated_line_reaches_a_protected_engine_unrefused() {
         let args: Vec<OsString> = words.iter().map(OsString::from).collect();
 
         let before = protected_writes();
-        run(sandbox.docker().envs(env.iter().cloned()).args(&args));
+        // Bounded: a command the fake engine cannot satisfy must not hang
+        // the suite (a line that reaches nothing proves nothing either way).
+        let limit = std::time::Duration::from_secs(30);
+        run_bounded(
+            sandbox.docker().envs(env.iter().cloned()).args(&args),
+            limit,
+        );
         let plain = protected_writes() > before;
         reached_plain += usize::from(plain);
 
         let before = protected_writes();
-        let guarded = run(sandbox
-            .dctx("dctx")
-            .envs(env.iter().cloned())
-            .args(["guard", "--"])
-            .args(&args));
+        let guarded = run_bounded(
+            sandbox
+                .dctx("dctx")
+                .envs(env.iter().cloned())
+                .args(["guard", "--"])
+                .args(&args),
+            limit,
+        );
         let reached = protected_writes() > before;
         refused += usize::from(guarded.status.code() == Some(REFUSED));
         // The one way through: the line's own --context names a protected
         // context (the last non-empty one wins; -H with it is a conflict).
         let named = !host && matches!(context.as_deref(), Some("prod" | "prod-tcp"));
-        if reached && !named {
+        let guarded_class = strict_mode || !write;
+        if reached && !named && guarded_class {
             through.push(format!(
-                "case {case} (seed {seed}): docker {} with {env:?}\n  guard said: {}",
+                "case {case} (seed {seed}, strict {strict_mode}): docker {} with {env:?}\n  guard said: {}",
                 words.join(" "),
                 text(&guarded.stderr).trim()
             ));
