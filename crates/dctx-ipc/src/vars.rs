@@ -21,6 +21,8 @@ pub const DCTX_VARS: &[&str] = &[
     "DCTX_LOG",
     "DCTX_NO_AUTOSTART",
     "DCTX_GUARD",
+    // The guard's mark on the docker it execs (dctx's `guard/exec_marker.rs`).
+    "DCTX_GUARD_EXEC",
     "PATH",
     "USER",
     "LOGNAME",
