@@ -8,6 +8,7 @@ mod differential;
 mod edge_cases;
 mod engine;
 mod guard;
+mod guard_shell;
 mod prompt;
 mod read_only;
 mod shells;
