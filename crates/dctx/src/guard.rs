@@ -240,10 +240,9 @@ pub fn show_log(vars: &Vars, n: usize, json: bool) -> anyhow::Result<()> {
         for line in lines {
             let text = match line {
                 audit::Line::Record(r) => serde_json::to_string(&r)?,
-                // JSON escapes every control character itself.
                 audit::Line::Other(text) => text,
             };
-            writeln!(out, "{text}")?;
+            writeln!(out, "{}", json_for_terminal(&text))?;
         }
         return Ok(());
     }
@@ -256,6 +255,22 @@ pub fn show_log(vars: &Vars, n: usize, json: bool) -> anyhow::Result<()> {
     }
     out.write_all(log_table(&lines).as_bytes())?;
     Ok(())
+}
+
+/// A JSON line with every character a terminal would act on or hide
+/// written as a `\uXXXX` escape: still the same JSON (serde_json escapes
+/// C0 controls, but sends DEL, C1, bidi and zero-width characters as they
+/// are), and a line that is not JSON stays harmless.
+fn json_for_terminal(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if dctx_core::terminal_text::is_hidden(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The records as aligned columns (time, decision, user, context,
@@ -347,6 +362,19 @@ mod tests {
             command: "system prune".into(),
             decision: Outcome::Refused,
         }))
+    }
+
+    #[test]
+    fn json_lines_keep_their_value_and_hide_nothing() {
+        let value = serde_json::json!({"argv": ["x\u{202e}\u{7f}\u{9b}\u{feff}\u{1b}"]});
+        let line = json_for_terminal(&value.to_string());
+        assert!(
+            !line.chars().any(dctx_core::terminal_text::is_hidden),
+            "{line:?}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, value);
+        assert_eq!(json_for_terminal("raw \x1b[2J"), r"raw \u001b[2J");
     }
 
     #[test]
