@@ -598,3 +598,51 @@ fn the_log_names_the_user_and_shows_hostile_words_escaped() {
         assert_eq!(text(&out.stdout), "", "{args:?}");
     }
 }
+
+/// `mode = "confirm"` with the daemon probing the target: the question
+/// names the engine its last probe saw, and the name typed runs the
+/// command there.
+#[test]
+fn confirm_mode_names_the_probed_engine() {
+    let sandbox = Sandbox::new();
+    let prod =
+        dctx_tests::engine::FakeEngine::unix(&sandbox.path().join("prod.sock"), "prod-engine");
+    sandbox.create_contexts(&[("prod", prod.endpoint())]);
+    let settings = sandbox.path().join("xdg-config/dctx/config.toml");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    std::fs::write(
+        &settings,
+        "[guard]\nmode = \"confirm\"\n[engine]\nprobe = true\ninterval_s = 0.2\ntimeout_s = 10\n",
+    )
+    .unwrap();
+    let _daemon = dctx_tests::Daemon::start(&sandbox);
+    let Some(h) = Hooked::start(&sandbox, "bash", "export DOCKER_CONTEXT=prod") else {
+        return;
+    };
+    h.tmux.type_line("eval \"$(dctx init bash --guard)\"");
+    // The shell's prompts tell the daemon that prod is in use: it probes.
+    dctx_tests::wait_for("a probe of prod", Duration::from_secs(60), || {
+        h.tmux.type_line("");
+        let out = run(sandbox
+            .dctx("dctx")
+            .arg("inspect")
+            .env("DOCKER_CONTEXT", "prod"));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .is_ok_and(|v| v["engine"]["id"] == "ID-prod-engine")
+    });
+    h.tmux.type_line("docker system prune -af; echo rc=$?");
+    dctx_tests::wait_for("the question", Duration::from_secs(30), || {
+        h.tmux.screen().contains("type the context's name")
+    });
+    let screen = h.tmux.screen();
+    assert!(
+        screen.contains("  engine:  prod-engine, ID ID-prod-engine, last probed"),
+        "{screen}"
+    );
+    assert!(!prod.wrote("/prune"), "{:?}", prod.writes());
+    h.tmux.type_line("prod");
+    dctx_tests::wait_for("the prune", Duration::from_secs(30), || {
+        h.tmux.screen().contains("rc=0")
+    });
+    assert!(prod.wrote("/containers/prune"), "{:?}", prod.writes());
+}
