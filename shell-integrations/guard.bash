@@ -15,6 +15,7 @@ if [[ $- == *i* ]]; then
     function __dctx_docker_read_only {
         case ${1-} in
             @DCTX_GUARD_READ_ONLY@
+            *) ;;
         esac
         \builtin return 1
     }

@@ -16,6 +16,7 @@ if [[ -o interactive ]]; then
         \builtin emulate -L zsh
         case ${1-} in
             @DCTX_GUARD_READ_ONLY@
+            *) ;;
         esac
         \builtin return 1
     }

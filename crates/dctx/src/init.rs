@@ -163,7 +163,7 @@ fn read_only_cases(shell: InitShell, table: &[String]) -> String {
     }
     for (first, subs) in &subcommands {
         out.push(format!(
-            "{})\n                case ${{2-}} in {}) \\builtin return 0 ;; esac ;;",
+            "{})\n                case ${{2-}} in {}) \\builtin return 0 ;; *) ;; esac ;;",
             shell_quote(first),
             words(subs)
         ));
