@@ -2,7 +2,9 @@
 //! `dctx_core::guard`), then either replace this process with the real
 //! docker (exec: docker's own exit status, signals, stdin and terminal) or
 //! refuse with the reason and the command to run instead; and
-//! `dctx guard log`. The shim is `shim.rs`.
+//! `dctx guard log`. The shim is `shim.rs`; confirm mode's question is
+//! `guard/confirm.rs`; the marker that stops a `docker` on PATH that leads
+//! back to the guard is `guard/exec_marker.rs`.
 
 use std::ffi::OsString;
 use std::io::Write;
