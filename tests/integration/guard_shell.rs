@@ -367,13 +367,24 @@ fn the_docker_function_routes_with_exact_words_and_status() {
         let init = init_script(&sandbox, shell);
         let script_path = sandbox.path().join(format!("route.{shell}"));
         let (_, quote) = shell_command(shell, &script_path);
+        // The user's options must not change what the functions do.
         let (set_bin, status) = match shell {
             "fish" => (
                 format!("set -g __dctx_bin {}", quote(&guard.to_string_lossy())),
                 "$status",
             ),
+            "zsh" => (
+                format!(
+                    "__DCTX_BIN={}\nsetopt ksh_arrays sh_word_split no_unset glob_subst rc_expand_param",
+                    quote(&guard.to_string_lossy())
+                ),
+                "$?",
+            ),
             _ => (
-                format!("__DCTX_BIN={}", quote(&guard.to_string_lossy())),
+                format!(
+                    "__DCTX_BIN={}\nset -u; shopt -s failglob nullglob extglob",
+                    quote(&guard.to_string_lossy())
+                ),
                 "$?",
             ),
         };
