@@ -9,8 +9,22 @@ if [[ $- == *i* ]]; then
     if \builtin alias docker >/dev/null 2>&1; then
         \builtin printf '%s\n' "dctx: 'docker' is an alias in this shell, which bypasses the guard; 'unalias docker' lets the guard see docker commands" >&2
     fi
+    # Lines that are certainly read-only (`dctx init` renders the list
+    # from dctx's fast path) run docker directly, with builtins only;
+    # every other line, and any that starts with a flag, goes to the guard.
+    function __dctx_docker_read_only {
+        case ${1-} in
+            @DCTX_GUARD_READ_ONLY@
+            *) ;;
+        esac
+        \builtin return 1
+    }
     function docker {
-        \command "${__DCTX_BIN}" guard -- "$@"
+        if __dctx_docker_read_only "$@"; then
+            \command docker "$@"
+        else
+            \command "${__DCTX_BIN}" guard -- "$@"
+        fi
     }
 fi
 # The standalone docker-compose (1.x) reaches engines too: it goes through

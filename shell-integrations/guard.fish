@@ -4,8 +4,21 @@
 # the command line does not name. `command docker` skips it; scripts use
 # `dctx guard shim DIR`.
 if status is-interactive
+    # Lines that are certainly read-only (`dctx init` renders the list
+    # from dctx's fast path) run docker directly, with builtins only;
+    # every other line, and any that starts with a flag, goes to the guard.
+    function __dctx_docker_read_only
+        switch "$argv[1]"
+            @DCTX_GUARD_READ_ONLY@
+        end
+        return 1
+    end
     function docker --description 'docker, through dctx guard'
-        command $__dctx_bin guard -- $argv
+        if __dctx_docker_read_only $argv
+            command docker $argv
+        else
+            command $__dctx_bin guard -- $argv
+        end
     end
 end
 # The standalone docker-compose (1.x) reaches engines too: it goes through

@@ -11,6 +11,7 @@ mod engine;
 mod guard;
 mod guard_attack;
 mod guard_compose;
+mod guard_shell;
 mod guard_table;
 mod polish;
 mod prompt;

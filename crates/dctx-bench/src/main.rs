@@ -448,7 +448,250 @@ fn probe_costs(
     Ok(())
 }
 
+/// The guard's cost on a command it lets through: `dctx guard` in front
+/// of the real docker and of one that is /bin/true, the decision for a
+/// destructive line, the shim, and, per shell, the `docker` function's
+/// fast path beside `command docker` in the same shell.
+fn guard_costs(world: &World, have_docker: bool) -> anyhow::Result<()> {
+    let truth = || world.command("/bin/true");
+    let med = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    // The guard on an allowed command: `dctx guard -- ARGS` decides, then
+    // execs docker, so what it adds is the difference from bare docker.
+    if have_docker {
+        let bare = || {
+            let mut c = world.command("docker");
+            c.args(["context", "show"]);
+            c
+        };
+        let guarded = || {
+            let mut c = world.command(world.bins.join("dctx"));
+            c.args(["guard", "--", "context", "show"]);
+            c
+        };
+        // The whole decision for a destructive line (the contexts listed
+        // for shared endpoints), without running docker.
+        let explain = || {
+            let mut c = world.command(world.bins.join("dctx"));
+            c.args(["guard", "--explain", "--", "system", "prune", "-af"]);
+            c
+        };
+        // The same guard in front of a `docker` that is /bin/true: what
+        // the guard adds, without docker's own variance (milliseconds).
+        let fake_dir = world.root.join("fake-docker");
+        std::fs::create_dir_all(&fake_dir)?;
+        let _ = std::os::unix::fs::symlink("/bin/true", fake_dir.join("docker"));
+        let fake_path = format!(
+            "{}:{}",
+            fake_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let guarded_true = || {
+            let mut c = world.command(world.bins.join("dctx"));
+            c.args(["guard", "--", "context", "show"])
+                .env("PATH", &fake_path);
+            c
+        };
+        let (mut t_bare, mut t_guarded, mut t_explain, mut t_true, mut t_gtrue) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..7 {
+            t_true.push(median_run(truth, 30));
+            t_gtrue.push(median_run(guarded_true, 30));
+            t_bare.push(median_run(bare, 15));
+            t_guarded.push(median_run(guarded, 15));
+            t_explain.push(median_run(explain, 20));
+        }
+        let (t_true, t_bare, t_guarded, t_explain, t_gtrue) = (
+            med(&mut t_true),
+            med(&mut t_bare),
+            med(&mut t_guarded),
+            med(&mut t_explain),
+            med(&mut t_gtrue),
+        );
+        println!(
+        "guard, allowed command: docker context show {:.0} µs bare, {:.0} µs through `dctx guard` = {:.2}x",
+        micros(t_bare),
+        micros(t_guarded),
+        t_guarded.as_secs_f64() / t_bare.as_secs_f64(),
+    );
+        println!(
+        "  what the guard adds, measured in front of a `docker` that is /bin/true: {:.0} µs vs /bin/true {:.0} µs, {:+.0} µs = {:.2} /bin/true starts (target: under 1000 µs)",
+        micros(t_gtrue),
+        micros(t_true),
+        micros(t_gtrue) - micros(t_true),
+        (t_gtrue.as_secs_f64() - t_true.as_secs_f64()) / t_true.as_secs_f64()
+    );
+        println!(
+            "  the decision for a destructive line (`--explain`) {:.0} µs = {:.2}x /bin/true",
+            micros(t_explain),
+            t_explain.as_secs_f64() / t_true.as_secs_f64()
+        );
+    }
+    // The shim: dctx started as `docker` (a symlink first on PATH), the
+    // real docker behind it /bin/true: one start of a static binary.
+    let fake_dir = world.root.join("fake-docker");
+    std::fs::create_dir_all(&fake_dir)?;
+    let _ = std::os::unix::fs::symlink("/bin/true", fake_dir.join("docker"));
+    let shim_dir = world.root.join("shim");
+    std::fs::create_dir_all(&shim_dir)?;
+    let _ = std::os::unix::fs::symlink(world.bins.join("dctx"), shim_dir.join("docker"));
+    let shim_path = format!(
+        "{}:{}:{}",
+        shim_dir.display(),
+        fake_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let shim = || {
+        let mut c = world.command(shim_dir.join("docker"));
+        c.arg("ps").env("PATH", &shim_path);
+        c
+    };
+    let (mut t_true, mut t_shim) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        t_true.push(median_run(truth, 30));
+        t_shim.push(median_run(shim, 30));
+    }
+    let (t_true, t_shim) = (med(&mut t_true), med(&mut t_shim));
+    println!(
+        "guard through the shim: `docker ps` {:.0} µs vs /bin/true {:.0} µs = {:.2}x /bin/true (the real docker is /bin/true; target: one start of a static binary)",
+        micros(t_shim),
+        micros(t_true),
+        t_shim.as_secs_f64() / t_true.as_secs_f64()
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        guard_in_shell_cost(world, shell, &fake_dir);
+    }
+    Ok(())
+}
+
+/// Per call inside `shell` loaded with `dctx init SHELL --guard`: the
+/// `docker` function on `docker ps` (its fast path: builtins, then the
+/// docker on PATH) beside `command docker ps` in the same shell, the
+/// docker on PATH being /bin/true; and the pre-check alone.
+fn guard_in_shell_cost(world: &World, shell: &str, fake_dir: &std::path::Path) {
+    let dctx = world.bins.join("dctx");
+    let script = if shell == "fish" {
+        format!(
+            r#"'{dctx}' init fish --guard --no-completions | source
+set -gx PATH '{fake}' $PATH
+function __bench_noop; end
+function per
+    set -l n $argv[1]
+    set -l t0 (date +%s%N)
+    switch $argv[2]
+        case loop; for i in (seq $n); __bench_noop; end
+        case check; for i in (seq $n); __dctx_docker_read_only ps; end
+        case bare; for i in (seq $n); command docker ps; end
+        case guarded; for i in (seq $n); docker ps; end
+    end
+    set -l t1 (date +%s%N)
+    math --scale=0 "($t1 - $t0) / $n"
+end
+echo loop (per 2000 loop) (per 2000 loop) (per 2000 loop) (per 2000 loop) (per 2000 loop)
+echo check (per 2000 check) (per 2000 check) (per 2000 check) (per 2000 check) (per 2000 check)
+set -l b; set -l g
+for r in (seq 7); set -a b (per 200 bare); set -a g (per 200 guarded); end
+echo bare $b
+echo guarded $g"#,
+            dctx = dctx.display(),
+            fake = fake_dir.display(),
+        )
+    } else {
+        let per = if shell == "zsh" {
+            r#"zmodload zsh/datetime
+per() { local n=$1; shift; local t0=$EPOCHREALTIME; for ((i = 0; i < n; i++)); do "$@"; done; local t1=$EPOCHREALTIME
+  echo $(( (t1 - t0) * 1000000000 / n )); }"#
+        } else {
+            r#"per() { local n=$1; shift; local t0=$EPOCHREALTIME; for ((i = 0; i < n; i++)); do "$@"; done; local t1=$EPOCHREALTIME
+  echo $(( (${t1/./} - ${t0/./}) * 1000 / n )); }"#
+        };
+        format!(
+            r#"eval "$('{dctx}' init {shell} --guard --no-completions)"
+PATH='{fake}':$PATH
+{per}
+echo "loop $(per 2000 :) $(per 2000 :) $(per 2000 :) $(per 2000 :) $(per 2000 :)"
+echo "check $(per 2000 __dctx_docker_read_only ps) $(per 2000 __dctx_docker_read_only ps) $(per 2000 __dctx_docker_read_only ps) $(per 2000 __dctx_docker_read_only ps) $(per 2000 __dctx_docker_read_only ps)"
+b=; g=
+for r in 1 2 3 4 5 6 7; do b="$b $(per 200 command docker ps)"; g="$g $(per 200 docker ps)"; done
+echo "bare $b"
+echo "guarded $g""#,
+            dctx = dctx.display(),
+            fake = fake_dir.display(),
+        )
+    };
+    // Interactive: the guard's functions are defined in interactive
+    // shells only.
+    let args: &[&str] = match shell {
+        "zsh" => &["-f", "-i", "-c"],
+        "fish" => &["--no-config", "-i", "-c"],
+        _ => &["--noprofile", "--norc", "-i", "-c"],
+    };
+    let out = match world
+        .command(shell)
+        .args(args)
+        .arg(&script)
+        .stdout(Stdio::piped())
+        .output()
+    {
+        Ok(out) => out,
+        Err(_) => {
+            println!("guard in {shell}: not installed, not measured");
+            return;
+        }
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |name: &str| {
+        let line = text.lines().find_map(|l| l.strip_prefix(name))?;
+        let mut rounds: Vec<f64> = line
+            .split_whitespace()
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .ok()?;
+        rounds.sort_by(f64::total_cmp);
+        rounds.get(rounds.len() / 2).map(|ns| ns / 1000.0)
+    };
+    let lap = field("loop ").unwrap_or(0.0);
+    match (field("check "), field("bare "), field("guarded ")) {
+        (Some(check), Some(bare), Some(guarded)) => println!(
+            "guard in {shell}: `docker ps` through the function {guarded:.0} µs vs `command docker ps` {bare:.0} µs in the same shell = {:.2}x, {:+.0} µs (docker is /bin/true; target: no process start, well under 250 µs); the pre-check alone {:.1} µs",
+            guarded / bare,
+            guarded - bare,
+            (check - lap).max(0.0)
+        ),
+        _ => println!(
+            "guard in {shell}: measurement failed: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+/// Which measurements to run (`--section NAME`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    All,
+    /// Only the guard's: `dctx guard`, the shim, the shells' fast path.
+    Guard,
+}
+
+const USAGE: &str = "usage: dctx-bench [--section all|guard]\n\n  --section guard   only what the guard costs (dctx guard, the shim, the shells' docker function)";
+
+fn section() -> anyhow::Result<Section> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] | ["--section", "all"] => Ok(Section::All),
+        ["--section", "guard"] | ["--section=guard"] => Ok(Section::Guard),
+        ["-h"] | ["--help"] => {
+            println!("{USAGE}");
+            std::process::exit(0)
+        }
+        _ => bail!("{USAGE}"),
+    }
+}
+
 fn main() -> anyhow::Result<()> {
+    let section = section()?;
     let bins = build_binaries()?;
     let dir = tempfile::Builder::new().prefix("dctx-bench-").tempdir()?;
     let root = dir.path().to_path_buf();
@@ -505,6 +748,13 @@ fn main() -> anyhow::Result<()> {
             "empty (docker CLI not found)"
         }
     );
+
+    if section == Section::Guard {
+        guard_costs(&world, have_docker)?;
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+        let _ = daemon.wait();
+        return Ok(());
+    }
 
     // Latency on one persistent connection.
     let mut client = Client::connect(&world.socket(), Duration::from_secs(1), "bench")?;
@@ -638,77 +888,7 @@ fn main() -> anyhow::Result<()> {
         );
     }
 
-    // The guard on an allowed command: `dctx guard -- ARGS` decides, then
-    // execs docker, so what it adds is the difference from bare docker.
-    if have_docker {
-        let bare = || {
-            let mut c = world.command("docker");
-            c.args(["context", "show"]);
-            c
-        };
-        let guarded = || {
-            let mut c = world.command(world.bins.join("dctx"));
-            c.args(["guard", "--", "context", "show"]);
-            c
-        };
-        // The whole decision for a destructive line (the contexts listed
-        // for shared endpoints), without running docker.
-        let explain = || {
-            let mut c = world.command(world.bins.join("dctx"));
-            c.args(["guard", "--explain", "--", "system", "prune", "-af"]);
-            c
-        };
-        // The same guard in front of a `docker` that is /bin/true: what
-        // the guard adds, without docker's own variance (milliseconds).
-        let fake_dir = world.root.join("fake-docker");
-        std::fs::create_dir_all(&fake_dir)?;
-        let _ = std::os::unix::fs::symlink("/bin/true", fake_dir.join("docker"));
-        let fake_path = format!(
-            "{}:{}",
-            fake_dir.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        let guarded_true = || {
-            let mut c = world.command(world.bins.join("dctx"));
-            c.args(["guard", "--", "context", "show"])
-                .env("PATH", &fake_path);
-            c
-        };
-        let (mut t_bare, mut t_guarded, mut t_explain, mut t_true, mut t_gtrue) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..7 {
-            t_true.push(median_run(truth, 30));
-            t_gtrue.push(median_run(guarded_true, 30));
-            t_bare.push(median_run(bare, 15));
-            t_guarded.push(median_run(guarded, 15));
-            t_explain.push(median_run(explain, 20));
-        }
-        let (t_true, t_bare, t_guarded, t_explain, t_gtrue) = (
-            med(&mut t_true),
-            med(&mut t_bare),
-            med(&mut t_guarded),
-            med(&mut t_explain),
-            med(&mut t_gtrue),
-        );
-        println!(
-            "guard, allowed command: docker context show {:.0} µs bare, {:.0} µs through `dctx guard` = {:.2}x",
-            micros(t_bare),
-            micros(t_guarded),
-            t_guarded.as_secs_f64() / t_bare.as_secs_f64(),
-        );
-        println!(
-            "  what the guard adds, measured in front of a `docker` that is /bin/true: {:.0} µs vs /bin/true {:.0} µs, {:+.0} µs = {:.2} /bin/true starts (target: under 1000 µs)",
-            micros(t_gtrue),
-            micros(t_true),
-            micros(t_gtrue) - micros(t_true),
-            (t_gtrue.as_secs_f64() - t_true.as_secs_f64()) / t_true.as_secs_f64()
-        );
-        println!(
-            "  the decision for a destructive line (`--explain`) {:.0} µs = {:.2}x /bin/true",
-            micros(t_explain),
-            t_explain.as_secs_f64() / t_true.as_secs_f64()
-        );
-    }
+    guard_costs(&world, have_docker)?;
 
     // Per-prompt cost inside each shell, over many calls, beside in-shell references.
     for shell in ["bash", "zsh", "fish"] {

@@ -24,6 +24,8 @@ pub const DCTX_VARS: &[&str] = &[
     // Where docker-compose 1.x finds the `.env` that may set DOCKER_HOST.
     "COMPOSE_FILE",
     "COMPOSE_PATH_SEPARATOR",
+    // The guard's mark on the docker it execs (dctx's `guard/exec_marker.rs`).
+    "DCTX_GUARD_EXEC",
     "PATH",
     "USER",
     "LOGNAME",

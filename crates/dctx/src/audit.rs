@@ -1,10 +1,14 @@
 //! The guard's audit trail: one JSON line per destructive command it sees
 //! (allowed, refused, confirmed, bypassed) in `$XDG_STATE_HOME/dctx/
-//! guard.log`, rotated at [`MAX_LOG_BYTES`] into `guard.log.1`. Writing it
-//! never blocks docker: every failure is one warning on stderr.
+//! guard.log`, rotated at [`MAX_LOG_BYTES`] into `guard.log.1`. Writers
+//! append and rotate under one lock (`flock` on `guard.log.lock`), so two
+//! guards rotating at once lose no record. Writing it never holds docker
+//! up for long: the lock is waited for a bounded time, and every failure
+//! is one warning on stderr.
 
 use std::ffi::OsString;
 use std::io::{self, Write};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use dctx_core::guard::Decision;
@@ -98,23 +102,71 @@ pub fn log_path(state_dir: &Path) -> PathBuf {
     state_dir.join("guard.log")
 }
 
+/// How many times, a millisecond apart, a writer tries the lock before it
+/// gives up with a warning: another guard holds it for one write, so
+/// running out means something holds it for good.
+const LOCK_TRIES: u32 = 2000;
+
 /// Appends `record` to the log in `state_dir`, creating the private dir
-/// if needed. Never blocks: the file is opened non-blocking, and anything
-/// but this user's regular file is left alone.
+/// if needed. Never blocks for long: the file is opened non-blocking, the
+/// lock waited for a bounded time, and anything but this user's regular
+/// file is left alone.
 pub fn append(state_dir: &Path, record: &Record) -> io::Result<()> {
+    append_rotating_at(state_dir, record, MAX_LOG_BYTES)
+}
+
+/// [`append`], rotating past `max_bytes`.
+fn append_rotating_at(state_dir: &Path, record: &Record, max_bytes: u64) -> io::Result<()> {
     ensure_private_dir(state_dir)?;
+    let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
+    line.push(b'\n');
     let path = log_path(state_dir);
+    // Size, rename and append are one step for every writer: without the
+    // lock two writers could both see a full log, and the second rename
+    // would replace the full `guard.log.1` with the first one's new file.
+    let _lock = lock(&state_dir.join("guard.log.lock"))?;
     let mut file = open_log(&path)?;
-    if file.metadata()?.len() >= MAX_LOG_BYTES {
+    if file.metadata()?.len() >= max_bytes {
         let mut older = path.clone().into_os_string();
         older.push(".1");
         std::fs::rename(&path, older)?;
         file = open_log(&path)?;
     }
-    let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
-    line.push(b'\n');
-    // One write: appends of one line from concurrent guards do not mix.
+    // One write: a reader without the lock never sees half a line.
     file.write_all(&line)
+}
+
+/// The writers' lock: held while the returned file is open.
+fn lock(path: &Path) -> io::Result<std::fs::File> {
+    let file = open_log(path)?;
+    for _ in 0..LOCK_TRIES {
+        // SAFETY: flock on a descriptor this function owns; the lock goes
+        // with the descriptor when the file is dropped.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(file);
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(err);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    Err(io::Error::new(
+        io::ErrorKind::WouldBlock,
+        format!("{} stayed locked", path.display()),
+    ))
+}
+
+/// The login name of `uid` in `passwd` (`/etc/passwd`'s text): the
+/// binaries are static, so there is no NSS to ask; a user only in LDAP
+/// has no name here, and the record keeps the uid.
+pub fn user_name(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id: u32 = fields.nth(1)?.parse().ok()?;
+        (id == uid && !name.is_empty()).then(|| name.to_string())
+    })
 }
 
 /// A line of the log as read back.
@@ -127,6 +179,9 @@ pub enum Line {
 
 /// The last `n` lines of the log (the rotated file first), oldest first.
 pub fn recent(state_dir: &Path, n: usize) -> io::Result<Vec<Line>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
     let path = log_path(state_dir);
     let mut older = path.clone().into_os_string();
     older.push(".1");
@@ -221,6 +276,87 @@ mod tests {
         assert!(state.join("guard.log.1").exists());
         let lines = recent(&state, 2).unwrap();
         assert!(matches!(&lines[1], Line::Record(r) if r.argv == ["last"]));
+    }
+
+    /// Many writers, a tiny rotation size: every record is in one of the
+    /// two files or was rotated out with a full `guard.log.1` (rotation
+    /// drops only what was already two files back), so no record is lost
+    /// to a race, and `guard.log.1` is never a short file.
+    #[test]
+    fn concurrent_writers_rotating_lose_no_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("dctx");
+        let one = serde_json::to_vec(&record(&["rm", "w00-0000"], Outcome::Refused))
+            .unwrap()
+            .len() as u64
+            + 1;
+        // Each file holds exactly 10 records before it rotates.
+        let max = one * 10;
+        let (writers, each) = (8, 200);
+        let rotated_full = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let threads: Vec<_> = (0..writers)
+            .map(|w| {
+                let state = state.clone();
+                std::thread::spawn(move || {
+                    for i in 0..each {
+                        let r = record(&["rm", &format!("w{w:02}-{i:04}")], Outcome::Refused);
+                        append_rotating_at(&state, &r, max).unwrap();
+                    }
+                })
+            })
+            .collect();
+        // Meanwhile: every `guard.log.1` seen is a full file.
+        let older = state.join("guard.log.1");
+        while threads.iter().any(|t| !t.is_finished()) {
+            if let Ok(text) = std::fs::read_to_string(&older) {
+                let n = text.lines().count();
+                // A rename is atomic: a reader sees the whole old file.
+                assert_eq!(n, 10, "a short guard.log.1:\n{text}");
+                rotated_full.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
+        let total = writers * each;
+        let kept = recent(&state, usize::MAX).unwrap();
+        let tail = std::fs::read_to_string(log_path(&state)).unwrap();
+        let in_log = tail.lines().count();
+        // 10 per full file: the rotated file is full, and the live one
+        // holds what came after the last rotation.
+        assert_eq!(kept.len(), 10 + in_log, "{kept:?}");
+        assert_eq!(
+            (total - in_log) % 10,
+            0,
+            "records lost: {in_log} in the live log"
+        );
+        assert_eq!(in_log, if total % 10 == 0 { 10 } else { total % 10 });
+        let names: std::collections::BTreeSet<String> = kept
+            .iter()
+            .map(|l| match l {
+                Line::Record(r) => r.argv[1].clone(),
+                Line::Other(o) => panic!("a torn line: {o}"),
+            })
+            .collect();
+        assert_eq!(names.len(), kept.len(), "a record written twice");
+    }
+
+    #[test]
+    fn the_user_comes_from_passwd_by_uid() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\n\nbroken\nme:x:1000:1000::/home/me:/bin/sh\n:x:7:7::/:\n";
+        assert_eq!(user_name(passwd, 1000).as_deref(), Some("me"));
+        assert_eq!(user_name(passwd, 0).as_deref(), Some("root"));
+        assert_eq!(user_name(passwd, 7), None);
+        assert_eq!(user_name(passwd, 4242), None);
+    }
+
+    #[test]
+    fn asking_for_no_lines_reads_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("dctx");
+        append(&state, &record(&["rm"], Outcome::Refused)).unwrap();
+        assert!(recent(&state, 0).unwrap().is_empty());
+        assert_eq!(recent(&state, 5).unwrap().len(), 1);
     }
 
     #[test]

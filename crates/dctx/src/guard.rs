@@ -2,10 +2,12 @@
 //! `dctx_core::guard`), then either replace this process with the real
 //! docker (exec: docker's own exit status, signals, stdin and terminal) or
 //! refuse with the reason and the command to run instead; and
-//! `dctx guard log`. The shim is `shim.rs`.
+//! `dctx guard log`. The shim is `shim.rs`; confirm mode's question is
+//! `guard/confirm.rs`; the marker that stops a `docker` on PATH that leads
+//! back to the guard is `guard/exec_marker.rs`.
 
 use std::ffi::OsString;
-use std::io::{BufRead, Read, Write};
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,10 +17,16 @@ use dctx_core::guard::commands::{builtin_table, find_anywhere};
 use dctx_core::guard::{
     command_text, decide, visible, Decision, Input, Program, Verdict, REFUSED_STATUS,
 };
+use dctx_core::terminal_text::escape_for_terminal;
 use dctx_core::{RealFs, Settings};
 use dctx_ipc::Vars;
 
 use crate::audit::{self, Outcome, Record};
+
+mod confirm;
+mod exec_marker;
+
+use exec_marker::{leads_back, EXEC_VAR};
 
 /// The variable that turns the guard off for one command.
 pub const OFF_VAR: &str = "DCTX_GUARD";
@@ -46,6 +54,10 @@ fn exec_env(env: &dctx_core::Env, name: &str) -> dctx_core::Env {
         .chain([("DOCKER_CONTEXT".to_string(), OsString::from(name))]);
     dctx_core::Env::new(vars, env.home().cloned())
 }
+
+/// The exit status when the docker on PATH leads back to the guard:
+/// docker is, in effect, not found.
+pub const LOOP_STATUS: u8 = 127;
 
 /// What the guard makes of one line, panics included: a bug in the
 /// decision must not leave the user without docker, nor let a destructive
@@ -141,12 +153,20 @@ pub fn run(
     std::panic::set_hook(Box::new(|info| {
         eprintln!("dctx guard: internal error: {info}");
     }));
+    if !explain {
+        if let Some(loop_text) = leads_back(vars, how.program.name()) {
+            eprintln!("{loop_text}");
+            return Ok(ExitCode::from(LOOP_STATUS));
+        }
+    }
     let mut d = decision(vars, args, how);
+    let mut engine = None;
     if d.destructive && (d.decision == Verdict::Allow || d.confirm) {
         // Only the daemon's probes know whether the engine is the pinned
         // one; asked only for destructive commands.
-        let engine = crate::engine::report(vars, &d.target_env, &d.context);
-        d.hold_to_pin(&engine);
+        let report = crate::engine::report(vars, &d.target_env, &d.context);
+        d.hold_to_pin(&report);
+        engine = Some(report);
     }
     if explain {
         let mut out = std::io::stdout().lock();
@@ -161,7 +181,7 @@ pub fn run(
     }
     let bypass = vars.get(OFF_VAR).is_some_and(|v| v == "off");
     let outcome = match (d.decision, bypass) {
-        _ if !d.destructive => None,
+        _ if !logged(&d) => None,
         (_, true) => {
             eprintln!(
                 "dctx guard: off for this command ({OFF_VAR}=off): {} runs on {} ({}); logged",
@@ -172,10 +192,14 @@ pub fn run(
             Some(Outcome::Bypassed)
         }
         (Verdict::Allow, false) => Some(Outcome::Allowed),
-        (Verdict::Refuse, false) => {
-            if d.confirm && confirmed(&d) {
-                Some(Outcome::Confirmed)
-            } else {
+        (Verdict::Refuse, false) => match confirm::ask(&d, args, engine.as_ref()) {
+            Some(true) => Some(Outcome::Confirmed),
+            Some(false) => {
+                eprintln!("dctx guard: not confirmed: nothing ran");
+                log(vars, args, &d, how, Outcome::Refused);
+                return Ok(ExitCode::from(REFUSED_STATUS));
+            }
+            None => {
                 let mut text = d.refusal_text_of(how.program, args);
                 if d.confirm {
                     text.push_str("  (mode = \"confirm\" asks only on a terminal)\n");
@@ -184,7 +208,7 @@ pub fn run(
                 log(vars, args, &d, how, Outcome::Refused);
                 return Ok(ExitCode::from(REFUSED_STATUS));
             }
-        }
+        },
     };
     if let Some(outcome) = outcome {
         log(vars, args, &d, how, outcome);
@@ -219,35 +243,11 @@ fn explanation(d: &Decision) -> String {
     out
 }
 
-/// Asks on the terminal for the context's name (`mode = "confirm"`); no
-/// terminal, no confirmation.
-fn confirmed(d: &Decision) -> bool {
-    if unsafe { libc::isatty(0) } != 1 {
-        return false;
-    }
-    let Ok(mut tty) = std::fs::File::options()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-    else {
-        return false;
-    };
-    let _ = write!(
-        tty,
-        "{}dctx guard: type the context's name to run `{}` on it: ",
-        d.refusal_text(&[])
-            .lines()
-            .skip(1)
-            .map(|l| format!("{l}\n"))
-            .collect::<String>(),
-        d.command
-    );
-    let mut answer = String::new();
-    let mut reader = std::io::BufReader::new(tty.take(1024));
-    if reader.read_line(&mut answer).is_err() {
-        return false;
-    }
-    answer.trim_end_matches(['\n', '\r']) == d.context
+/// Whether the line goes to the audit log: every destructive one. When
+/// the classification grows a `Class` (read, write, destructive), writes
+/// are logged too: make this `d.class != Class::Read`.
+fn logged(d: &Decision) -> bool {
+    d.destructive
 }
 
 fn log(vars: &Vars, args: &[OsString], d: &Decision, how: &Invocation, outcome: Outcome) {
@@ -255,10 +255,20 @@ fn log(vars: &Vars, args: &[OsString], d: &Decision, how: &Invocation, outcome: 
         eprintln!("dctx guard: no home directory, so nothing is logged");
         return;
     };
+    // USER as a login shell sets it; else the uid's name in /etc/passwd
+    // (static binaries: no NSS), then LOGNAME.
     let user = vars
         .get("USER")
-        .or_else(|| vars.get("LOGNAME"))
+        .filter(|u| !u.is_empty())
         .map(|u| u.to_string_lossy().into_owned())
+        .or_else(|| {
+            let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+            audit::user_name(&passwd, dctx_ipc::paths::euid())
+        })
+        .or_else(|| {
+            vars.get("LOGNAME")
+                .map(|u| u.to_string_lossy().into_owned())
+        })
         .unwrap_or_default();
     let mut record = Record::new(user, args, d, outcome);
     if how.program != Program::Docker {
@@ -295,7 +305,9 @@ fn exec_program(vars: &Vars, args: &[OsString], how: &Invocation) -> anyhow::Res
             .env("DOCKER_CONTEXT", context)
             .env_remove("DOCKER_HOST");
     }
-    let error = command.exec();
+    // This process becomes docker: its pid marks it, for a guard that
+    // this docker would start in turn (see `leads_back`).
+    let error = command.env(EXEC_VAR, std::process::id().to_string()).exec();
     Err(anyhow::Error::new(error).context(format!("could not run {}", program.display())))
 }
 
@@ -307,36 +319,96 @@ pub fn show_log(vars: &Vars, n: usize, json: bool) -> anyhow::Result<()> {
     let lines = audit::recent(&state, n)
         .with_context(|| format!("could not read {}", audit::log_path(&state).display()))?;
     let mut out = std::io::stdout().lock();
-    if lines.is_empty() && !json {
+    if n == 0 {
+        return Ok(());
+    }
+    if json {
+        for line in lines {
+            let text = match line {
+                audit::Line::Record(r) => serde_json::to_string(&r)?,
+                audit::Line::Other(text) => text,
+            };
+            writeln!(out, "{}", json_for_terminal(&text))?;
+        }
+        return Ok(());
+    }
+    if lines.is_empty() {
         writeln!(
             out,
             "no destructive command logged yet ({})",
-            audit::log_path(&state).display()
+            escape_for_terminal(&audit::log_path(&state).to_string_lossy())
         )?;
     }
-    for line in lines {
-        let text = match line {
-            audit::Line::Record(r) if json => serde_json::to_string(&r)?,
+    out.write_all(log_table(&lines).as_bytes())?;
+    Ok(())
+}
+
+/// A JSON line with every character a terminal would act on or hide
+/// written as a `\uXXXX` escape: still the same JSON (serde_json escapes
+/// C0 controls, but sends DEL, C1, bidi and zero-width characters as they
+/// are), and a line that is not JSON stays harmless.
+fn json_for_terminal(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if dctx_core::terminal_text::is_hidden(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The records as aligned columns (time, decision, user, context,
+/// endpoint, command), every field escaped for the terminal: names, hosts
+/// and arguments are whatever the user or a file said.
+fn log_table(lines: &[audit::Line]) -> String {
+    let rows: Vec<[String; 6]> = lines
+        .iter()
+        .map(|line| match line {
             audit::Line::Record(r) => {
                 let mut argv = vec![r.program.clone().unwrap_or_else(|| "docker".into())];
                 argv.extend(r.argv.iter().cloned());
-                format!(
-                    "{}  {:<9}  {}  {}  {}",
-                    r.time,
-                    serde_json::to_value(r.decision)?
-                        .as_str()
-                        .unwrap_or_default(),
-                    visible(&r.context),
-                    visible(&r.endpoint),
-                    command_text(&argv)
-                )
+                let decision = serde_json::to_value(r.decision)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                [
+                    r.time.clone(),
+                    decision,
+                    r.user.clone(),
+                    r.context.clone(),
+                    r.endpoint.clone(),
+                    command_text(&argv),
+                ]
+                .map(|f| escape_for_terminal(&f))
             }
-            audit::Line::Other(text) if json => text,
-            audit::Line::Other(_) => "(a record of another dctx version)".to_string(),
-        };
-        writeln!(out, "{text}")?;
+            audit::Line::Other(_) => [
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                "(a record of another dctx version)".to_string(),
+            ],
+        })
+        .collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..5).map(width).collect();
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, field) in row.iter().enumerate() {
+            if i < 5 {
+                line.push_str(&format!("{field:<w$}  ", w = widths[i]));
+            } else {
+                line.push_str(field);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
-    Ok(())
+    out
 }
 
 #[cfg(test)]
@@ -369,5 +441,69 @@ mod tests {
             after_a_panic(&[], Program::Compose).decision,
             Verdict::Allow
         );
+    }
+
+    fn record(context: &str, endpoint: &str, argv: &[&str]) -> audit::Line {
+        audit::Line::Record(Box::new(audit::Record {
+            v: audit::RECORD_VERSION,
+            time: "2026-01-02T03:04:05Z".into(),
+            user: "me".into(),
+            uid: 1000,
+            tty: None,
+            cwd: None,
+            argv: argv.iter().map(|a| a.to_string()).collect(),
+            context: context.into(),
+            endpoint: endpoint.into(),
+            source: "DOCKER_CONTEXT".into(),
+            command: "system prune".into(),
+            decision: Outcome::Refused,
+            program: None,
+            named: None,
+        }))
+    }
+
+    #[test]
+    fn json_lines_keep_their_value_and_hide_nothing() {
+        let value = serde_json::json!({"argv": ["x\u{202e}\u{7f}\u{9b}\u{feff}\u{1b}"]});
+        let line = json_for_terminal(&value.to_string());
+        assert!(
+            !line.chars().any(dctx_core::terminal_text::is_hidden),
+            "{line:?}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, value);
+        assert_eq!(json_for_terminal("raw \x1b[2J"), r"raw \u001b[2J");
+    }
+
+    #[test]
+    fn the_log_is_aligned_and_shows_what_would_hide() {
+        let table = log_table(&[
+            record("prod", "tcp://h:2375", &["system", "prune"]),
+            record(
+                "d\u{202e}ev\u{200b}",
+                "unix:///x\x1b[2J",
+                &["rm", "\u{2066}x\u{9b}"],
+            ),
+            audit::Line::Other("{}".into()),
+        ]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3, "{table}");
+        assert!(
+            !table
+                .chars()
+                .any(|c| c != '\n' && dctx_core::terminal_text::is_hidden(c)),
+            "{table:?}"
+        );
+        assert!(lines[1].contains(r"d\u{202e}ev\u{200b}"), "{table}");
+        assert!(lines[1].contains(r"unix:///x\u{1b}[2J"), "{table}");
+        assert!(lines[1].contains(r"\u{2066}x\u009b"), "{table}");
+        // Each column starts where it does on the other records.
+        let at = |line: &str, needle: &str| line.find(needle).unwrap();
+        assert_eq!(at(lines[0], "tcp://"), at(lines[1], "unix://"), "{table}");
+        assert_eq!(at(lines[0], "docker "), at(lines[1], "docker "), "{table}");
+        assert_eq!(at(lines[0], "prod"), at(lines[1], "d\\u"), "{table}");
+        assert!(lines[2]
+            .trim_start()
+            .starts_with("(a record of another dctx version)"));
     }
 }

@@ -1,6 +1,8 @@
 //! `dctx init <shell>`: print the shell integration, kept as real files
 //! under `shell-integrations/` and embedded here, with the path of this
-//! install's `dctx-prompt` filled in.
+//! install's `dctx-prompt` filled in, and, with `--guard`, the guard's
+//! fast path (the lines that never start `dctx guard`) rendered as the
+//! shell's own `case`/`switch` from `dctx_core::guard::fast_path`.
 
 use std::io::Write;
 
@@ -8,6 +10,11 @@ use anyhow::Context as _;
 
 use dctx_ipc::helper_frame::{FRAME_VERSION, REQUEST_VARS};
 use dctx_ipc::stamps::{Check, DAEMON_ALIVE, HOOK_CHECKS};
+
+use dctx_core::guard::commands::Table;
+use dctx_core::guard::fast_path;
+use dctx_core::{RealFs, Settings};
+use dctx_ipc::Vars;
 
 use crate::cli::InitShell;
 
@@ -48,7 +55,7 @@ pub fn script(
     prepend_to_prompt: bool,
     publish: Publish,
     completions: bool,
-    guard: bool,
+    guard: Option<&Table>,
 ) -> String {
     // Each edit is guarded so that loading twice does not stack segments.
     let (template, binary, edit) = match shell {
@@ -101,19 +108,68 @@ pub fn script(
         .replace("@DCTX_PROMPT_EDIT@", edit)
         .replace("@DCTX_SHELL@", render_as)
         .replace("@DCTX_EXPORT@", export);
-    if guard {
+    if let Some(table) = guard {
         text.push('\n');
-        text.push_str(match shell {
+        let template = match shell {
             InitShell::Bash => GUARD_BASH,
             InitShell::Zsh => GUARD_ZSH,
             InitShell::Fish => GUARD_FISH,
-        });
+        };
+        text.push_str(&template.replace("@DCTX_GUARD_READ_ONLY@", &read_only_cases(shell, table)));
     }
     if completions {
         text.push_str("\n# Completions for dctx and dctx-prompt (`dctx init --no-completions` leaves them out).\n");
         text.push_str(&crate::completions::script(shell));
     }
     text
+}
+
+/// The branches of `__dctx_docker_read_only`'s `case` (bash, zsh) or
+/// `switch` (fish) on the first word, and on the second under a management
+/// command: each returns 0, for a line that is certainly read-only. Entries
+/// the `[guard]` table reaches (`also_destructive = ["logs"]`) are left
+/// out; the table is read now, so a change to it reaches new shells.
+fn read_only_cases(shell: InitShell, table: &Table) -> String {
+    let (commands, subcommands) = fast_path::allowed_by(table);
+    let indent = "\n            ";
+    if shell == InitShell::Fish {
+        let words = |list: &[&str]| -> String {
+            list.iter()
+                .map(|w| fish_quote(w))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut out = Vec::new();
+        if !commands.is_empty() {
+            out.push(format!("case {}{indent}    return 0", words(&commands)));
+        }
+        for (first, subs) in &subcommands {
+            out.push(format!(
+                "case {}{indent}    switch \"$argv[2]\"{indent}        case {}{indent}            return 0{indent}    end",
+                fish_quote(first),
+                words(subs)
+            ));
+        }
+        return out.join(indent);
+    }
+    let words = |list: &[&str]| -> String {
+        list.iter()
+            .map(|w| shell_quote(w))
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    let mut out = Vec::new();
+    if !commands.is_empty() {
+        out.push(format!("{}) \\builtin return 0 ;;", words(&commands)));
+    }
+    for (first, subs) in &subcommands {
+        out.push(format!(
+            "{})\n                case ${{2-}} in {}) \\builtin return 0 ;; *) ;; esac ;;",
+            shell_quote(first),
+            words(subs)
+        ));
+    }
+    out.join(indent)
 }
 
 /// The hook's lines that fill `__DCTX_ENV` with each of the helper
@@ -195,12 +251,21 @@ fn stamps_hold(shell: InitShell) -> String {
 }
 
 pub fn run(
+    vars: &Vars,
     shell: InitShell,
     prepend_to_prompt: bool,
     starship: bool,
     completions: bool,
     guard: bool,
 ) -> anyhow::Result<()> {
+    // The guard's table as the guard would read it now; unreadable
+    // settings leave the built-in table, as they do for the guard.
+    let table = guard.then(|| {
+        Settings::load_optional(&RealFs, vars.settings_path().as_deref())
+            .0
+            .guard
+            .table
+    });
     let publish = if starship {
         Publish::Starship
     } else {
@@ -208,7 +273,16 @@ pub fn run(
     };
     std::io::stdout()
         .lock()
-        .write_all(script(shell, prepend_to_prompt, publish, completions, guard).as_bytes())
+        .write_all(
+            script(
+                shell,
+                prepend_to_prompt,
+                publish,
+                completions,
+                table.as_ref(),
+            )
+            .as_bytes(),
+        )
         .context("could not write to stdout")
 }
 
@@ -233,9 +307,10 @@ mod tests {
     fn fills_every_placeholder() {
         for shell in [InitShell::Bash, InitShell::Zsh, InitShell::Fish] {
             for prompt in [false, true] {
-                let s = script(shell, prompt, Publish::ShellVariable, true, true);
+                let table = dctx_core::guard::commands::builtin_table();
+                let s = script(shell, prompt, Publish::ShellVariable, true, Some(&table));
                 assert!(!s.contains("@DCTX_"), "unfilled placeholder for {shell:?}");
-                let starship = script(shell, prompt, Publish::Starship, false, false);
+                let starship = script(shell, prompt, Publish::Starship, false, None);
                 assert!(
                     !starship.contains("@DCTX_") && starship.contains("--shell plain"),
                     "{shell:?}"

@@ -45,7 +45,8 @@ pub fn run(cli: Cli, vars: &Vars) -> anyhow::Result<ExitCode> {
             starship,
             no_completions,
             guard,
-        } => init::run(shell, prompt, starship, !no_completions, guard).map(|()| ExitCode::SUCCESS),
+        } => init::run(vars, shell, prompt, starship, !no_completions, guard)
+            .map(|()| ExitCode::SUCCESS),
         Command::Guard(g) => match g.command {
             Some(GuardCommand::Shim { dir, force }) => {
                 shim::install(vars, &dir, force).map(|()| ExitCode::SUCCESS)

@@ -418,6 +418,13 @@ fn read_line(words: &[OsString], table: &Table) -> Classified {
                     out.inert = Some("it only prints help");
                     return out;
                 }
+                if only_reads_under(&path, table) {
+                    // Whatever subcommand cobra finds past the flag, it
+                    // sends no mutation (`docker context -D use x`).
+                    out.command = path;
+                    out.why = "has only commands that send nothing that changes an engine".into();
+                    return out;
+                }
                 // cobra looks for the subcommand past flags here (`docker
                 // container -D rm x` removes), and a global flag there may
                 // change the target: not read with certainty.
@@ -439,6 +446,12 @@ fn read_line(words: &[OsString], table: &Table) -> Classified {
                 path = candidate;
                 continue;
             }
+            if row(&candidate).is_none() && only_reads_under(&path, table) {
+                // Not a command of one that only reads: docker refuses it.
+                out.command = candidate;
+                out.why = format!("is no command of `docker {path}`, which only reads");
+                return out;
+            }
             return leaf(&candidate, &words[at..], out);
         }
     }
@@ -459,6 +472,21 @@ fn read_line(words: &[OsString], table: &Table) -> Classified {
         out.matched = Some(m);
     }
     out
+}
+
+/// Whether every command under the management command `path` is read,
+/// whatever its flags, and no settings entry under it says otherwise.
+fn only_reads_under(path: &str, table: &Table) -> bool {
+    let prefix = format!("{path} ");
+    let rows_read = ROWS
+        .iter()
+        .filter(|r| r.command.starts_with(&prefix))
+        .all(|r| r.class == Class::Read && r.when.iter().all(|w| w.class == Class::Read));
+    let entries_read = table
+        .entries
+        .iter()
+        .all(|(e, class)| *class == Class::Read || !(e.starts_with(&prefix) || e == path));
+    rows_read && entries_read
 }
 
 /// Classes the command `path` given `args`, by its row and its flags.

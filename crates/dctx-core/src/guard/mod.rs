@@ -8,6 +8,7 @@
 //! Docker's files; running, asking and logging belong to the `dctx` binary.
 
 pub mod commands;
+pub mod fast_path;
 pub mod policy;
 pub mod table;
 mod words;
