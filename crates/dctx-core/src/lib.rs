@@ -25,6 +25,7 @@ pub mod resolution;
 pub mod segment;
 pub mod settings;
 pub mod style;
+pub mod terminal_text;
 
 pub use env::Env;
 pub use fs::{FileSystem, MemFs, RealFs};

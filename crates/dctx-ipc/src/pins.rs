@@ -99,8 +99,55 @@ pub fn find<'a>(pins: &'a [Pin], config_dir: &Path, context: &str) -> Option<&'a
         .map(|p| &p.identity)
 }
 
+/// Why the pins could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    #[error(transparent)]
+    Read(#[from] PinsError),
+    #[error("could not write {path}: {error}")]
+    Write { path: String, error: io::Error },
+}
+
+/// Reads the pins, lets `change` edit them, and writes them back, all
+/// under an exclusive lock on `pins.lock` in `state_dir`: two `dctx pin`
+/// runs at once both land, neither overwrites the other's pin with the
+/// list it read before. Nothing is written when `change` says `false`.
+pub fn update<R>(
+    state_dir: &Path,
+    change: impl FnOnce(&mut Vec<Pin>) -> (bool, R),
+) -> Result<R, UpdateError> {
+    let path = pins_path(state_dir);
+    let write_error = |error: io::Error| UpdateError::Write {
+        path: path.display().to_string(),
+        error,
+    };
+    crate::paths::ensure_private_dir(state_dir).map_err(write_error)?;
+    let lock = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(state_dir.join("pins.lock"))
+        .map_err(write_error)?;
+    // SAFETY: flock(2) on a descriptor this function owns; released when
+    // `lock` is closed at the end.
+    if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) } != 0 {
+        return Err(write_error(io::Error::last_os_error()));
+    }
+    let mut pins = load(&dctx_core::RealFs, state_dir)?;
+    let (changed, answer) = change(&mut pins);
+    if changed {
+        save(state_dir, &pins).map_err(write_error)?;
+    }
+    drop(lock);
+    Ok(answer)
+}
+
 /// Writes `pins` to `state_dir` (a private dir, created if needed), whole
-/// or not at all: a temporary file renamed over the old one.
+/// or not at all: a temporary file renamed over the old one. Callers that
+/// read the pins first use [`update`], which holds the lock.
 pub fn save(state_dir: &Path, pins: &[Pin]) -> io::Result<()> {
     crate::paths::ensure_private_dir(state_dir)?;
     let path = pins_path(state_dir);
@@ -158,6 +205,43 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn concurrent_updates_all_land() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("dctx");
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let state = state.clone();
+                std::thread::spawn(move || {
+                    update(&state, |all| {
+                        // Widen the window between read and write.
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        all.push(pin(&format!("c{i}"), "A"));
+                        (true, ())
+                    })
+                    .unwrap()
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(load(&RealFs, &state).unwrap().len(), 8);
+        // A file it cannot read is not replaced.
+        std::fs::write(pins_path(&state), "{\"v\":1,\"pins\":[").unwrap();
+        assert!(matches!(
+            update(&state, |all| {
+                all.clear();
+                (true, ())
+            }),
+            Err(UpdateError::Read(_))
+        ));
+        assert_eq!(
+            std::fs::read(pins_path(&state)).unwrap(),
+            b"{\"v\":1,\"pins\":["
+        );
     }
 
     #[test]
