@@ -16,7 +16,10 @@ pub fn show(vars: &Vars) -> anyhow::Result<()> {
     let r = resolve(&vars.docker_env(), &RealFs);
     // The CLI warns about a broken config.json on stderr; so do we.
     for p in &r.problems {
-        if let Problem::ConfigMalformed { .. } | Problem::ConfigUnreadable { .. } = p {
+        if let Problem::ConfigMalformed { .. }
+        | Problem::ConfigUnreadable { .. }
+        | Problem::ConfigTooLarge { .. } = p
+        {
             eprintln!("warning: {p}");
         }
     }
