@@ -1,0 +1,1 @@
+//! Pins fail loudly and safely.
