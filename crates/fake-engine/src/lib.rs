@@ -24,6 +24,8 @@ struct Behaviour {
     name: String,
     /// Waited before every answer.
     delay: Duration,
+    /// `/info` answers HTTP 500 (the CLI prints the error, exits non-zero).
+    info_fails: bool,
 }
 
 type Shared = (
@@ -71,6 +73,7 @@ impl FakeEngine {
                 id: format!("ID-{name}"),
                 name: name.to_string(),
                 delay: Duration::ZERO,
+                info_fails: false,
             })),
         }
     }
@@ -96,6 +99,12 @@ impl FakeEngine {
     /// From now on, every answer waits `delay` first: a slow or hung engine.
     pub fn set_delay(&self, delay: Duration) {
         self.behaviour.lock().unwrap().delay = delay;
+    }
+
+    /// From now on, `/info` answers HTTP 500 (or answers again, with
+    /// `false`): an engine that is up but cannot say who it is.
+    pub fn set_info_failing(&self, fails: bool) {
+        self.behaviour.lock().unwrap().info_fails = fails;
     }
 
     /// `unix:///…` or `tcp://127.0.0.1:PORT`, for DOCKER_HOST or a context.
@@ -223,6 +232,10 @@ fn answer(method: &str, target: &str, engine: &Behaviour) -> (&'static str, Stri
         (_, "/version") => ok(format!(
             r#"{{"Version":"{FAKE_VERSION}","ApiVersion":"{API_VERSION}","MinAPIVersion":"1.24","Os":"linux","Arch":"amd64","GitCommit":"fake","GoVersion":"go1.22","KernelVersion":"6.0","BuildTime":"2024-01-01T00:00:00.000000000+00:00","Components":[{{"Name":"Engine","Version":"{FAKE_VERSION}","Details":{{"ApiVersion":"{API_VERSION}","Arch":"amd64","Os":"linux"}}}}]}}"#
         )),
+        (_, "/info") if engine.info_fails => (
+            "500 Internal Server Error",
+            r#"{"message":"fake engine: info failed"}"#.into(),
+        ),
         (_, "/info") => ok(format!(
             r#"{{"ID":"{id}","Name":"{name}","ServerVersion":"{FAKE_VERSION}","OperatingSystem":"FakeOS","OSType":"linux","Architecture":"x86_64","Containers":0,"Images":0}}"#
         )),
