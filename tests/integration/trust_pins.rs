@@ -170,7 +170,9 @@ fn unreadable_pins_are_unverified_everywhere() {
         assert_eq!(unsafe { libc::chown(c.as_ptr(), uid, u32::MAX) }, 0);
     };
     let root = dctx_ipc::paths::euid() == 0;
-    let variants: Vec<(&str, Box<dyn Fn()>, &str)> = vec![
+    /// What is done to pins.json or its dir, and what is said about it.
+    type Variant<'a> = (&'a str, Box<dyn Fn() + 'a>, &'a str);
+    let variants: Vec<Variant> = vec![
         (
             "another version",
             Box::new(|| write(br#"{"v":2,"pins":[]}"#)),
