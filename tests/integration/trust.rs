@@ -1027,7 +1027,11 @@ fn a_big_config_json_names_what_docker_names() {
     let _daemon = dctx_tests::Daemon::start(&sandbox);
     let pid = format!("--pid={}", std::process::id());
     for how in ["--no-daemon", pid.as_str()] {
-        let prompt = run_ok(sandbox.dctx("dctx-prompt").args([how, "--format", "{name}"]));
+        let prompt = run_ok(
+            sandbox
+                .dctx("dctx-prompt")
+                .args([how, "--format", "{name}"]),
+        );
         assert_eq!(prompt, "prod", "dctx-prompt {how}");
     }
     let status = run_ok(sandbox.dctx("dctx").arg("status"));
@@ -1047,6 +1051,10 @@ fn a_big_config_json_names_what_docker_names() {
         "{status}"
     );
     assert!(!status.contains("falls back"), "{status}");
-    let prompt = run_ok(sandbox.dctx("dctx-prompt").args(["--no-daemon", "--format", "{name}"]));
+    let prompt = run_ok(
+        sandbox
+            .dctx("dctx-prompt")
+            .args(["--no-daemon", "--format", "{name}"]),
+    );
     assert!(prompt.ends_with('?'), "{prompt}");
 }
