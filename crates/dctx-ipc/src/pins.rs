@@ -55,6 +55,11 @@ pub fn load(fs: &dyn FileSystem, state_dir: &Path) -> Result<Vec<Pin>, PinsError
     let shown = path.display().to_string();
     match crate::paths::check_private_dir(state_dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        // A plain file where the dir should be holds no pins.json, as
+        // surely as no dir at all (a symlink or a dir is checked).
+        Err(_) if std::fs::symlink_metadata(state_dir).is_ok_and(|m| m.is_file()) => {
+            return Ok(Vec::new())
+        }
         Err(e) => {
             return Err(PinsError::Unreadable {
                 path: shown,
@@ -131,11 +136,8 @@ pub fn update<R>(
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(state_dir.join("pins.lock"))
         .map_err(write_error)?;
-    // SAFETY: flock(2) on a descriptor this function owns; released when
-    // `lock` is closed at the end.
-    if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) } != 0 {
-        return Err(write_error(io::Error::last_os_error()));
-    }
+    // Released when `lock` is closed at the end (or the process dies).
+    lock.lock().map_err(write_error)?;
     let mut pins = load(&dctx_core::RealFs, state_dir)?;
     let (changed, answer) = change(&mut pins);
     if changed {
@@ -254,6 +256,17 @@ mod tests {
             load(&RealFs, dir.path()).unwrap_err(),
             PinsError::Unreadable { .. }
         ));
+    }
+
+    #[test]
+    fn a_file_where_the_dir_should_be_holds_no_pins() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("dctx");
+        std::fs::write(&state, "not a dir").unwrap();
+        assert_eq!(load(&RealFs, &state).unwrap(), Vec::new());
+        std::fs::remove_file(&state).unwrap();
+        std::os::unix::fs::symlink(dir.path(), &state).unwrap();
+        assert!(load(&RealFs, &state).is_err(), "a symlink is not trusted");
     }
 
     #[test]
