@@ -12,7 +12,6 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{bail, Context as _};
 use dctx_core::contexts::{list, Listed};
-use dctx_core::resolution::DEFAULT_CONTEXT;
 use dctx_core::terminal_text::for_terminal;
 use dctx_core::RealFs;
 use dctx_ipc::Vars;
@@ -57,7 +56,7 @@ pub fn run(vars: &Vars, choice: Choice) -> anyhow::Result<ExitCode> {
                 check_exists(name, &usable)?;
                 Target::Context(name.to_string())
             }
-            None => match pick(&usable)? {
+            None => match pick(vars, &usable)? {
                 Some(name) => Target::Context(name),
                 None => return Ok(ExitCode::FAILURE),
             },
@@ -201,11 +200,12 @@ fn global(vars: &Vars, name: &str) -> anyhow::Result<ExitCode> {
 }
 
 /// The picker's lines, one per row: name (the current one marked `*`),
-/// endpoint, description, and whether the prompt paints it as
-/// production, in aligned columns. Names and the rest come from files
+/// endpoint, description, and whether the guard protects it by name (the
+/// user's `[guard]` settings, built-in patterns by default), in aligned
+/// columns. Names and the rest come from files
 /// anyone could have written: shown escaped, so a line is one line and
 /// sends nothing to the terminal.
-fn lines(rows: &[&Listed]) -> Vec<String> {
+fn lines(rows: &[&Listed], guard: &dctx_core::guard::policy::GuardSettings) -> Vec<String> {
     let name = |r: &Listed| {
         format!(
             "{}{}",
@@ -220,13 +220,9 @@ fn lines(rows: &[&Listed]) -> Vec<String> {
     let (wn, we) = (width(&name), width(&endpoint));
     rows.iter()
         .map(|r| {
-            let production = dctx_core::settings::BUILTIN_DANGER_PATTERNS
-                .iter()
-                .any(|p| dctx_core::settings::glob_match(p, &r.name));
-            let mark = if r.name == DEFAULT_CONTEXT || !production {
-                ""
-            } else {
-                "  [production]"
+            let mark = match guard.protects_name(&r.name) {
+                Some(_) => "  [protected]",
+                None => "",
             };
             let line = format!(
                 "{:wn$}   {:we$}   {}{mark}",
@@ -252,8 +248,9 @@ fn row_of_line<'a>(rows: &[&'a Listed], lines: &[String], chosen: &str) -> Optio
 /// Lets a person choose: through `fzf` when it is on PATH, else a
 /// numbered list on the terminal. Not on a terminal, prints the list and
 /// chooses nothing.
-fn pick(rows: &[&Listed]) -> anyhow::Result<Option<String>> {
-    let lines = lines(rows);
+fn pick(vars: &Vars, rows: &[&Listed]) -> anyhow::Result<Option<String>> {
+    let settings = dctx_core::Settings::load_optional(&RealFs, vars.settings_path().as_deref()).0;
+    let lines = lines(rows, &settings.guard);
     let tty = std::fs::File::options()
         .read(true)
         .write(true)
@@ -388,10 +385,11 @@ mod tests {
             row("dev\u{1b}[2J", false),
         ];
         let rows: Vec<&Listed> = all.iter().collect();
-        let lines = lines(&rows);
+        let guard = dctx_core::Settings::default().guard;
+        let lines = lines(&rows, &guard);
         assert_eq!(
             lines[1],
-            "stage\\u{9}prod-eu *   tcp://h:2375     [production]"
+            "stage\\u{9}prod-eu *   tcp://h:2375     [protected]"
         );
         let columns: Vec<usize> = lines.iter().map(|l| l.find("tcp://").unwrap()).collect();
         assert!(columns.iter().all(|c| *c == columns[0]), "{lines:?}");
@@ -403,10 +401,17 @@ mod tests {
         );
         assert!(row_of_line(&rows, &lines, "stage").is_none());
         assert!(row_of_line(&rows, &lines, "stage\tprod-eu").is_none());
+        // The mark is what the user's [guard] settings protect.
+        let mine = dctx_core::Settings::parse("[guard]\nprotect = [\"stage\"]\n")
+            .unwrap()
+            .guard;
+        let marked = super::lines(&rows, &mine);
+        assert!(marked[0].ends_with("[protected]"), "{marked:?}");
+        assert!(!marked[1].ends_with("[protected]"), "{marked:?}");
         // Two names that escape alike are not guessed between.
         let twins = [row("a\tb", false), row("a\\u{9}b", false)];
         let rows: Vec<&Listed> = twins.iter().collect();
-        let lines = super::lines(&rows);
+        let lines = super::lines(&rows, &guard);
         assert!(row_of_line(&rows, &lines, &lines[0]).is_none());
     }
 }
