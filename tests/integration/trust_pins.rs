@@ -365,3 +365,32 @@ fn concurrent_pins_all_land() {
     pinned.sort();
     assert_eq!(pinned, names);
 }
+
+/// In a real bash whose hook kept its segment: a hand edit of pins.json
+/// replaces the daemon's change mark, so the next prompt asks again and
+/// shows the unverified marker; put right, it goes.
+#[test]
+fn a_hand_edit_of_pins_reaches_a_kept_prompt() {
+    let Some(w) = World::new("") else {
+        return;
+    };
+    let settings = w.sandbox.path().join("xdg-config/dctx/config.toml");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    std::fs::write(&settings, "format = \"{name}\"\n").unwrap();
+    let _daemon = Daemon::start(&w.sandbox);
+    let Some(h) = dctx_tests::Hooked::start(&w.sandbox, "bash", "export DOCKER_CONTEXT=prod")
+    else {
+        return;
+    };
+    h.tmux.expect_prompt("<prod|0>");
+    std::fs::write(w.pins(), b"{\"v\":1,\"pins\":[").unwrap();
+    wait_for("the unverified marker", EVENTUALLY, || {
+        h.tmux.type_line("");
+        h.tmux.last_line().trim_end() == "<prod⚠|0>"
+    });
+    std::fs::remove_file(w.pins()).unwrap();
+    wait_for("the marker to go", EVENTUALLY, || {
+        h.tmux.type_line("");
+        h.tmux.last_line().trim_end() == "<prod|0>"
+    });
+}
