@@ -90,12 +90,13 @@ impl Engines {
         let Some(dir) = &self.state_dir else {
             return false;
         };
-        let pins = pins::load(&RealFs, dir).map_err(|e| {
-            tracing::warn!("pins: {e}");
-            e.to_string()
-        });
+        let pins = pins::load(&RealFs, dir).map_err(|e| e.to_string());
         let mut inner = self.lock();
         let changed = inner.pins != pins;
+        if let (true, Err(e)) = (changed, &pins) {
+            // Once per new reason, not at every probe.
+            tracing::warn!("pins: {e}");
+        }
         inner.pins = pins;
         changed
     }
