@@ -21,3 +21,5 @@ mod soak;
 mod switching;
 mod tmux;
 mod trust;
+mod trust_names;
+mod trust_pins;

@@ -992,3 +992,69 @@ fn the_tmux_plugin_shows_formats_and_descriptions_exactly() {
         },
     );
 }
+
+/// Trust, second pass: docker reads config.json whatever its size; a
+/// 5 MiB one (a big `auths` map) that names `prod` is `prod` to dctx too,
+/// on the direct path and through the daemon, never `default?`.
+#[test]
+fn a_big_config_json_names_what_docker_names() {
+    if !require_tool("docker", "big config.json test") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    sandbox.create_contexts(&[("prod", "tcp://10.0.0.1:2375")]);
+    let config = sandbox.home_docker().join("config.json");
+    let mut auths = String::new();
+    let mut i = 0;
+    while auths.len() < 5 * 1024 * 1024 {
+        // "user:password" in base64, as `docker login` writes it.
+        auths.push_str(&format!(
+            "\"registry-{i}.example.com\":{{\"auth\":\"dXNlcjpwYXNzd29yZA==\"}},"
+        ));
+        i += 1;
+    }
+    auths.pop();
+    std::fs::write(
+        &config,
+        format!("{{\"auths\":{{{auths}}},\"currentContext\":\"prod\"}}"),
+    )
+    .unwrap();
+    assert!(std::fs::metadata(&config).unwrap().len() > 5 * 1024 * 1024);
+    let docker = run_ok(sandbox.docker().args(["context", "show"]));
+    assert_eq!(docker.trim(), "prod", "the CLI's own answer");
+    let show = run_ok(sandbox.dctx("dctx").arg("show"));
+    assert_eq!(show, docker, "dctx show");
+    let _daemon = dctx_tests::Daemon::start(&sandbox);
+    let pid = format!("--pid={}", std::process::id());
+    for how in ["--no-daemon", pid.as_str()] {
+        let prompt = run_ok(
+            sandbox
+                .dctx("dctx-prompt")
+                .args([how, "--format", "{name}"]),
+        );
+        assert_eq!(prompt, "prod", "dctx-prompt {how}");
+    }
+    let status = run_ok(sandbox.dctx("dctx").arg("status"));
+    assert!(!status.contains("MiB"), "no bound was hit: {status}");
+
+    // Past dctx's bound (a sparse 257 MiB file): said precisely, with
+    // the problem marker, and no claim that docker falls back.
+    std::fs::File::options()
+        .write(true)
+        .open(&config)
+        .unwrap()
+        .set_len(257 * 1024 * 1024)
+        .unwrap();
+    let status = run_ok(sandbox.dctx("dctx").arg("status"));
+    assert!(
+        status.contains("config.json is over 256 MiB; dctx did not read it; docker would"),
+        "{status}"
+    );
+    assert!(!status.contains("falls back"), "{status}");
+    let prompt = run_ok(
+        sandbox
+            .dctx("dctx-prompt")
+            .args(["--no-daemon", "--format", "{name}"]),
+    );
+    assert!(prompt.ends_with('?'), "{prompt}");
+}

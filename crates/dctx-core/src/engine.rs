@@ -19,6 +19,8 @@
 //! unreachable_style = "bold red"
 //! timeout_marker = "⧖"
 //! timeout_style = "yellow"
+//! unverified_marker = "⚠"        # pinned but not checked, or pins unreadable
+//! unverified_style = "bold yellow"
 //! ```
 
 use std::time::Duration;
@@ -107,6 +109,8 @@ pub struct EngineSettings {
     pub unreachable_style: Style,
     pub timeout_marker: String,
     pub timeout_style: Style,
+    pub unverified_marker: String,
+    pub unverified_style: Style,
 }
 
 impl Default for EngineSettings {
@@ -123,6 +127,8 @@ impl Default for EngineSettings {
             unreachable_style: style("bold red"),
             timeout_marker: "⧖".into(),
             timeout_style: style("yellow"),
+            unverified_marker: "⚠".into(),
+            unverified_style: style("bold yellow"),
         }
     }
 }
@@ -160,6 +166,8 @@ pub struct RawEngine {
     unreachable_style: Option<String>,
     timeout_marker: Option<String>,
     timeout_style: Option<String>,
+    unverified_marker: Option<String>,
+    unverified_style: Option<String>,
 }
 
 impl EngineSettings {
@@ -197,10 +205,16 @@ impl EngineSettings {
             &s.unreachable_style,
         )?;
         s.timeout_style = style(raw.timeout_style, "timeout_style", &s.timeout_style)?;
+        s.unverified_style = style(
+            raw.unverified_style,
+            "unverified_style",
+            &s.unverified_style,
+        )?;
         for (value, slot) in [
             (raw.changed_marker, &mut s.changed_marker),
             (raw.unreachable_marker, &mut s.unreachable_marker),
             (raw.timeout_marker, &mut s.timeout_marker),
+            (raw.unverified_marker, &mut s.unverified_marker),
         ] {
             if let Some(v) = value {
                 // A marker is a few characters, not a second prompt.
@@ -232,9 +246,16 @@ pub enum EngineState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Identity {
+    /// Pinned, and the last probe answered with the pinned ID.
     Match,
+    /// The last answer came from another engine ID than the one pinned.
     Changed,
+    /// Not pinned (and the pins could be read).
     Unpinned,
+    /// Cannot be told: pinned but no probe has answered (none yet, probes
+    /// off, or the last one failed), or the pins cannot be read. Never
+    /// taken for a match.
+    Unknown,
 }
 
 /// What a probe found, and when (milliseconds since the Unix epoch, so the
@@ -276,6 +297,9 @@ pub struct EngineReport {
     pub pinned_name: Option<String>,
     pub pinned_at: Option<String>,
     pub identity: Identity,
+    /// Why `pins.json` could not be read: then no target's pin is known.
+    #[serde(default)]
+    pub pins_error: Option<String>,
 }
 
 impl EngineReport {
@@ -289,10 +313,15 @@ impl EngineReport {
     ) -> EngineReport {
         let facts = result.and_then(|r| r.facts.as_ref());
         let field = |f: fn(&Facts) -> &String| facts.map(|x| f(x).clone());
+        // Only a probe that answered just now vouches for the engine: a
+        // failed one keeps the last facts, which say who it was, not is.
+        let answered = probed
+            && result.is_some_and(|r| matches!(r.state, EngineState::Ok | EngineState::Slow));
         let identity = match (pin, facts) {
             (None, _) => Identity::Unpinned,
             (Some(p), Some(f)) if p.id != f.id => Identity::Changed,
-            (Some(_), _) => Identity::Match,
+            (Some(_), Some(_)) if answered => Identity::Match,
+            (Some(_), _) => Identity::Unknown,
         };
         EngineReport {
             state: match (probed, result) {
@@ -312,15 +341,55 @@ impl EngineReport {
             pinned_name: pin.map(|p| p.name.clone()),
             pinned_at: pin.map(|p| p.pinned_at.clone()),
             identity,
+            pins_error: None,
         }
+    }
+
+    /// The report when `pins.json` could not be read (`reason`): whether
+    /// this target is pinned cannot be known, so it is not verified.
+    pub fn with_unreadable_pins(mut self, reason: impl Into<String>) -> EngineReport {
+        self.identity = Identity::Unknown;
+        self.pins_error = Some(reason.into());
+        self
+    }
+
+    /// Why the identity is `Unknown`, in words for `dctx status` and the
+    /// guard; `None` for any other identity.
+    pub fn unverified_reason(&self) -> Option<String> {
+        if self.identity != Identity::Unknown {
+            return None;
+        }
+        if let Some(e) = &self.pins_error {
+            return Some(format!(
+                "the pins cannot be read ({e}), so no engine can be checked against its pin"
+            ));
+        }
+        Some(match self.state {
+            EngineState::Off => {
+                "not checked: probes are off for it ([engine] probe in the settings)".into()
+            }
+            EngineState::Pending => "not checked yet: no probe has answered".into(),
+            EngineState::Unreachable | EngineState::Timeout => format!(
+                "not checked: the last probe failed ({})",
+                self.error.as_deref().unwrap_or("no answer")
+            ),
+            EngineState::Ok | EngineState::Slow => "not checked yet".into(),
+        })
     }
 
     /// The markers a prompt shows after the segment, with their styles:
     /// an identity change first (it is the loud one), then a silent engine.
     pub fn markers<'a>(&self, s: &'a EngineSettings) -> Vec<(&'a str, &'a Style)> {
         let mut out = Vec::new();
-        if self.identity == Identity::Changed {
-            out.push((s.changed_marker.as_str(), &s.changed_style));
+        let silent = matches!(self.state, EngineState::Unreachable | EngineState::Timeout);
+        match self.identity {
+            Identity::Changed => out.push((s.changed_marker.as_str(), &s.changed_style)),
+            // A silent engine's own marker already says it was not
+            // checked; unreadable pins are news of their own.
+            Identity::Unknown if !silent || self.pins_error.is_some() => {
+                out.push((s.unverified_marker.as_str(), &s.unverified_style))
+            }
+            _ => {}
         }
         match self.state {
             EngineState::Unreachable => {
@@ -348,11 +417,13 @@ impl EngineReport {
 
     /// What changes what a prompt shows or what a guard decides: a new
     /// value here is a reason to tell the shells.
+    #[allow(clippy::type_complexity)]
     pub fn visible_part(
         &self,
     ) -> (
         EngineState,
         Identity,
+        &Option<String>,
         &Option<String>,
         &Option<String>,
         &Option<String>,
@@ -363,6 +434,7 @@ impl EngineReport {
             &self.id,
             &self.name,
             &self.version,
+            &self.pins_error,
         )
     }
 }
@@ -453,5 +525,58 @@ mod tests {
             EngineReport::new(true, Some(&ok), None, 0).identity,
             Identity::Unpinned
         );
+    }
+
+    #[test]
+    fn a_pin_nobody_checked_is_unknown_never_a_match() {
+        let pin = PinnedIdentity {
+            id: "A".into(),
+            name: "n".into(),
+            pinned_at: "t".into(),
+        };
+        let s = EngineSettings::default();
+        let markers = |r: &EngineReport| -> Vec<String> {
+            r.markers(&s).iter().map(|m| m.0.to_string()).collect()
+        };
+        // No probe has answered yet, or probes are off.
+        let pending = EngineReport::new(true, None, Some(&pin), 0);
+        assert_eq!(pending.identity, Identity::Unknown);
+        assert_eq!(markers(&pending), ["⚠"]);
+        assert!(pending
+            .unverified_reason()
+            .unwrap()
+            .contains("not checked yet"));
+        let off = EngineReport::new(false, None, Some(&pin), 0);
+        assert_eq!(off.identity, Identity::Unknown);
+        // The probe failed (an HTTP 500, say): the facts kept from before
+        // say who the engine was, not who answers now.
+        let failed = ProbeResult {
+            state: EngineState::Unreachable,
+            facts: Some(Facts {
+                id: "A".into(),
+                ..Facts::default()
+            }),
+            latency_ms: None,
+            error: Some("Error response from daemon: boom".into()),
+            at_ms: 0,
+        };
+        let r = EngineReport::new(true, Some(&failed), Some(&pin), 0);
+        assert_eq!(r.identity, Identity::Unknown);
+        assert_eq!(markers(&r), ["✗"], "the silent engine's marker says it");
+        assert!(r.unverified_reason().unwrap().contains("boom"));
+        // Unreadable pins: unknown for every target, with the reason.
+        let ok = ProbeResult {
+            state: EngineState::Ok,
+            error: None,
+            ..failed.clone()
+        };
+        let r = EngineReport::new(true, Some(&ok), None, 0).with_unreadable_pins("truncated");
+        assert_eq!(r.identity, Identity::Unknown);
+        assert_eq!(markers(&r), ["⚠"]);
+        assert!(r.unverified_reason().unwrap().contains("truncated"));
+        let s = Settings::parse("[engine]\nunverified_marker = \"?!\"\n")
+            .unwrap()
+            .engine;
+        assert_eq!(r.markers(&s)[0].0, "?!");
     }
 }

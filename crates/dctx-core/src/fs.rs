@@ -13,11 +13,25 @@ use std::path::{Path, PathBuf};
 /// Docker's files are small; anything larger is not worth a prompt's time.
 pub const MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
 
+/// config.json alone is read up to this: the CLI reads it whatever its
+/// size, and a big `auths` map or `proxies` must not make dctx name
+/// another context than docker does. Far above any real file, but a
+/// bound all the same (the daemon must not balloon on a hostile one).
+pub const MAX_CONFIG_SIZE: u64 = 256 * 1024 * 1024;
+
 /// What resolution needs from the file system: reading whole small files.
 pub trait FileSystem {
     /// Reads a regular file. `NotFound` means absent; other errors mean the
     /// file exists but cannot be used.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+
+    /// [`read`](FileSystem::read) with another bound than
+    /// [`MAX_FILE_SIZE`]: a larger file is an error of kind
+    /// `FileTooLarge`, and nothing past `limit` is read.
+    fn read_up_to(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+        let _ = limit;
+        self.read(path)
+    }
 
     /// The names in a directory, at most [`MAX_DIR_ENTRIES`]; `NotFound`
     /// when it is absent.
@@ -48,6 +62,10 @@ pub struct RealFs;
 
 impl FileSystem for RealFs {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.read_up_to(path, MAX_FILE_SIZE)
+    }
+
+    fn read_up_to(&self, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
         // O_NONBLOCK so that opening a FIFO with no writer returns at once.
         let file = File::options()
             .read(true)
@@ -66,13 +84,21 @@ impl FileSystem for RealFs {
                 "not a regular file",
             ));
         }
-        let mut buf = Vec::with_capacity(meta.len().min(MAX_FILE_SIZE) as usize);
-        file.take(MAX_FILE_SIZE + 1).read_to_end(&mut buf)?;
-        if buf.len() as u64 > MAX_FILE_SIZE {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("larger than {} MiB", MAX_FILE_SIZE / 1024 / 1024),
-            ));
+        let too_large = || {
+            io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                format!("larger than {} MiB", limit / 1024 / 1024),
+            )
+        };
+        // Said before reading when the size already tells; a file growing
+        // while it is read is caught by the bounded read below.
+        if meta.len() > limit {
+            return Err(too_large());
+        }
+        let mut buf = Vec::with_capacity(meta.len() as usize);
+        file.take(limit + 1).read_to_end(&mut buf)?;
+        if buf.len() as u64 > limit {
+            return Err(too_large());
         }
         Ok(buf)
     }
@@ -216,7 +242,15 @@ mod tests {
         std::fs::write(&big, vec![b' '; MAX_FILE_SIZE as usize + 1]).unwrap();
         assert_eq!(
             RealFs.read(&big).unwrap_err().kind(),
-            io::ErrorKind::InvalidData
+            io::ErrorKind::FileTooLarge
+        );
+        assert_eq!(
+            RealFs.read_up_to(&big, MAX_CONFIG_SIZE).unwrap().len(),
+            MAX_FILE_SIZE as usize + 1
+        );
+        assert_eq!(
+            RealFs.read_up_to(&big, 1024).unwrap_err().kind(),
+            io::ErrorKind::FileTooLarge
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::config_file;
 use crate::context_meta::{self, meta_path};
 use crate::env::Env;
-use crate::fs::FileSystem;
+use crate::fs::{FileSystem, MAX_CONFIG_SIZE};
 use crate::host::parse_host;
 
 /// The name of the context that is never on disk.
@@ -51,14 +51,43 @@ impl Source {
 /// Something that makes the answer doubtful or the CLI complain.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Problem {
-    ContextNotFound { name: String, path: PathBuf },
-    NoDockerEndpoint { name: String },
-    MetaUnreadable { path: PathBuf, error: String },
-    MetaMalformed { path: PathBuf, error: String },
-    ConfigUnreadable { path: PathBuf, error: String },
-    ConfigMalformed { path: PathBuf, error: String },
-    InvalidDockerHost { value: String, error: String },
-    TlsUnreadable { path: PathBuf, error: String },
+    ContextNotFound {
+        name: String,
+        path: PathBuf,
+    },
+    NoDockerEndpoint {
+        name: String,
+    },
+    MetaUnreadable {
+        path: PathBuf,
+        error: String,
+    },
+    MetaMalformed {
+        path: PathBuf,
+        error: String,
+    },
+    ConfigUnreadable {
+        path: PathBuf,
+        error: String,
+    },
+    /// config.json is larger than dctx reads ([`MAX_CONFIG_SIZE`]); the
+    /// CLI reads it, so which context it names is not known here.
+    ConfigTooLarge {
+        path: PathBuf,
+        limit_mib: u64,
+    },
+    ConfigMalformed {
+        path: PathBuf,
+        error: String,
+    },
+    InvalidDockerHost {
+        value: String,
+        error: String,
+    },
+    TlsUnreadable {
+        path: PathBuf,
+        error: String,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -83,6 +112,11 @@ impl fmt::Display for Problem {
             Problem::ConfigUnreadable { path, error } => write!(
                 f,
                 "could not read {}: {error} (docker falls back to the default context)",
+                path.display()
+            ),
+            Problem::ConfigTooLarge { path, limit_mib } => write!(
+                f,
+                "{} is over {limit_mib} MiB; dctx did not read it; docker would, and may name another context",
                 path.display()
             ),
             Problem::ConfigMalformed { path, error } => write!(
@@ -146,7 +180,7 @@ pub fn resolve(env: &Env, fs: &dyn FileSystem) -> Resolution {
     let config_dir = env.config_dir();
     let mut problems = Vec::new();
     let config_path = config_dir.join("config.json");
-    let config_context = match fs.read(&config_path) {
+    let config_context = match fs.read_up_to(&config_path, MAX_CONFIG_SIZE) {
         Ok(bytes) => {
             let parsed = config_file::parse(&bytes);
             if let Some(error) = parsed.warning {
@@ -158,6 +192,13 @@ pub fn resolve(env: &Env, fs: &dyn FileSystem) -> Resolution {
             parsed.current_context
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) if e.kind() == io::ErrorKind::FileTooLarge => {
+            problems.push(Problem::ConfigTooLarge {
+                path: config_path,
+                limit_mib: MAX_CONFIG_SIZE / 1024 / 1024,
+            });
+            None
+        }
         Err(e) => {
             problems.push(Problem::ConfigUnreadable {
                 path: config_path,
@@ -353,6 +394,23 @@ mod tests {
         let r = resolve(&env(&[]), &fs);
         assert_eq!(r.name, "default");
         assert!(matches!(r.problems[..], [Problem::ConfigUnreadable { .. }]));
+    }
+
+    #[test]
+    fn a_config_past_the_bound_is_said_to_be_unread_not_default() {
+        let fs =
+            MemFs::new().with_error("/home/u/.docker/config.json", io::ErrorKind::FileTooLarge);
+        let r = resolve(&env(&[]), &fs);
+        assert!(matches!(
+            r.problems[..],
+            [Problem::ConfigTooLarge { limit_mib: 256, .. }]
+        ));
+        let said = r.problems[0].to_string();
+        assert!(
+            said.contains("is over 256 MiB; dctx did not read it; docker would"),
+            "{said}"
+        );
+        assert!(!said.contains("falls back"), "{said}");
     }
 
     #[test]

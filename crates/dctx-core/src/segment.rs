@@ -287,6 +287,7 @@ mod tests {
             pinned_name: None,
             pinned_at: None,
             identity: Identity::Changed,
+            pins_error: None,
         };
         let s = Settings::default();
         let opts = |shell, engine| RenderOptions {

@@ -1,36 +1,43 @@
-//! Text from files, engines and command lines shown on a terminal: every
-//! character that could move the cursor, change colours, reorder what
-//! follows (bidi controls) or hide itself (zero-width) is shown as
-//! `\u{…}` instead of being sent, so that what the user reads is what the
-//! text holds.
+//! Text from files and engines (context names, descriptions, hosts,
+//! engine answers) made safe to print on a terminal: anything that could
+//! move the cursor, hide or reorder what follows, or pass for another
+//! name is shown as a `\u{…}` escape instead.
 
-/// Bidi embeddings, overrides and isolates, and the marks: they reorder
-/// the rest of a line on screen ("Trojan Source").
-const BIDI: &[char] = &[
-    '\u{061C}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}',
-    '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
-];
+use std::borrow::Cow;
 
-/// Zero-width characters: invisible, so two names that look alike differ.
-const ZERO_WIDTH: &[char] = &['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
-
-/// Whether `c` must not reach a terminal as itself: C0, DEL and C1
-/// controls, bidi controls, zero-width characters.
-pub fn is_hidden(c: char) -> bool {
-    c.is_control() || BIDI.contains(&c) || ZERO_WIDTH.contains(&c)
+/// Whether `c` must not reach a terminal as itself: C0 and C1 controls
+/// and DEL, bidirectional overrides, embeddings and isolates (which
+/// reorder what follows), zero-width characters (which make two names
+/// look the same), and the Unicode line and paragraph separators.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
 
-/// `s` with every [`is_hidden`] character written as `\u{hex}`.
-pub fn escape_for_terminal(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// `s` with every [`is_unsafe`] character written as `\u{hex}`; borrowed
+/// when nothing needed escaping.
+pub fn for_terminal(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if is_hidden(c) {
+        if is_unsafe(c) {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -38,25 +45,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn controls_bidi_and_zero_width_are_shown_not_sent() {
+    fn controls_bidi_and_invisible_characters_are_escaped() {
+        assert!(matches!(for_terminal("prod-eu ünïcode"), Cow::Borrowed(_)));
+        assert_eq!(for_terminal("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(for_terminal("x\u{9b}31m"), "x\\u{9b}31m");
+        assert_eq!(for_terminal("dev\u{202e}dorp"), "dev\\u{202e}dorp");
+        assert_eq!(for_terminal("pr\u{200b}od"), "pr\\u{200b}od");
+        assert_eq!(for_terminal("a\tb\nc\u{7f}"), "a\\u{9}b\\u{a}c\\u{7f}");
+        assert_eq!(
+            for_terminal("\u{2066}x\u{2069}\u{feff}"),
+            "\\u{2066}x\\u{2069}\\u{feff}"
+        );
+    }
+
+    #[test]
+    fn every_kind_is_shown_not_sent_and_plain_text_passes() {
         for (raw, shown) in [
             ("prod\x1b[2J", r"prod\u{1b}[2J"),
-            ("a\u{9b}31m", r"a\u{9b}31m"),
-            ("x\x7f", r"x\u{7f}"),
-            ("dev\u{202E}dorp", r"dev\u{202e}dorp"),
-            ("\u{2066}p\u{2069}", r"\u{2066}p\u{2069}"),
             ("\u{200E}\u{200F}\u{061C}", r"\u{200e}\u{200f}\u{61c}"),
-            ("pr\u{200B}od", r"pr\u{200b}od"),
             (
                 "\u{200C}\u{200D}\u{2060}\u{FEFF}",
                 r"\u{200c}\u{200d}\u{2060}\u{feff}",
             ),
+            ("a\u{2028}b", r"a\u{2028}b"),
         ] {
-            assert_eq!(escape_for_terminal(raw), shown, "{raw:?}");
+            assert_eq!(for_terminal(raw), shown, "{raw:?}");
         }
-        // Ordinary text, accents and other scripts pass as they are.
         for plain in ["prod-eu_1", "tcp://h:2375", "équipe", "本番", "a b"] {
-            assert_eq!(escape_for_terminal(plain), plain);
+            assert_eq!(for_terminal(plain), plain);
         }
     }
 }

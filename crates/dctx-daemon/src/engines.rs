@@ -34,12 +34,23 @@ impl TargetKey {
     }
 }
 
-#[derive(Default)]
 struct Inner {
     /// The last result per target and when its probe finished.
     results: HashMap<TargetKey, (ProbeResult, Instant)>,
     running: HashSet<TargetKey>,
-    pins: Vec<Pin>,
+    /// The pins, or why `pins.json` could not be read (then no target is
+    /// verified, rather than every target unpinned).
+    pins: Result<Vec<Pin>, String>,
+}
+
+impl Default for Inner {
+    fn default() -> Inner {
+        Inner {
+            results: HashMap::new(),
+            running: HashSet::new(),
+            pins: Ok(Vec::new()),
+        }
+    }
 }
 
 pub struct Engines {
@@ -68,24 +79,40 @@ impl Engines {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Reads `pins.json` again (at start, on `Refresh`, after each probe).
-    pub fn reload_pins(&self) {
+    /// Where `pins.json` is, for the watch that reloads it on edits.
+    pub fn pins_path(&self) -> Option<PathBuf> {
+        self.state_dir.as_deref().map(pins::pins_path)
+    }
+
+    /// Reads `pins.json` again (at start, on `Refresh`, on an edit, after
+    /// each probe); true when what was read differs from before.
+    pub fn reload_pins(&self) -> bool {
         let Some(dir) = &self.state_dir else {
-            return;
+            return false;
         };
-        let pins = pins::load(&RealFs, dir).unwrap_or_else(|e| {
+        let pins = pins::load(&RealFs, dir).map_err(|e| e.to_string());
+        let mut inner = self.lock();
+        let changed = inner.pins != pins;
+        if let (true, Err(e)) = (changed, &pins) {
+            // Once per new reason, not at every probe.
             tracing::warn!("pins: {e}");
-            Vec::new()
-        });
-        self.lock().pins = pins;
+        }
+        inner.pins = pins;
+        changed
     }
 
     /// The report for `key` under `settings`.
     pub fn report(&self, key: &TargetKey, settings: &EngineSettings) -> EngineReport {
         let inner = self.lock();
-        let pin = pins::find(&inner.pins, &key.config_dir, &key.name);
         let result = inner.results.get(key).map(|(r, _)| r);
-        EngineReport::new(settings.probes(&key.name), result, pin, now_ms())
+        let probed = settings.probes(&key.name);
+        match &inner.pins {
+            Ok(pins) => {
+                let pin = pins::find(pins, &key.config_dir, &key.name);
+                EngineReport::new(probed, result, pin, now_ms())
+            }
+            Err(e) => EngineReport::new(probed, result, None, now_ms()).with_unreadable_pins(e),
+        }
     }
 
     /// When `key` is next due for a probe (now when never probed), or

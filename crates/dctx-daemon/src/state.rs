@@ -153,9 +153,14 @@ impl State {
         }
     }
 
-    /// Reads engine pins from `state_dir` (dctx's own state dir).
+    /// Reads engine pins from `state_dir` (dctx's own state dir), and
+    /// watches `pins.json` like a settings file: a hand edit replaces the
+    /// change mark (see `invalidate`).
     pub fn with_state_dir(mut self, state_dir: Option<PathBuf>) -> State {
         self.engines = Engines::new(state_dir);
+        if let Some(path) = self.engines.pins_path() {
+            let _ = self.watch_tx.send(WatchRequest::AddFile(path));
+        }
         self
     }
 
@@ -350,6 +355,12 @@ impl State {
             }
         }
         drop(inner);
+        // The pins are read outside the state lock (reads never happen
+        // under it); the mark below tells shells either way.
+        let pins = self.engines.pins_path();
+        if dirs.is_none_or(|dirs| pins.is_some_and(|p| dirs.contains(&p))) {
+            self.engines.reload_pins();
+        }
         self.mark.bump();
         self.request_redraw();
         // Settings may now probe other contexts, or none.

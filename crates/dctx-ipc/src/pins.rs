@@ -55,6 +55,11 @@ pub fn load(fs: &dyn FileSystem, state_dir: &Path) -> Result<Vec<Pin>, PinsError
     let shown = path.display().to_string();
     match crate::paths::check_private_dir(state_dir) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        // A plain file where the dir should be holds no pins.json, as
+        // surely as no dir at all (a symlink or a dir is checked).
+        Err(_) if std::fs::symlink_metadata(state_dir).is_ok_and(|m| m.is_file()) => {
+            return Ok(Vec::new())
+        }
         Err(e) => {
             return Err(PinsError::Unreadable {
                 path: shown,
@@ -99,8 +104,52 @@ pub fn find<'a>(pins: &'a [Pin], config_dir: &Path, context: &str) -> Option<&'a
         .map(|p| &p.identity)
 }
 
+/// Why the pins could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    #[error(transparent)]
+    Read(#[from] PinsError),
+    #[error("could not write {path}: {error}")]
+    Write { path: String, error: io::Error },
+}
+
+/// Reads the pins, lets `change` edit them, and writes them back, all
+/// under an exclusive lock on `pins.lock` in `state_dir`: two `dctx pin`
+/// runs at once both land, neither overwrites the other's pin with the
+/// list it read before. Nothing is written when `change` says `false`.
+pub fn update<R>(
+    state_dir: &Path,
+    change: impl FnOnce(&mut Vec<Pin>) -> (bool, R),
+) -> Result<R, UpdateError> {
+    let path = pins_path(state_dir);
+    let write_error = |error: io::Error| UpdateError::Write {
+        path: path.display().to_string(),
+        error,
+    };
+    crate::paths::ensure_private_dir(state_dir).map_err(write_error)?;
+    let lock = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(state_dir.join("pins.lock"))
+        .map_err(write_error)?;
+    // Released when `lock` is closed at the end (or the process dies).
+    lock.lock().map_err(write_error)?;
+    let mut pins = load(&dctx_core::RealFs, state_dir)?;
+    let (changed, answer) = change(&mut pins);
+    if changed {
+        save(state_dir, &pins).map_err(write_error)?;
+    }
+    drop(lock);
+    Ok(answer)
+}
+
 /// Writes `pins` to `state_dir` (a private dir, created if needed), whole
-/// or not at all: a temporary file renamed over the old one.
+/// or not at all: a temporary file renamed over the old one. Callers that
+/// read the pins first use [`update`], which holds the lock.
 pub fn save(state_dir: &Path, pins: &[Pin]) -> io::Result<()> {
     crate::paths::ensure_private_dir(state_dir)?;
     let path = pins_path(state_dir);
@@ -161,6 +210,43 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_updates_all_land() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("dctx");
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let state = state.clone();
+                std::thread::spawn(move || {
+                    update(&state, |all| {
+                        // Widen the window between read and write.
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        all.push(pin(&format!("c{i}"), "A"));
+                        (true, ())
+                    })
+                    .unwrap()
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(load(&RealFs, &state).unwrap().len(), 8);
+        // A file it cannot read is not replaced.
+        std::fs::write(pins_path(&state), "{\"v\":1,\"pins\":[").unwrap();
+        assert!(matches!(
+            update(&state, |all| {
+                all.clear();
+                (true, ())
+            }),
+            Err(UpdateError::Read(_))
+        ));
+        assert_eq!(
+            std::fs::read(pins_path(&state)).unwrap(),
+            b"{\"v\":1,\"pins\":["
+        );
+    }
+
+    #[test]
     fn pins_in_a_dir_others_can_enter_are_not_trusted() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
@@ -170,6 +256,17 @@ mod tests {
             load(&RealFs, dir.path()).unwrap_err(),
             PinsError::Unreadable { .. }
         ));
+    }
+
+    #[test]
+    fn a_file_where_the_dir_should_be_holds_no_pins() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("dctx");
+        std::fs::write(&state, "not a dir").unwrap();
+        assert_eq!(load(&RealFs, &state).unwrap(), Vec::new());
+        std::fs::remove_file(&state).unwrap();
+        std::os::unix::fs::symlink(dir.path(), &state).unwrap();
+        assert!(load(&RealFs, &state).is_err(), "a symlink is not trusted");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use dctx_core::report::{status_text, Inspect};
 use dctx_core::resolution::Problem;
 use dctx_core::resolution::Source;
 use dctx_core::settings::Settings;
+use dctx_core::terminal_text::{for_terminal, is_unsafe};
 use dctx_core::{resolve, RealFs};
 use dctx_ipc::Vars;
 
@@ -16,7 +17,10 @@ pub fn show(vars: &Vars) -> anyhow::Result<()> {
     let r = resolve(&vars.docker_env(), &RealFs);
     // The CLI warns about a broken config.json on stderr; so do we.
     for p in &r.problems {
-        if let Problem::ConfigMalformed { .. } | Problem::ConfigUnreadable { .. } = p {
+        if let Problem::ConfigMalformed { .. }
+        | Problem::ConfigUnreadable { .. }
+        | Problem::ConfigTooLarge { .. } = p
+        {
             eprintln!("warning: {p}");
         }
     }
@@ -71,8 +75,13 @@ pub fn ls(vars: &Vars, format: &str, names: bool) -> anyhow::Result<()> {
     let (rows, current) = list(&vars.docker_env(), &RealFs);
     let mut out = std::io::stdout().lock();
     if names {
+        // One name a line, for completions: a name that cannot be one line
+        // or would act on the terminal (controls, bidi, zero-width) is left
+        // out; `dctx use` still takes it typed in full.
         for row in rows.iter().filter(|r| r.error.is_empty()) {
-            writeln!(out, "{}", row.name).context("could not write to stdout")?;
+            if !row.name.chars().any(is_unsafe) {
+                writeln!(out, "{}", row.name).context("could not write to stdout")?;
+            }
         }
         return Ok(());
     }
@@ -89,7 +98,17 @@ pub fn ls(vars: &Vars, format: &str, names: bool) -> anyhow::Result<()> {
         Source::Config => "config.json",
         Source::Default => "nothing selects another",
     };
-    let name = |r: &Listed| format!("{}{}", r.name, if r.current { " *" } else { "" });
+    // Everything here comes from files anyone could have written: shown
+    // escaped, never sent to the terminal as it is.
+    let name = |r: &Listed| {
+        format!(
+            "{}{}",
+            for_terminal(&r.name),
+            if r.current { " *" } else { "" }
+        )
+    };
+    let description = |r: &Listed| for_terminal(&r.description).into_owned();
+    let endpoint = |r: &Listed| for_terminal(&r.docker_endpoint).into_owned();
     let width = |f: &dyn Fn(&Listed) -> String, title: &str| {
         rows.iter()
             .map(|r| f(r).chars().count())
@@ -99,8 +118,8 @@ pub fn ls(vars: &Vars, format: &str, names: bool) -> anyhow::Result<()> {
     };
     let (wn, wd, we) = (
         width(&name, "NAME"),
-        width(&|r| r.description.clone(), "DESCRIPTION"),
-        width(&|r| r.docker_endpoint.clone(), "DOCKER ENDPOINT"),
+        width(&description, "DESCRIPTION"),
+        width(&endpoint, "DOCKER ENDPOINT"),
     );
     let mut text = format!(
         "{:wn$}   {:wd$}   {:we$}   ERROR\n",
@@ -110,14 +129,17 @@ pub fn ls(vars: &Vars, format: &str, names: bool) -> anyhow::Result<()> {
         let line = format!(
             "{:wn$}   {:wd$}   {:we$}   {}",
             name(r),
-            r.description,
-            r.docker_endpoint,
-            r.error
+            description(r),
+            endpoint(r),
+            for_terminal(&r.error)
         );
         text.push_str(line.trim_end());
         text.push('\n');
     }
-    text.push_str(&format!("\n* {} (from {why})\n", current.name));
+    text.push_str(&format!(
+        "\n* {} (from {why})\n",
+        for_terminal(&current.name)
+    ));
     out.write_all(text.as_bytes())
         .context("could not write to stdout")
 }

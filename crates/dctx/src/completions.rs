@@ -1,7 +1,7 @@
 //! Completions for `dctx` and `dctx-prompt`, generated from their clap
 //! definitions, plus what clap cannot know: context names after `dctx use`,
 //! `dctx exec`, `dctx pin` and `dctx unpin`, asked of `dctx ls --names` as
-//! the user types.
+//! the user types and handled as data in every shell, never expanded.
 
 use std::io::Write;
 
@@ -13,12 +13,33 @@ use crate::cli::{Cli, InitShell};
 
 /// The dynamic part, per shell: context names for the first argument of
 /// `use`, `exec`, `pin` and `unpin`, else clap's own completion.
+///
+/// Names are data. Docker checks names only when it creates a context, so
+/// a hand-written meta.json can name one `dev$(touch ~/x)`; `compgen -W`
+/// would expand that word (and run it) on Tab. Here the names are matched
+/// by prefix and quoted with `printf %q` in the function itself. The word
+/// typed so far is unquoted by hand, never by `eval`.
 const BASH_NAMES: &str = r#"
 __dctx_complete() {
     if [[ ${COMP_CWORD} -eq 2 && ( ${COMP_WORDS[1]} == use || ${COMP_WORDS[1]} == exec || ${COMP_WORDS[1]} == pin || ${COMP_WORDS[1]} == unpin ) && ${COMP_WORDS[2]} != -* ]]; then
-        \builtin local IFS=$'\n'
-        # shellcheck disable=SC2207 # one name per line, split on newlines
-        COMPREPLY=($(\builtin compgen -W "$(\command "${COMP_WORDS[0]}" ls --names 2>/dev/null)" -- "${COMP_WORDS[2]}"))
+        \builtin local word=${COMP_WORDS[2]} typed='' name quoted i
+        case ${word} in
+            \'*) typed=${word#\'}; typed=${typed%\'} ;;
+            \"*) typed=${word#\"}; typed=${typed%\"} ;;
+            *)
+                for ((i = 0; i < ${#word}; i++)); do
+                    [[ ${word:i:1} == \\ ]] && i=$((i + 1))
+                    typed+=${word:i:1}
+                done
+                ;;
+        esac
+        COMPREPLY=()
+        while IFS= \builtin read -r name; do
+            if [[ ${name} == "${typed}"* ]]; then
+                \builtin printf -v quoted '%q' "${name}"
+                COMPREPLY+=("${quoted}")
+            fi
+        done < <(\command "${COMP_WORDS[0]}" ls --names 2>/dev/null)
         return 0
     fi
     _dctx "$@"

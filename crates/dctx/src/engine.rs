@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use dctx_core::contexts::list;
 use dctx_core::engine::{now_ms, parse_probe, EngineReport, Facts, PinnedIdentity};
+use dctx_core::terminal_text::for_terminal;
 use dctx_core::{Env, RealFs, Resolution, Settings};
 use dctx_ipc::client::{Client, ClientError};
 use dctx_ipc::paths::socket_path;
@@ -50,12 +51,21 @@ pub fn report(vars: &Vars, env: &Env, name: &str) -> EngineReport {
             return *engine;
         }
     }
-    let pins = vars
-        .state_dir()
-        .and_then(|d| pins::load(&RealFs, &d).ok())
-        .unwrap_or_default();
-    let pin = pins::find(&pins, &env.config_dir(), name);
-    EngineReport::new(settings(vars).engine.probes(name), None, pin, now_ms())
+    let probed = settings(vars).engine.probes(name);
+    let loaded = match vars.state_dir() {
+        Some(dir) => pins::load(&RealFs, &dir),
+        None => Ok(Vec::new()),
+    };
+    match loaded {
+        Ok(pins) => {
+            let pin = pins::find(&pins, &env.config_dir(), name);
+            EngineReport::new(probed, None, pin, now_ms())
+        }
+        // Which targets are pinned is unknown: none is verified.
+        Err(e) => {
+            EngineReport::new(probed, None, None, now_ms()).with_unreadable_pins(e.to_string())
+        }
+    }
 }
 
 /// One probe, here and now, with the daemon's rules: its own session (no
@@ -148,25 +158,35 @@ fn tell_daemon(vars: &Vars) {
 /// `dctx pin [CONTEXT]`.
 pub fn pin(vars: &Vars, name: Option<String>) -> anyhow::Result<()> {
     let (env, r) = chosen(vars, name)?;
-    let (dir, mut all) = load_pins(vars)?;
+    // Read first: an unreadable file is said before a probe is waited for.
+    let (dir, _) = load_pins(vars)?;
     let timeout = settings(vars).engine.timeout;
-    let facts = probe_now(&env, &r.name, timeout)
-        .map_err(|e| anyhow::anyhow!("cannot pin {:?}: its engine did not answer: {e}", r.name))?;
-    let previous = pins::find(&all, &r.config_dir, &r.name).cloned();
-    all.retain(|p| !(p.config_dir == r.config_dir && p.context == r.name));
-    all.push(Pin {
-        config_dir: r.config_dir.clone(),
-        context: r.name.clone(),
-        identity: PinnedIdentity {
-            id: facts.id.clone(),
-            name: facts.name.clone(),
-            pinned_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        },
-    });
-    pins::save(&dir, &all)
-        .with_context(|| format!("could not write {}", pins::pins_path(&dir).display()))?;
+    let facts = probe_now(&env, &r.name, timeout).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot pin {}: its engine did not answer: {}",
+            for_terminal(&r.name),
+            for_terminal(&e)
+        )
+    })?;
+    // Read again under the lock: another `dctx pin` may have written
+    // while this one probed.
+    let previous = pins::update(&dir, |all| {
+        let previous = pins::find(all, &r.config_dir, &r.name).cloned();
+        all.retain(|p| !(p.config_dir == r.config_dir && p.context == r.name));
+        all.push(Pin {
+            config_dir: r.config_dir.clone(),
+            context: r.name.clone(),
+            identity: PinnedIdentity {
+                id: facts.id.clone(),
+                name: facts.name.clone(),
+                pinned_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+                    .to_string(),
+            },
+        });
+        (true, previous)
+    })?;
     tell_daemon(vars);
-    let v = dctx_core::guard::visible;
+    let v = for_terminal;
     println!(
         "pinned {}: engine {} (ID {}, {} {}/{})",
         v(&r.name),
@@ -190,23 +210,25 @@ pub fn pin(vars: &Vars, name: Option<String>) -> anyhow::Result<()> {
 /// `dctx unpin [CONTEXT]`.
 pub fn unpin(vars: &Vars, name: Option<String>) -> anyhow::Result<()> {
     let (_, r) = chosen(vars, name)?;
-    let (dir, mut all) = load_pins(vars)?;
-    let before = all.len();
-    all.retain(|p| !(p.config_dir == r.config_dir && p.context == r.name));
-    if all.len() == before {
-        println!("{} was not pinned", dctx_core::guard::visible(&r.name));
+    let (dir, _) = load_pins(vars)?;
+    let removed = pins::update(&dir, |all| {
+        let before = all.len();
+        all.retain(|p| !(p.config_dir == r.config_dir && p.context == r.name));
+        (all.len() != before, all.len() != before)
+    })?;
+    if !removed {
+        println!("{} was not pinned", for_terminal(&r.name));
         return Ok(());
     }
-    pins::save(&dir, &all)?;
     tell_daemon(vars);
-    println!("unpinned {}", dctx_core::guard::visible(&r.name));
+    println!("unpinned {}", for_terminal(&r.name));
     Ok(())
 }
 
 /// The engine lines of `dctx status`.
 pub fn status_lines(e: &EngineReport) -> String {
     use dctx_core::engine::{EngineState, Identity};
-    let v = |s: &Option<String>| dctx_core::guard::visible(s.as_deref().unwrap_or("?"));
+    let v = |s: &Option<String>| for_terminal(s.as_deref().unwrap_or("?")).into_owned();
     let age = e
         .age_ms
         .map(|ms| format!(", probed {} s ago", ms / 1000))
@@ -238,6 +260,22 @@ pub fn status_lines(e: &EngineReport) -> String {
     }
     match e.identity {
         Identity::Unpinned => {}
+        Identity::Unknown => {
+            if e.pins_error.is_some() {
+                out.push_str(&format!(
+                    "pins:        UNREADABLE: {}\n             no engine is verified, and the guard refuses destructive commands to protected contexts; fix or remove the file, then `dctx pin`\n",
+                    v(&e.pins_error)
+                ));
+            } else {
+                out.push_str(&format!(
+                    "pinned:      ID {} ({}), at {}; {}\n",
+                    v(&e.pinned_id),
+                    v(&e.pinned_name),
+                    v(&e.pinned_at),
+                    for_terminal(&e.unverified_reason().unwrap_or_default())
+                ));
+            }
+        }
         Identity::Match => out.push_str(&format!(
             "pinned:      ID {} ({}), at {}; it matches\n",
             v(&e.pinned_id),

@@ -17,7 +17,7 @@ use dctx_core::guard::commands::{builtin_table, find_anywhere};
 use dctx_core::guard::{
     command_text, decide, visible, Decision, Input, Program, Verdict, REFUSED_STATUS,
 };
-use dctx_core::terminal_text::escape_for_terminal;
+use dctx_core::terminal_text::for_terminal;
 use dctx_core::{RealFs, Settings};
 use dctx_ipc::Vars;
 
@@ -336,7 +336,7 @@ pub fn show_log(vars: &Vars, n: usize, json: bool) -> anyhow::Result<()> {
         writeln!(
             out,
             "no destructive command logged yet ({})",
-            escape_for_terminal(&audit::log_path(&state).to_string_lossy())
+            for_terminal(&audit::log_path(&state).to_string_lossy()).into_owned()
         )?;
     }
     out.write_all(log_table(&lines).as_bytes())?;
@@ -350,7 +350,7 @@ pub fn show_log(vars: &Vars, n: usize, json: bool) -> anyhow::Result<()> {
 fn json_for_terminal(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     for c in line.chars() {
-        if dctx_core::terminal_text::is_hidden(c) {
+        if dctx_core::terminal_text::is_unsafe(c) {
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {
             out.push(c);
@@ -381,7 +381,7 @@ fn log_table(lines: &[audit::Line]) -> String {
                     r.endpoint.clone(),
                     command_text(&argv),
                 ]
-                .map(|f| escape_for_terminal(&f))
+                .map(|f| for_terminal(&f).into_owned())
             }
             audit::Line::Other(_) => [
                 String::new(),
@@ -467,7 +467,7 @@ mod tests {
         let value = serde_json::json!({"argv": ["x\u{202e}\u{7f}\u{9b}\u{feff}\u{1b}"]});
         let line = json_for_terminal(&value.to_string());
         assert!(
-            !line.chars().any(dctx_core::terminal_text::is_hidden),
+            !line.chars().any(dctx_core::terminal_text::is_unsafe),
             "{line:?}"
         );
         let back: serde_json::Value = serde_json::from_str(&line).unwrap();
@@ -491,7 +491,7 @@ mod tests {
         assert!(
             !table
                 .chars()
-                .any(|c| c != '\n' && dctx_core::terminal_text::is_hidden(c)),
+                .any(|c| c != '\n' && dctx_core::terminal_text::is_unsafe(c)),
             "{table:?}"
         );
         assert!(lines[1].contains(r"d\u{202e}ev\u{200b}"), "{table}");

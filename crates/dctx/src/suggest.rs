@@ -1,4 +1,8 @@
-//! "Did you mean": the names closest to a mistyped one.
+//! "Did you mean": the names closest to a mistyped one. Names come from
+//! files anyone could have written, so they are shown escaped
+//! (`terminal_text::for_terminal`), never as raw bytes.
+
+use dctx_core::terminal_text::for_terminal;
 
 /// `" (did you mean a or b?)"` for the names within two edits of `name`,
 /// closest first, or nothing when none is close.
@@ -11,9 +15,13 @@ pub fn close_names(name: &str, names: &[&str]) -> String {
     close.sort();
     match close.as_slice() {
         [] => String::new(),
-        [(_, one)] => format!(" (did you mean {one}?)"),
+        [(_, one)] => format!(" (did you mean {}?)", for_terminal(one)),
         many => {
-            let names: Vec<&str> = many.iter().take(3).map(|(_, n)| *n).collect();
+            let names: Vec<String> = many
+                .iter()
+                .take(3)
+                .map(|(_, n)| for_terminal(n).into_owned())
+                .collect();
             format!(" (did you mean {}?)", names.join(" or "))
         }
     }
@@ -24,7 +32,8 @@ pub fn close_names(name: &str, names: &[&str]) -> String {
 pub fn no_such_context(name: &str, rows: &[dctx_core::contexts::Listed]) -> anyhow::Error {
     let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
     anyhow::anyhow!(
-        "no context named {name:?}{}; `dctx ls` lists them",
+        "no context named \"{}\"{}; `dctx ls` lists them",
+        for_terminal(name),
         close_names(name, &names)
     )
 }
@@ -58,5 +67,9 @@ mod tests {
         assert_eq!(close_names("Staging1", &names), " (did you mean staging?)");
         assert_eq!(close_names("zzz", &names), "");
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(
+            close_names("pro", &["prod\u{1b}[2J", "pr\u{202e}o"]),
+            " (did you mean pr\\u{202e}o?)"
+        );
     }
 }

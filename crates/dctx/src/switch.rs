@@ -12,7 +12,7 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{bail, Context as _};
 use dctx_core::contexts::{list, Listed};
-use dctx_core::resolution::DEFAULT_CONTEXT;
+use dctx_core::terminal_text::for_terminal;
 use dctx_core::RealFs;
 use dctx_ipc::Vars;
 
@@ -26,9 +26,10 @@ enum Target {
 }
 
 impl Target {
+    /// For a person, on a terminal: a name is shown escaped.
     fn describe(&self) -> String {
         match self {
-            Target::Context(name) => name.clone(),
+            Target::Context(name) => for_terminal(name).into_owned(),
             Target::Config => "config.json's current context".into(),
         }
     }
@@ -55,7 +56,7 @@ pub fn run(vars: &Vars, choice: Choice) -> anyhow::Result<ExitCode> {
                 check_exists(name, &usable)?;
                 Target::Context(name.to_string())
             }
-            None => match pick(&usable)? {
+            None => match pick(vars, &usable)? {
                 Some(name) => Target::Context(name),
                 None => return Ok(ExitCode::FAILURE),
             },
@@ -92,10 +93,10 @@ pub fn run(vars: &Vars, choice: Choice) -> anyhow::Result<ExitCode> {
         eprintln!(
             "dctx: warning: DOCKER_HOST={} is set in this shell and overrides any context for docker; \
              `dctx use --unset-host {}` unsets it too",
-            host.to_string_lossy(),
+            for_terminal(&host.to_string_lossy()),
             match &target {
-                Target::Context(name) => name.as_str(),
-                Target::Config => "--unset",
+                Target::Context(name) => for_terminal(name),
+                Target::Config => "--unset".into(),
             }
         );
     }
@@ -108,7 +109,8 @@ fn check_exists(name: &str, usable: &[&Listed]) -> anyhow::Result<()> {
     }
     let names: Vec<&str> = usable.iter().map(|r| r.name.as_str()).collect();
     bail!(
-        "no context named {name:?}{}; nothing changed (`dctx ls` lists them)",
+        "no context named \"{}\"{}; nothing changed (`dctx ls` lists them)",
+        for_terminal(name),
         crate::suggest::close_names(name, &names)
     )
 }
@@ -154,8 +156,22 @@ fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// Fish code for the word `s`, on one line: the `dctx` function reads the
+/// code with a command substitution, which splits at newlines. Control
+/// characters (a newline too) go outside the quotes as `\uXXXX`, which
+/// fish reads back as that very character.
 fn fish_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'"))
+    let mut out = String::from("'");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str(r"\\"),
+            '\'' => out.push_str(r"\'"),
+            c if c.is_control() => out.push_str(&format!("'\\u{:04x}'", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// `--global`: what `docker context use` does, by the docker CLI itself
@@ -173,7 +189,7 @@ fn global(vars: &Vars, name: &str) -> anyhow::Result<ExitCode> {
             if let Some(value) = vars.get(var) {
                 eprintln!(
                     "dctx: {var}={} in this shell still overrides it here (`dctx use --unset` for DOCKER_CONTEXT)",
-                    value.to_string_lossy()
+                    for_terminal(&value.to_string_lossy())
                 );
             }
         }
@@ -183,28 +199,58 @@ fn global(vars: &Vars, name: &str) -> anyhow::Result<ExitCode> {
     ))
 }
 
-/// One line of the picker: name, endpoint, description, and whether the
-/// prompt paints it as production.
-fn line(row: &Listed) -> String {
-    let production = dctx_core::settings::BUILTIN_DANGER_PATTERNS
-        .iter()
-        .any(|p| dctx_core::settings::glob_match(p, &row.name));
-    let mark = if row.name == DEFAULT_CONTEXT || !production {
-        ""
-    } else {
-        "  [production]"
+/// The picker's lines, one per row: name (the current one marked `*`),
+/// endpoint, description, and whether the guard protects it by name (the
+/// user's `[guard]` settings, built-in patterns by default), in aligned
+/// columns. Names and the rest come from files
+/// anyone could have written: shown escaped, so a line is one line and
+/// sends nothing to the terminal.
+fn lines(rows: &[&Listed], guard: &dctx_core::guard::policy::GuardSettings) -> Vec<String> {
+    let name = |r: &Listed| {
+        format!(
+            "{}{}",
+            for_terminal(&r.name),
+            if r.current { " *" } else { "" }
+        )
     };
-    format!(
-        "{}\t{}\t{}{mark}",
-        row.name, row.docker_endpoint, row.description
-    )
+    let endpoint = |r: &Listed| for_terminal(&r.docker_endpoint).into_owned();
+    let width = |f: &dyn Fn(&Listed) -> String| {
+        rows.iter().map(|r| f(r).chars().count()).max().unwrap_or(0)
+    };
+    let (wn, we) = (width(&name), width(&endpoint));
+    rows.iter()
+        .map(|r| {
+            let mark = match guard.protects_name(&r.name) {
+                Some(_) => "  [protected]",
+                None => "",
+            };
+            let line = format!(
+                "{:wn$}   {:we$}   {}{mark}",
+                name(r),
+                endpoint(r),
+                for_terminal(&r.description)
+            );
+            line.trim_end().to_string()
+        })
+        .collect()
+}
+
+/// The row whose line is exactly `chosen`; none when no line or more
+/// than one is (two names that escape alike are not guessed between).
+fn row_of_line<'a>(rows: &[&'a Listed], lines: &[String], chosen: &str) -> Option<&'a Listed> {
+    let mut found = lines.iter().zip(rows).filter(|(l, _)| l.as_str() == chosen);
+    match (found.next(), found.next()) {
+        (Some((_, row)), None) => Some(row),
+        _ => None,
+    }
 }
 
 /// Lets a person choose: through `fzf` when it is on PATH, else a
 /// numbered list on the terminal. Not on a terminal, prints the list and
 /// chooses nothing.
-fn pick(rows: &[&Listed]) -> anyhow::Result<Option<String>> {
-    let lines: Vec<String> = rows.iter().map(|r| line(r)).collect();
+fn pick(vars: &Vars, rows: &[&Listed]) -> anyhow::Result<Option<String>> {
+    let settings = dctx_core::Settings::load_optional(&RealFs, vars.settings_path().as_deref()).0;
+    let lines = lines(rows, &settings.guard);
     let tty = std::fs::File::options()
         .read(true)
         .write(true)
@@ -222,12 +268,21 @@ fn pick(rows: &[&Listed]) -> anyhow::Result<Option<String>> {
         return Ok(None);
     }
     if let Some(chosen) = pick_with_fzf(&lines)? {
-        return Ok(chosen);
+        return match chosen {
+            None => Ok(None),
+            Some(line) => match row_of_line(rows, &lines, &line) {
+                Some(row) => Ok(Some(row.name.clone())),
+                None => bail!(
+                    "fzf chose {:?}, which is not exactly one of the lines it was given; nothing changed",
+                    for_terminal(&line)
+                ),
+            },
+        };
     }
     let tty = tty.context("could not open the terminal")?;
     let mut out = &tty;
     for (i, l) in lines.iter().enumerate() {
-        writeln!(out, "{:>3}) {}", i + 1, l.replace('\t', "   "))?;
+        writeln!(out, "{:>3}) {l}", i + 1)?;
     }
     write!(out, "context (number or name, empty to cancel): ")?;
     out.flush()?;
@@ -246,23 +301,21 @@ fn pick(rows: &[&Listed]) -> anyhow::Result<Option<String>> {
         None => {
             let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
             bail!(
-                "no context {answer:?}{}; nothing changed",
+                "no context \"{}\"{}; nothing changed",
+                for_terminal(answer),
                 crate::suggest::close_names(answer, &names)
             )
         }
     }
 }
 
-/// `None` when fzf is not installed; `Some(None)` when it chose nothing.
+/// `None` when fzf is not installed; `Some(None)` when it chose nothing;
+/// else the line it printed, exactly (only the newline after it removed).
 fn pick_with_fzf(lines: &[String]) -> anyhow::Result<Option<Option<String>>> {
     let child = Command::new("fzf")
         .args([
             "--prompt",
             "docker context> ",
-            "--delimiter",
-            "\t",
-            "--with-nth",
-            "1..",
             "--reverse",
             "--height",
             "40%",
@@ -281,9 +334,9 @@ fn pick_with_fzf(lines: &[String]) -> anyhow::Result<Option<Option<String>>> {
     }
     let out = child.wait_with_output().context("fzf failed")?;
     let chosen = String::from_utf8_lossy(&out.stdout);
-    let name = chosen.split('\t').next().unwrap_or_default().trim();
+    let line = chosen.strip_suffix('\n').unwrap_or(&chosen);
     Ok(Some(
-        (out.status.success() && !name.is_empty()).then(|| name.to_string()),
+        (out.status.success() && !line.is_empty()).then(|| line.to_string()),
     ))
 }
 
@@ -306,5 +359,59 @@ mod tests {
             emit(InitShell::Fish, &prod, "", false),
             r"set -gx DOCKER_CONTEXT 'it\'s prod'; set -g __dctx_previous ''"
         );
+        // One line whatever the name: fish reads the code line by line.
+        let odd = Target::Context("a\nb\u{1b}c\\".into());
+        assert_eq!(
+            emit(InitShell::Fish, &odd, "", false),
+            r"set -gx DOCKER_CONTEXT 'a'\u000a'b'\u001b'c\\'; set -g __dctx_previous ''"
+        );
+    }
+
+    fn row(name: &str, current: bool) -> Listed {
+        Listed {
+            name: name.into(),
+            description: String::new(),
+            docker_endpoint: "tcp://h:2375".into(),
+            current,
+            error: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_picker_aligns_marks_and_matches_back_exactly() {
+        let all = [
+            row("stage", false),
+            row("stage\tprod-eu", true),
+            row("dev\u{1b}[2J", false),
+        ];
+        let rows: Vec<&Listed> = all.iter().collect();
+        let guard = dctx_core::Settings::default().guard;
+        let lines = lines(&rows, &guard);
+        assert_eq!(
+            lines[1],
+            "stage\\u{9}prod-eu *   tcp://h:2375     [protected]"
+        );
+        let columns: Vec<usize> = lines.iter().map(|l| l.find("tcp://").unwrap()).collect();
+        assert!(columns.iter().all(|c| *c == columns[0]), "{lines:?}");
+        assert!(!lines[2].contains('\u{1b}'));
+        // The line for `stage<TAB>prod-eu` is that context, not `stage`.
+        assert_eq!(
+            row_of_line(&rows, &lines, &lines[1]).unwrap().name,
+            "stage\tprod-eu"
+        );
+        assert!(row_of_line(&rows, &lines, "stage").is_none());
+        assert!(row_of_line(&rows, &lines, "stage\tprod-eu").is_none());
+        // The mark is what the user's [guard] settings protect.
+        let mine = dctx_core::Settings::parse("[guard]\nprotect = [\"stage\"]\n")
+            .unwrap()
+            .guard;
+        let marked = super::lines(&rows, &mine);
+        assert!(marked[0].ends_with("[protected]"), "{marked:?}");
+        assert!(!marked[1].ends_with("[protected]"), "{marked:?}");
+        // Two names that escape alike are not guessed between.
+        let twins = [row("a\tb", false), row("a\\u{9}b", false)];
+        let rows: Vec<&Listed> = twins.iter().collect();
+        let lines = super::lines(&rows, &guard);
+        assert!(row_of_line(&rows, &lines, &lines[0]).is_none());
     }
 }

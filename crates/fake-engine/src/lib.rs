@@ -32,6 +32,8 @@ pub(crate) struct Behaviour {
     /// Every object exists and the engine is a swarm manager in this
     /// state (`active`, `locked`); `None`: the plain fake.
     rich: Option<String>,
+    /// `/info` answers HTTP 500 (the CLI prints the error, exits non-zero).
+    info_fails: bool,
 }
 
 type Shared = (
@@ -80,6 +82,7 @@ impl FakeEngine {
                 name: name.to_string(),
                 delay: Duration::ZERO,
                 rich: None,
+                info_fails: false,
             })),
         }
     }
@@ -118,6 +121,12 @@ impl FakeEngine {
     /// node's state in `/info` (`active`, `locked`, `inactive`).
     pub fn set_swarm_state(&self, state: &str) {
         self.behaviour.lock().unwrap().rich = Some(state.to_string());
+    }
+
+    /// From now on, `/info` answers HTTP 500 (or answers again, with
+    /// `false`): an engine that is up but cannot say who it is.
+    pub fn set_info_failing(&self, fails: bool) {
+        self.behaviour.lock().unwrap().info_fails = fails;
     }
 
     /// `unix:///…` or `tcp://127.0.0.1:PORT`, for DOCKER_HOST or a context.
@@ -288,6 +297,10 @@ pub(crate) fn answer(method: &str, target: &str, engine: &Behaviour) -> (&'stati
         (_, "/version") => ok(format!(
             r#"{{"Version":"{FAKE_VERSION}","ApiVersion":"{API_VERSION}","MinAPIVersion":"1.24","Os":"linux","Arch":"amd64","GitCommit":"fake","GoVersion":"go1.22","KernelVersion":"6.0","BuildTime":"2024-01-01T00:00:00.000000000+00:00","Components":[{{"Name":"Engine","Version":"{FAKE_VERSION}","Details":{{"ApiVersion":"{API_VERSION}","Arch":"amd64","Os":"linux"}}}}]}}"#
         )),
+        (_, "/info") if engine.info_fails => (
+            "500 Internal Server Error",
+            r#"{"message":"fake engine: info failed"}"#.into(),
+        ),
         (_, "/info") => ok(format!(
             r#"{{"ID":"{id}","Name":"{name}","ServerVersion":"{FAKE_VERSION}","OperatingSystem":"FakeOS","OSType":"linux","Architecture":"x86_64","Containers":0,"Images":0}}"#
         )),

@@ -555,34 +555,59 @@ fn instead(
 impl Decision {
     /// Holds a destructive command to its target's pinned engine: when the
     /// probes saw another engine ID than the one pinned, it is refused,
-    /// `--context` or not, until the user checks and pins again.
+    /// `--context` or not, until the user checks and pins again. A pinned
+    /// target whose engine nobody could check, or a protected one when the
+    /// pins cannot be read, is not verified either: refused the same way.
+    /// A target never pinned, with readable pins, is left as decided.
     pub fn hold_to_pin(&mut self, engine: &EngineReport) {
-        if !self.destructive || engine.identity != Identity::Changed {
+        if !self.destructive {
             return;
         }
         let v = |s: &Option<String>| s.clone().unwrap_or_else(|| "?".into());
+        let why = match engine.identity {
+            Identity::Changed => format!(
+                "the engine behind {:?} is not the one pinned: ID {} ({}) was pinned at {}; ID {} ({}) answers now",
+                self.context,
+                v(&engine.pinned_id),
+                v(&engine.pinned_name),
+                v(&engine.pinned_at),
+                v(&engine.id),
+                v(&engine.name)
+            ),
+            Identity::Unknown
+                if engine.pinned_id.is_some()
+                    || (engine.pins_error.is_some() && self.protected) =>
+            {
+                let pinned = match &engine.pinned_id {
+                    Some(id) => format!(" (pinned to ID {id}, {})", v(&engine.pinned_name)),
+                    None => String::new(),
+                };
+                format!(
+                    "the engine behind {:?}{pinned} is not verified: {}",
+                    self.context,
+                    engine.unverified_reason().unwrap_or_default()
+                )
+            }
+            _ => return,
+        };
         self.decision = Verdict::Refuse;
         self.confirm = false;
-        self.reasons.push(format!(
-            "the engine behind {:?} is not the one pinned: ID {} ({}) was pinned at {}; ID {} ({}) answers now",
-            self.context,
-            v(&engine.pinned_id),
-            v(&engine.pinned_name),
-            v(&engine.pinned_at),
-            v(&engine.id),
-            v(&engine.name)
-        ));
+        self.reasons.push(why);
         self.reasons
-            .push("refused until the engine is checked and pinned again, --context or not".into());
+            .push("refused until the engine is checked against its pin, --context or not".into());
         self.instead = vec![
             Instead {
                 argv: vec!["dctx".into(), "status".into()],
-                why: "shows what answers now and what was pinned".into(),
+                why: "shows what answers now, what was pinned, and why it is not verified".into(),
                 protected: false,
             },
             Instead {
                 argv: vec!["dctx".into(), "pin".into(), self.context.clone()],
-                why: "accepts the engine that answers now, once you are sure of it".into(),
+                why: if engine.pins_error.is_some() {
+                    "once pins.json is fixed or removed (dctx status names it), probes the engine now and pins it".into()
+                } else {
+                    "probes the engine now and pins it, once you are sure of it".into()
+                },
                 protected: false,
             },
         ];

@@ -9,7 +9,7 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 
 use dctx_core::engine::EngineReport;
 use dctx_core::guard::Decision;
-use dctx_core::terminal_text::escape_for_terminal;
+use dctx_core::terminal_text::for_terminal;
 
 /// Asks for the context's name when `d` may be confirmed: `None` when
 /// there is nothing to ask or no terminal to ask on (the refusal stands),
@@ -53,7 +53,7 @@ pub fn question(d: &Decision, args: &[OsString], engine: Option<&EngineReport>) 
     out.extend(rest);
     out.push_str(&format!(
         "dctx guard: type the context's name to run `{}` on it (anything else runs nothing): ",
-        escape_for_terminal(&d.command)
+        for_terminal(&d.command).into_owned()
     ));
     out
 }
@@ -65,8 +65,8 @@ fn engine_line(e: &EngineReport) -> Option<String> {
     }
     let mut text = format!(
         "  engine:  {}, ID {}",
-        escape_for_terminal(e.name.as_deref().unwrap_or("(no name)")),
-        escape_for_terminal(e.id.as_deref().unwrap_or("(unknown)"))
+        for_terminal(e.name.as_deref().unwrap_or("(no name)")).into_owned(),
+        for_terminal(e.id.as_deref().unwrap_or("(unknown)")).into_owned()
     );
     if let Some(age) = e.age_ms {
         text.push_str(&format!(", last probed {} s ago", age / 1000));

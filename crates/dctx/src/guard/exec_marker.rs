@@ -15,7 +15,7 @@
 
 use std::path::PathBuf;
 
-use dctx_core::terminal_text::escape_for_terminal;
+use dctx_core::terminal_text::for_terminal;
 use dctx_ipc::Vars;
 
 /// The variable: the pid of the process the guard turned into docker.
@@ -71,7 +71,7 @@ pub fn leads_back(vars: &Vars, program: &str) -> Option<String> {
 fn text(program: &str, docker: Option<PathBuf>) -> String {
     let shown = docker.map_or_else(
         || "none".to_string(),
-        |d| escape_for_terminal(&d.to_string_lossy()),
+        |d| for_terminal(&d.to_string_lossy()).into_owned(),
     );
     format!(
         "dctx guard: the {program} on PATH ({shown}) leads back to the guard; nothing ran. \
