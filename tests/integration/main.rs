@@ -15,3 +15,4 @@ mod soak;
 mod switching;
 mod tmux;
 mod trust;
+mod trust_probes;

@@ -178,6 +178,13 @@ fn serve_until_stopped(
 ) -> anyhow::Result<()> {
     ensure_private_dir(runtime_dir)?;
     let lock = acquire_lock(runtime_dir)?;
+    // A daemon killed before it could stop its probes left them running:
+    // only the lock holder may judge and kill them.
+    let probe_records = dctx_ipc::paths::probe_groups_dir(runtime_dir);
+    let killed = dctx_ipc::probe::kill_leftovers(&probe_records);
+    if killed > 0 {
+        warn!(killed, "killed probes a previous daemon left running");
+    }
     let socket = socket_path(runtime_dir);
     // Every shell's helper keeps a connection.
     dctx_ipc::process::raise_fd_limit();
@@ -218,7 +225,7 @@ fn serve_until_stopped(
             State::new(watch_tx, Some(redraw_tx), mark).with_state_dir(vars.state_dir()),
         );
         tokio::spawn(crate::watch::run(state.clone(), watch_rx));
-        tokio::spawn(crate::probe::run(state.clone()));
+        tokio::spawn(crate::probe::run(state.clone(), Some(probe_records)));
         tokio::spawn(crate::tmux::run(state.clone(), redraw_rx));
         let uid = dctx_ipc::paths::euid();
         let shared = Arc::new(Shared::new(state, uid, socket.clone()));

@@ -1,0 +1,278 @@
+//! Engine probes are bounded in every way: a docker that exits but leaves
+//! a child holding its output, a daemon killed with SIGKILL mid-probe, and
+//! shells whose own environment (HOME) leads to another engine.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use dctx_tests::engine::FakeEngine;
+use dctx_tests::{require_tool, run, run_bounded, text, wait_for, Daemon, Sandbox};
+
+/// Generous: a probe is a docker process on a loaded 2-core machine.
+const EVENTUALLY: Duration = Duration::from_secs(60);
+
+/// A live process standing in for a shell.
+struct FakeShell(Child);
+
+impl FakeShell {
+    fn new() -> FakeShell {
+        FakeShell(Command::new("sleep").arg("600").spawn().expect("sleep"))
+    }
+
+    fn pid(&self) -> String {
+        self.0.id().to_string()
+    }
+}
+
+impl Drop for FakeShell {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn write(path: &Path, text: &str) -> PathBuf {
+    std::fs::write(path, text).unwrap();
+    path.to_path_buf()
+}
+
+/// The real docker, found on this process's PATH.
+fn real_docker() -> PathBuf {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| d.join("docker"))
+        .find(|p| p.is_file())
+        .expect("docker on PATH")
+}
+
+/// A dir holding a `docker` that starts `sleep 1000` in the background
+/// (holding stdout when `hold` is true), notes its pid in `sleeps`, then
+/// becomes the real docker; and the PATH that puts it first.
+fn docker_wrapper(sandbox: &Sandbox, hold: bool) -> (String, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = sandbox.path().join("wrapper-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let sleeps = sandbox.path().join("sleeps");
+    let redirect = if hold { "" } else { " >/dev/null 2>&1" };
+    let script = format!(
+        "#!/bin/sh\nsleep 1000 </dev/null{redirect} &\necho $! >> '{}'\nexec '{}' \"$@\"\n",
+        sleeps.display(),
+        real_docker().display()
+    );
+    std::fs::set_permissions(
+        write(&bin.join("docker"), &script),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (path, sleeps)
+}
+
+fn pids_in(file: &Path) -> Vec<i32> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// Whether `pid` still runs (a zombie nobody reaps does not count).
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| Some(stat.rsplit_once(") ")?.1.starts_with('Z')))
+        .is_some_and(|zombie| !zombie)
+}
+
+/// The pids whose parent is `pid`.
+fn children(pid: u32) -> Vec<i32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        if rest.split_whitespace().nth(1) == Some(pid.to_string().as_str()) {
+            out.extend(
+                head.split_whitespace()
+                    .next()
+                    .and_then(|p| p.parse::<i32>().ok()),
+            );
+        }
+    }
+    out
+}
+
+fn prompt(sandbox: &Sandbox, shell: &FakeShell, settings: &Path, vars: &[(&str, &str)]) -> String {
+    let out = run(sandbox
+        .dctx("dctx-prompt")
+        .args(["--pid", &shell.pid(), "--shell", "plain"])
+        .env("DCTX_CONFIG", settings)
+        .envs(vars.iter().copied()));
+    text(&out.stdout)
+}
+
+fn engine_state(sandbox: &Sandbox, settings: &Path, vars: &[(&str, &str)]) -> serde_json::Value {
+    let out = run(sandbox
+        .dctx("dctx")
+        .arg("inspect")
+        .env("DCTX_CONFIG", settings)
+        .envs(vars.iter().copied()));
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("inspect json")["engine"]
+        .clone()
+}
+
+#[test]
+fn a_docker_that_leaves_a_child_on_its_output_cannot_hold_a_probe() {
+    if !require_tool("docker", "probe output bound test") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let engine = FakeEngine::unix(&sandbox.path().join("prod.sock"), "prod-engine");
+    sandbox.create_contexts(&[("prod", engine.endpoint())]);
+    let settings = write(
+        &sandbox.path().join("probe.toml"),
+        "[engine]\nprobe = true\ninterval_s = 3600\ntimeout_s = 2\n",
+    );
+    let (path, sleeps) = docker_wrapper(&sandbox, true);
+    let _daemon = Daemon::start_with(&sandbox, |cmd| {
+        cmd.env("PATH", &path);
+    });
+    let shell = FakeShell::new();
+    let prod = [("DOCKER_CONTEXT", "prod")];
+    prompt(&sandbox, &shell, &settings, &prod);
+    // docker itself answers at once; its output stays open behind it.
+    wait_for("the probe to time out", EVENTUALLY, || {
+        engine_state(&sandbox, &settings, &prod)["state"] == "timeout"
+    });
+    assert!(!engine.requests().is_empty(), "the engine was asked");
+    let left = pids_in(&sleeps);
+    assert!(!left.is_empty(), "the wrapper ran");
+    for pid in left {
+        wait_for("the wrapper's child to be killed", EVENTUALLY, || {
+            !alive(pid)
+        });
+    }
+
+    // `dctx pin` runs the same runner under the same timeout.
+    let pin = run_bounded(
+        sandbox
+            .dctx("dctx")
+            .args(["pin", "prod"])
+            .env("PATH", &path)
+            .env("DCTX_CONFIG", &settings),
+        EVENTUALLY,
+    );
+    assert!(!pin.status.success());
+    assert!(
+        text(&pin.stderr).contains("no answer within 2.0 s"),
+        "{}",
+        text(&pin.stderr)
+    );
+}
+
+#[test]
+fn a_daemon_killed_mid_probe_leaves_no_probe_process() {
+    if !require_tool("docker", "probe kill -9 test") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let silent = FakeEngine::unix(&sandbox.path().join("silent.sock"), "silent");
+    silent.set_delay(Duration::from_secs(3600));
+    sandbox.create_contexts(&[("silent", silent.endpoint())]);
+    let settings = write(
+        &sandbox.path().join("probe.toml"),
+        "[engine]\nprobe = true\ninterval_s = 3600\ntimeout_s = 3600\n",
+    );
+    // Its background child stands for ssh: a grandchild of the daemon,
+    // which only a kill of the whole group reaches.
+    let (path, sleeps) = docker_wrapper(&sandbox, false);
+    let daemon = Daemon::start_with(&sandbox, |cmd| {
+        cmd.env("PATH", &path);
+    });
+    let shell = FakeShell::new();
+    prompt(&sandbox, &shell, &settings, &[("DOCKER_CONTEXT", "silent")]);
+    wait_for("the probe to reach the engine", EVENTUALLY, || {
+        !silent.requests().is_empty()
+    });
+    let dockers = children(daemon.pid());
+    assert!(!dockers.is_empty(), "a probe runs under the daemon");
+    let grandchildren = pids_in(&sleeps);
+    assert!(!grandchildren.is_empty(), "the wrapper ran");
+
+    daemon.kill9();
+    // docker dies with the daemon, by itself.
+    for &pid in &dockers {
+        wait_for(
+            "the probe's docker to die with the daemon",
+            EVENTUALLY,
+            || !alive(pid),
+        );
+    }
+    // What docker started is killed by the next daemon, as it starts.
+    let _next = Daemon::start_with(&sandbox, |cmd| {
+        cmd.env("PATH", &path);
+    });
+    for pid in grandchildren {
+        wait_for(
+            "the next daemon to kill what the probe left",
+            EVENTUALLY,
+            || !alive(pid),
+        );
+    }
+}
+
+#[test]
+fn shells_with_different_homes_see_their_own_homes_engines() {
+    if !require_tool("docker", "probe environment test") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let a = FakeEngine::unix(&sandbox.path().join("a.sock"), "engine-a");
+    let b = FakeEngine::unix(&sandbox.path().join("b.sock"), "engine-b");
+    // Two homes, each with a context "work" pointing at its own engine.
+    let homes: Vec<PathBuf> = [("home-a", &a), ("home-b", &b)]
+        .iter()
+        .map(|(dir, engine)| {
+            let home = sandbox.path().join(dir);
+            std::fs::create_dir_all(&home).unwrap();
+            let out = run(sandbox
+                .docker()
+                .env("HOME", &home)
+                .env_remove("DOCKER_CONFIG")
+                .args(["context", "create", "work", "--docker"])
+                .arg(format!("host={}", engine.endpoint())));
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            home
+        })
+        .collect();
+    let settings = write(
+        &sandbox.path().join("probe.toml"),
+        "format = \"{name} {engine}\"\n[engine]\nprobe = true\ninterval_s = 3600\ntimeout_s = 30\n",
+    );
+    let _daemon = Daemon::start(&sandbox);
+    let shells = [FakeShell::new(), FakeShell::new()];
+    let ask = |i: usize| {
+        let home = homes[i].to_str().unwrap();
+        let out = run(sandbox
+            .dctx("dctx-prompt")
+            .args(["--pid", &shells[i].pid(), "--shell", "plain"])
+            .env("DCTX_CONFIG", &settings)
+            .env_remove("DOCKER_CONFIG")
+            .env("HOME", home)
+            .env("DOCKER_CONTEXT", "work"));
+        text(&out.stdout)
+    };
+    wait_for("each shell's own engine", EVENTUALLY, || {
+        ask(0) == "work engine-a" && ask(1) == "work engine-b"
+    });
+}
