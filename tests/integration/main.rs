@@ -16,3 +16,4 @@ mod switching;
 mod tmux;
 mod trust;
 mod trust_probes;
+mod trust_tmux;

@@ -221,9 +221,23 @@ fn serve_until_stopped(
         let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();
         let (redraw_tx, redraw_rx) = tokio::sync::mpsc::unbounded_channel();
         let mark = crate::change_mark::ChangeMark::create(&change_mark_path(runtime_dir));
+        let (exits_tx, exits_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (saves_tx, saves_rx) = tokio::sync::mpsc::unbounded_channel();
+        let table_path = dctx_ipc::paths::shell_table_path(runtime_dir);
+        let table = crate::shells::load(&table_path);
+        let known = table.len();
         let state = Arc::new(
-            State::new(watch_tx, Some(redraw_tx), mark).with_state_dir(vars.state_dir()),
+            State::new(watch_tx, Some(redraw_tx), mark)
+                .with_state_dir(vars.state_dir())
+                .with_shells(table, exits_tx, saves_tx),
         );
+        tokio::spawn(crate::shells::watch_exits(state.clone(), exits_rx));
+        tokio::spawn(crate::shells::keep_saved(state.clone(), table_path, saves_rx));
+        if known > 0 {
+            info!(shells = known, "shells known before a restart");
+            // Bars drawn while no daemon ran showed tmux's own view.
+            state.request_redraw();
+        }
         tokio::spawn(crate::watch::run(state.clone(), watch_rx));
         tokio::spawn(crate::probe::run(state.clone(), Some(probe_records)));
         tokio::spawn(crate::tmux::run(state.clone(), redraw_rx));

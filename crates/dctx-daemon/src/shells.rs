@@ -1,14 +1,28 @@
 //! Which environment each shell last prompted with, by pid and by tty, so
 //! tmux (which cannot see a pane's environment) can ask "what does the shell
 //! on /dev/pts/7 see?".
+//!
+//! A shell is its pid *and* its start time (`/proc/PID/stat` field 22): a
+//! pid reused by another process is never taken for the shell. The daemon
+//! learns at once when a shell exits (a pidfd per shell, [`watch_exits`]),
+//! so a pane whose nested shell ended names the shell beneath it and tmux
+//! redraws; and the table is kept in the private runtime dir
+//! ([`ShellTable::save`], [`ShellTable::load`]), so a restarted daemon
+//! still knows each pane's shell.
 
 use std::collections::HashMap;
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use dctx_core::Env;
-use dctx_ipc::process::alive;
+use dctx_ipc::process::{alive, start_time};
 use dctx_ipc::protocol::Caller;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::state::State;
 
 /// More shells than one person plausibly has open; past it, dead shells
 /// are swept and then the least recently seen dropped.
@@ -16,6 +30,9 @@ pub const MAX_SHELLS: usize = 4096;
 
 #[derive(Debug, Clone)]
 struct Shell {
+    /// When the process started; `None` if /proc could not say (then the
+    /// pid alone is checked).
+    started: Option<u64>,
     env: Env,
     /// The settings file its prompt uses (`DCTX_CONFIG` or the default).
     settings: Option<PathBuf>,
@@ -52,7 +69,12 @@ impl ShellTable {
             return self.by_pid.len();
         }
         self.checked = Some(Instant::now());
-        let dead: Vec<u32> = self.by_pid.keys().copied().filter(|&p| !alive(p)).collect();
+        let dead: Vec<u32> = self
+            .by_pid
+            .iter()
+            .filter(|(&p, s)| !running(p, s.started))
+            .map(|(&p, _)| p)
+            .collect();
         for pid in dead {
             self.forget(pid);
         }
@@ -71,10 +93,21 @@ impl ShellTable {
         if caller.pid == 0 || env.byte_size() > crate::state::MAX_ENV_BYTES {
             return false;
         }
+        let started = start_time(caller.pid);
+        // The same pid under another start time is another process: the
+        // shell recorded under it has exited.
+        if self
+            .by_pid
+            .get(&caller.pid)
+            .is_some_and(|s| s.started != started)
+        {
+            self.forget(caller.pid);
+        }
         if !self.by_pid.contains_key(&caller.pid) && self.by_pid.len() >= MAX_SHELLS {
             self.sweep();
         }
         let shell = Shell {
+            started,
             env: env.clone(),
             settings: settings.map(Path::to_path_buf),
             tty: caller.tty.clone(),
@@ -129,11 +162,30 @@ impl ShellTable {
 
     /// The environment `pid` last prompted with, if it is still alive.
     pub fn by_pid(&mut self, pid: u32) -> Option<Env> {
-        if !alive(pid) {
+        let shell = self.by_pid.get(&pid)?;
+        if !running(pid, shell.started) {
             self.forget(pid);
             return None;
         }
-        self.by_pid.get(&pid).map(|s| s.env.clone())
+        Some(shell.env.clone())
+    }
+
+    /// The start time recorded for `pid`, for watching it exit.
+    pub fn started(&self, pid: u32) -> Option<u64> {
+        self.by_pid.get(&pid)?.started
+    }
+
+    /// Forgets the shell `pid` started at `started`, which has exited;
+    /// true if it was still recorded (then what its tty shows changed).
+    pub fn exited(&mut self, pid: u32, started: u64) -> bool {
+        let known = self
+            .by_pid
+            .get(&pid)
+            .is_some_and(|s| s.started == Some(started));
+        if known {
+            self.forget(pid);
+        }
+        known
     }
 
     /// Each distinct (environment, settings file) the recorded shells use:
@@ -171,7 +223,12 @@ impl ShellTable {
 
     /// Drops exited shells, then the least recently seen down to 3/4 full.
     fn sweep(&mut self) {
-        let dead: Vec<u32> = self.by_pid.keys().copied().filter(|&p| !alive(p)).collect();
+        let dead: Vec<u32> = self
+            .by_pid
+            .iter()
+            .filter(|(&p, s)| !running(p, s.started))
+            .map(|(&p, _)| p)
+            .collect();
         for pid in dead {
             self.forget(pid);
         }
@@ -187,6 +244,205 @@ impl ShellTable {
             }
         }
     }
+}
+
+/// Whether the process `pid` that started at `started` still runs.
+fn running(pid: u32, started: Option<u64>) -> bool {
+    match started {
+        Some(t) => start_time(pid) == Some(t),
+        None => alive(pid),
+    }
+}
+
+/// The version of the saved table; a file of another version is ignored
+/// (the shells tell the daemon again at their next prompt).
+const TABLE_VERSION: u32 = 1;
+
+/// The largest saved table read back (the table is bounded in entries and
+/// each environment in bytes, so a real one stays far below).
+pub const MAX_TABLE_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Serialize, Deserialize)]
+struct SavedTable {
+    version: u32,
+    shells: Vec<SavedShell>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedShell {
+    pid: u32,
+    started: u64,
+    env: Env,
+    #[serde(default, with = "dctx_core::os_text::option_path")]
+    settings: Option<PathBuf>,
+    tty: Option<String>,
+    tmux: Option<String>,
+    /// How long before the save it last prompted, in milliseconds.
+    idle_ms: u64,
+}
+
+impl ShellTable {
+    /// The table as its file holds it (shells without a start time are
+    /// left out: they could not be told from a reused pid on load).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let shells = self
+            .by_pid
+            .iter()
+            .filter_map(|(&pid, s)| {
+                Some(SavedShell {
+                    pid,
+                    started: s.started?,
+                    env: s.env.clone(),
+                    settings: s.settings.clone(),
+                    tty: s.tty.clone(),
+                    tmux: s.tmux.clone(),
+                    idle_ms: s.seen.elapsed().as_millis() as u64,
+                })
+            })
+            .collect();
+        serde_json::to_vec(&SavedTable {
+            version: TABLE_VERSION,
+            shells,
+        })
+        .unwrap_or_default()
+    }
+
+    /// A table from its file: only the shells that still run with the
+    /// recorded start time; nothing from a file of another version, an
+    /// oversized or a malformed one.
+    pub fn from_bytes(bytes: &[u8]) -> ShellTable {
+        let mut table = ShellTable::default();
+        if bytes.len() > MAX_TABLE_BYTES {
+            return table;
+        }
+        let Ok(saved) = serde_json::from_slice::<SavedTable>(bytes) else {
+            return table;
+        };
+        if saved.version != TABLE_VERSION {
+            return table;
+        }
+        let now = Instant::now();
+        let mut shells = saved.shells;
+        // Oldest first, so the most recent shell on a tty ends up its own.
+        shells.sort_by(|a, b| b.idle_ms.cmp(&a.idle_ms));
+        for s in shells.into_iter().take(MAX_SHELLS) {
+            if s.pid == 0
+                || s.env.byte_size() > crate::state::MAX_ENV_BYTES
+                || start_time(s.pid) != Some(s.started)
+            {
+                continue;
+            }
+            if let Some(tty) = &s.tty {
+                table.by_tty.insert(tty.clone(), s.pid);
+            }
+            let seen = now
+                .checked_sub(Duration::from_millis(s.idle_ms))
+                .unwrap_or(now);
+            table.by_pid.insert(
+                s.pid,
+                Shell {
+                    started: Some(s.started),
+                    env: s.env,
+                    settings: s.settings,
+                    tty: s.tty,
+                    tmux: s.tmux,
+                    seen,
+                },
+            );
+        }
+        table
+    }
+
+    /// The pids and start times of every shell, to watch them exit.
+    pub fn watched(&self) -> Vec<(u32, u64)> {
+        self.by_pid
+            .iter()
+            .filter_map(|(&p, s)| Some((p, s.started?)))
+            .collect()
+    }
+}
+
+/// Writes `bytes` to `path` whole or not at all (a temporary file in the
+/// same private dir, then a rename), mode 0600.
+pub fn save(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    let mut file = std::fs::File::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&tmp)?;
+    file.write_all(bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Reads the saved table at `path` (bounded), an empty one if there is
+/// none.
+pub fn load(path: &Path) -> ShellTable {
+    use dctx_core::FileSystem;
+    match dctx_core::RealFs.read(path) {
+        Ok(bytes) => ShellTable::from_bytes(&bytes),
+        Err(_) => ShellTable::default(),
+    }
+}
+
+/// Runs until the channel closes: for each shell sent (pid, start time),
+/// waits on a pidfd for it to exit, then tells `state`. Without pidfds
+/// (an old kernel) nothing is watched; lookups still check liveness.
+pub async fn watch_exits(state: Arc<State>, mut shells: UnboundedReceiver<(u32, u64)>) {
+    while let Some((pid, started)) = shells.recv().await {
+        let Some(fd) = pidfd(pid) else {
+            continue;
+        };
+        // The pidfd names whatever has that pid now: if that is not the
+        // shell, the shell has already exited.
+        let state = state.clone();
+        if start_time(pid) != Some(started) {
+            state.shell_exited(pid, started);
+            continue;
+        }
+        // SAFETY: the AsyncFd owns the OwnedFd, so the descriptor stays
+        // open and the same pidfd for the AsyncFd's whole life.
+        let registered = unsafe {
+            tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
+        };
+        let Ok(fd) = registered else {
+            continue;
+        };
+        tokio::spawn(async move {
+            // Readable once the process exits.
+            let _ = fd.readable().await;
+            state.shell_exited(pid, started);
+        });
+    }
+}
+
+/// Runs until the channel closes: saves the table to `path` after each
+/// burst of changes.
+pub async fn keep_saved(state: Arc<State>, path: PathBuf, mut changes: UnboundedReceiver<()>) {
+    while changes.recv().await.is_some() {
+        tokio::time::sleep(SAVE_SETTLE).await;
+        while changes.try_recv().is_ok() {}
+        let bytes = state.shell_table_bytes();
+        let path = path.clone();
+        let saved = tokio::task::spawn_blocking(move || save(&path, &bytes)).await;
+        if let Ok(Err(e)) = saved {
+            tracing::warn!(error = %e, "could not save the shell table");
+        }
+    }
+}
+
+/// Changes in one burst (shells starting together) are saved once.
+const SAVE_SETTLE: Duration = Duration::from_millis(50);
+
+fn pidfd(pid: u32) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    // SAFETY: a non-negative result is a descriptor nobody else owns.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
 #[cfg(test)]
@@ -266,5 +522,67 @@ mod tests {
         }
         assert!(t.len() <= MAX_SHELLS);
         assert_eq!(t.by_tty("/dev/pts/0"), Some(env("mine")));
+    }
+
+    #[test]
+    fn an_exit_is_forgotten_only_for_the_process_that_was_recorded() {
+        let me = std::process::id();
+        let started = start_time(me).unwrap();
+        let mut t = ShellTable::default();
+        t.record(&caller(me, "/dev/pts/4"), &env("a"), None);
+        assert_eq!(t.started(me), Some(started));
+        assert!(!t.exited(me, started + 1), "another process under that pid");
+        assert_eq!(t.by_tty("/dev/pts/4"), Some(env("a")));
+        assert!(t.exited(me, started));
+        assert_eq!(t.by_tty("/dev/pts/4"), None);
+    }
+
+    #[test]
+    fn a_pid_under_another_start_time_is_not_the_shell() {
+        let me = std::process::id();
+        let mut t = ShellTable::default();
+        t.record(&caller(me, "/dev/pts/5"), &env("a"), None);
+        // As if the shell had exited and its pid were now this process.
+        t.by_pid.get_mut(&me).unwrap().started = Some(1);
+        assert_eq!(t.by_pid(me), None);
+        assert_eq!(t.by_tty("/dev/pts/5"), None);
+    }
+
+    #[test]
+    fn the_saved_table_keeps_live_shells_only() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        let mut t = ShellTable::default();
+        t.record(&caller(dead, "/dev/pts/6"), &env("dead"), None);
+        child.wait().unwrap();
+        let me = std::process::id();
+        t.record(
+            &Caller {
+                pid: me,
+                tty: Some("/dev/pts/7".into()),
+                tmux: Some("/tmp/tmux-1/default,1,0".into()),
+            },
+            &env("mine"),
+            Some(Path::new("/s.toml")),
+        );
+        let mut back = ShellTable::from_bytes(&t.to_bytes());
+        assert_eq!(back.len(), 1);
+        assert_eq!(back.by_tty("/dev/pts/7"), Some(env("mine")));
+        assert_eq!(back.tmux_servers(), vec!["/tmp/tmux-1/default,1,0"]);
+        assert_eq!(
+            back.in_use(),
+            vec![(env("mine"), Some(PathBuf::from("/s.toml")))]
+        );
+        // Another version, or garbage: nothing, rather than a misreading.
+        let other = String::from_utf8(t.to_bytes())
+            .unwrap()
+            .replace("\"version\":1", "\"version\":2");
+        assert!(ShellTable::from_bytes(other.as_bytes()).is_empty());
+        assert!(ShellTable::from_bytes(b"{").is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shells.json");
+        save(&path, &t.to_bytes()).unwrap();
+        assert_eq!(load(&path).len(), 1);
+        assert!(load(&dir.path().join("none")).is_empty());
     }
 }

@@ -128,6 +128,10 @@ pub struct State {
     redraw_tx: Option<UnboundedSender<()>>,
     mark: ChangeMark,
     engines: Engines,
+    /// Told of each new shell (pid, start time), to watch it exit.
+    exits_tx: Option<UnboundedSender<(u32, u64)>>,
+    /// Told when the shell table changed, to save it.
+    saves_tx: Option<UnboundedSender<()>>,
 }
 
 impl State {
@@ -150,6 +154,48 @@ impl State {
             redraw_tx,
             mark,
             engines: Engines::new(None),
+            exits_tx: None,
+            saves_tx: None,
+        }
+    }
+
+    /// Starts from `table` (the one a previous daemon saved), tells
+    /// `exits` of every shell in it and of each new one, and `saves` of
+    /// every change to it.
+    pub fn with_shells(
+        mut self,
+        table: ShellTable,
+        exits: UnboundedSender<(u32, u64)>,
+        saves: UnboundedSender<()>,
+    ) -> State {
+        for shell in table.watched() {
+            let _ = exits.send(shell);
+        }
+        self.lock().shells = table;
+        self.exits_tx = Some(exits);
+        self.saves_tx = Some(saves);
+        self
+    }
+
+    /// The shell table as its file holds it.
+    pub fn shell_table_bytes(&self) -> Vec<u8> {
+        self.lock().shells.to_bytes()
+    }
+
+    fn shells_changed(&self) {
+        if let Some(tx) = &self.saves_tx {
+            let _ = tx.send(());
+        }
+    }
+
+    /// The shell `pid` (started at `started`) exited: its tty now shows
+    /// the shell beneath it, so bars redraw at once.
+    pub fn shell_exited(&self, pid: u32, started: u64) {
+        if self.lock().shells.exited(pid, started) {
+            tracing::debug!(pid, "a shell exited");
+            self.shells_changed();
+            self.request_redraw();
+            self.engines.wake.notify_one();
         }
     }
 
@@ -450,7 +496,18 @@ impl State {
         if let Some(caller) = caller {
             tracing::trace!(?caller, "query from a shell");
             let settings = render_opts.settings.as_deref();
-            if self.lock().shells.record(caller, env, settings) {
+            let (changed, new) = {
+                let mut inner = self.lock();
+                let before = inner.shells.started(caller.pid);
+                let changed = inner.shells.record(caller, env, settings);
+                let after = inner.shells.started(caller.pid);
+                (changed, after.filter(|_| after != before))
+            };
+            if let (Some(started), Some(tx)) = (new, &self.exits_tx) {
+                let _ = tx.send((caller.pid, started));
+            }
+            if changed {
+                self.shells_changed();
                 self.request_redraw();
                 // A new target may need a probe at once.
                 self.engines.wake.notify_one();
