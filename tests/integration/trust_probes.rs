@@ -144,12 +144,16 @@ fn a_docker_that_leaves_a_child_on_its_output_cannot_hold_a_probe() {
         "[engine]\nprobe = true\ninterval_s = 3600\ntimeout_s = 2\n",
     );
     let (path, sleeps) = docker_wrapper(&sandbox, true);
-    let _daemon = Daemon::start_with(&sandbox, |cmd| {
-        cmd.env("PATH", &path);
-    });
+    let _daemon = Daemon::start(&sandbox);
     let shell = FakeShell::new();
     let prod = [("DOCKER_CONTEXT", "prod")];
-    prompt(&sandbox, &shell, &settings, &prod);
+    // The shell's PATH finds the wrapper: probes run with it.
+    prompt(
+        &sandbox,
+        &shell,
+        &settings,
+        &[("DOCKER_CONTEXT", "prod"), ("PATH", &path)],
+    );
     // docker itself answers at once; its output stays open behind it.
     wait_for("the probe to time out", EVENTUALLY, || {
         engine_state(&sandbox, &settings, &prod)["state"] == "timeout"
@@ -196,11 +200,14 @@ fn a_daemon_killed_mid_probe_leaves_no_probe_process() {
     // Its background child stands for ssh: a grandchild of the daemon,
     // which only a kill of the whole group reaches.
     let (path, sleeps) = docker_wrapper(&sandbox, false);
-    let daemon = Daemon::start_with(&sandbox, |cmd| {
-        cmd.env("PATH", &path);
-    });
+    let daemon = Daemon::start(&sandbox);
     let shell = FakeShell::new();
-    prompt(&sandbox, &shell, &settings, &[("DOCKER_CONTEXT", "silent")]);
+    prompt(
+        &sandbox,
+        &shell,
+        &settings,
+        &[("DOCKER_CONTEXT", "silent"), ("PATH", &path)],
+    );
     wait_for("the probe to reach the engine", EVENTUALLY, || {
         !silent.requests().is_empty()
     });
@@ -219,9 +226,7 @@ fn a_daemon_killed_mid_probe_leaves_no_probe_process() {
         );
     }
     // What docker started is killed by the next daemon, as it starts.
-    let _next = Daemon::start_with(&sandbox, |cmd| {
-        cmd.env("PATH", &path);
-    });
+    let _next = Daemon::start(&sandbox);
     for pid in grandchildren {
         wait_for(
             "the next daemon to kill what the probe left",
@@ -275,4 +280,70 @@ fn shells_with_different_homes_see_their_own_homes_engines() {
     wait_for("each shell's own engine", EVENTUALLY, || {
         ask(0) == "work engine-a" && ask(1) == "work engine-b"
     });
+}
+
+#[test]
+fn a_probe_runs_with_the_shells_path_agent_and_proxies() {
+    if !require_tool("docker", "probe environment test") {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new();
+    let engine = FakeEngine::unix(&sandbox.path().join("prod.sock"), "prod-engine");
+    sandbox.create_contexts(&[("prod", engine.endpoint())]);
+    let settings = write(
+        &sandbox.path().join("probe.toml"),
+        "[engine]\nprobe = true\ninterval_s = 3600\ntimeout_s = 30\n",
+    );
+    // A docker only the shells' PATH has, noting what it was run with.
+    let bin = sandbox.path().join("shell-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let seen = sandbox.path().join("seen");
+    let script = format!(
+        "#!/bin/sh\necho \"agent=$SSH_AUTH_SOCK proxy=$https_proxy no=$NO_PROXY\" >> '{}'\nexec '{}' \"$@\"\n",
+        seen.display(),
+        real_docker().display()
+    );
+    std::fs::set_permissions(
+        write(&bin.join("docker"), &script),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let _daemon = Daemon::start(&sandbox);
+    let shells = [FakeShell::new(), FakeShell::new()];
+    for (shell, agent) in shells.iter().zip(["/agents/a", "/agents/b"]) {
+        let out = run(sandbox
+            .dctx("dctx-prompt")
+            .args(["--pid", &shell.pid(), "--shell", "plain"])
+            .env("DCTX_CONFIG", &settings)
+            .env("PATH", &path)
+            .env("SSH_AUTH_SOCK", agent)
+            .env("https_proxy", "http://proxy.invalid:3128")
+            .env("NO_PROXY", "localhost")
+            .env("DOCKER_CONTEXT", "prod"));
+        assert!(out.status.success());
+    }
+    // One probe per environment: the two shells' agents differ.
+    let mut lines = Vec::new();
+    wait_for("a probe from each shell's environment", EVENTUALLY, || {
+        lines = std::fs::read_to_string(&seen)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        lines.len() >= 2
+    });
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "agent=/agents/a proxy=http://proxy.invalid:3128 no=localhost",
+            "agent=/agents/b proxy=http://proxy.invalid:3128 no=localhost",
+        ]
+    );
 }

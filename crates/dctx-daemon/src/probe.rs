@@ -20,6 +20,7 @@ use std::time::Instant;
 use dctx_core::engine::{now_ms, EngineState, ProbeResult};
 use dctx_core::{Env, Settings};
 use dctx_ipc::probe::ProbeOutcome;
+use dctx_ipc::vars::ProbeEnv;
 
 use crate::engines::TargetKey;
 use crate::state::State;
@@ -32,6 +33,8 @@ pub const MAX_AT_ONCE: usize = 4;
 pub struct Target {
     pub key: TargetKey,
     pub env: Env,
+    /// That shell's PATH, ssh agent and proxies.
+    pub probe_env: ProbeEnv,
     pub settings: Arc<Settings>,
 }
 
@@ -92,7 +95,8 @@ pub fn kill_all() {
 /// group in `records`.
 async fn probe(target: &Target, records: Option<PathBuf>) -> ProbeResult {
     let engine = target.settings.engine.clone();
-    let cmd = dctx_ipc::process::probe_command(&target.env, &target.key.name);
+    let cmd =
+        dctx_ipc::process::probe_command(&target.env, Some(&target.probe_env), &target.key.name);
     let timeout = engine.timeout;
     let outcome =
         tokio::task::spawn_blocking(move || dctx_ipc::probe::run(cmd, timeout, records.as_deref()))

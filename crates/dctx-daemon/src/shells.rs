@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use dctx_core::Env;
 use dctx_ipc::process::{alive, start_time};
 use dctx_ipc::protocol::Caller;
+use dctx_ipc::vars::ProbeEnv;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -28,12 +29,17 @@ use crate::state::State;
 /// are swept and then the least recently seen dropped.
 pub const MAX_SHELLS: usize = 4096;
 
+/// What one shell uses: its environment, its probe environment and its
+/// settings file.
+pub type InUse = (Env, ProbeEnv, Option<PathBuf>);
+
 #[derive(Debug, Clone)]
 struct Shell {
     /// When the process started; `None` if /proc could not say (then the
     /// pid alone is checked).
     started: Option<u64>,
     env: Env,
+    probe_env: ProbeEnv,
     /// The settings file its prompt uses (`DCTX_CONFIG` or the default).
     settings: Option<PathBuf>,
     tty: Option<String>,
@@ -90,7 +96,10 @@ impl ShellTable {
     pub fn record(&mut self, caller: &Caller, env: &Env, settings: Option<&Path>) -> bool {
         // No real shell's DOCKER_* variables come near this: a client that
         // sends such is answered, but not remembered.
-        if caller.pid == 0 || env.byte_size() > crate::state::MAX_ENV_BYTES {
+        if caller.pid == 0
+            || env.byte_size() > crate::state::MAX_ENV_BYTES
+            || caller.probe_env.byte_size() > crate::state::MAX_ENV_BYTES
+        {
             return false;
         }
         let started = start_time(caller.pid);
@@ -109,6 +118,7 @@ impl ShellTable {
         let shell = Shell {
             started,
             env: env.clone(),
+            probe_env: caller.probe_env.clone(),
             settings: settings.map(Path::to_path_buf),
             tty: caller.tty.clone(),
             tmux: caller.tmux.clone(),
@@ -123,7 +133,10 @@ impl ShellTable {
                         }
                     }
                 }
-                old.env != *env || old.tty != caller.tty || old.settings.as_deref() != settings
+                old.env != *env
+                    || old.probe_env != caller.probe_env
+                    || old.tty != caller.tty
+                    || old.settings.as_deref() != settings
             }
             None => true,
         };
@@ -134,14 +147,14 @@ impl ShellTable {
         changed
     }
 
-    /// The environment of the live shell that last prompted on `tty`. When
-    /// that one has exited (a nested shell, say), the one that prompted
-    /// there before it: shells that keep their segment do not ask again
-    /// just because a child shell ended.
-    pub fn by_tty(&mut self, tty: &str) -> Option<Env> {
+    /// The live shell that last prompted on `tty`. When that one has
+    /// exited (a nested shell, say), the one that prompted there before
+    /// it: shells that keep their segment do not ask again just because a
+    /// child shell ended.
+    pub fn pid_on_tty(&mut self, tty: &str) -> Option<u32> {
         if let Some(&pid) = self.by_tty.get(tty) {
-            if let Some(env) = self.by_pid(pid) {
-                return Some(env);
+            if self.known(pid).is_some() {
+                return Some(pid);
             }
         }
         let mut there: Vec<(Instant, u32)> = self
@@ -152,22 +165,35 @@ impl ShellTable {
             .collect();
         there.sort_unstable_by(|a, b| b.cmp(a));
         for (_, pid) in there {
-            if let Some(env) = self.by_pid(pid) {
+            if self.known(pid).is_some() {
                 self.by_tty.insert(tty.to_string(), pid);
-                return Some(env);
+                return Some(pid);
             }
         }
         None
     }
 
+    /// The environment of the live shell that last prompted on `tty` (see
+    /// [`Self::pid_on_tty`]).
+    pub fn by_tty(&mut self, tty: &str) -> Option<Env> {
+        let pid = self.pid_on_tty(tty)?;
+        self.by_pid(pid)
+    }
+
     /// The environment `pid` last prompted with, if it is still alive.
     pub fn by_pid(&mut self, pid: u32) -> Option<Env> {
+        self.known(pid).map(|(env, _)| env)
+    }
+
+    /// The environment and probe environment `pid` last prompted with, if
+    /// it is still the process that did.
+    pub fn known(&mut self, pid: u32) -> Option<(Env, ProbeEnv)> {
         let shell = self.by_pid.get(&pid)?;
         if !running(pid, shell.started) {
             self.forget(pid);
             return None;
         }
-        Some(shell.env.clone())
+        Some((shell.env.clone(), shell.probe_env.clone()))
     }
 
     /// The start time recorded for `pid`, for watching it exit.
@@ -188,13 +214,13 @@ impl ShellTable {
         known
     }
 
-    /// Each distinct (environment, settings file) the recorded shells use:
-    /// what engine probes follow.
-    pub fn in_use(&self) -> Vec<(Env, Option<PathBuf>)> {
-        let all: std::collections::HashSet<(Env, Option<PathBuf>)> = self
+    /// Each distinct (environment, probe environment, settings file) the
+    /// recorded shells use: what engine probes follow.
+    pub fn in_use(&self) -> Vec<InUse> {
+        let all: std::collections::HashSet<InUse> = self
             .by_pid
             .values()
-            .map(|s| (s.env.clone(), s.settings.clone()))
+            .map(|s| (s.env.clone(), s.probe_env.clone(), s.settings.clone()))
             .collect();
         all.into_iter().collect()
     }
@@ -273,6 +299,8 @@ struct SavedShell {
     pid: u32,
     started: u64,
     env: Env,
+    #[serde(default)]
+    probe_env: ProbeEnv,
     #[serde(default, with = "dctx_core::os_text::option_path")]
     settings: Option<PathBuf>,
     tty: Option<String>,
@@ -293,6 +321,7 @@ impl ShellTable {
                     pid,
                     started: s.started?,
                     env: s.env.clone(),
+                    probe_env: s.probe_env.clone(),
                     settings: s.settings.clone(),
                     tty: s.tty.clone(),
                     tmux: s.tmux.clone(),
@@ -343,6 +372,7 @@ impl ShellTable {
                 Shell {
                     started: Some(s.started),
                     env: s.env,
+                    probe_env: s.probe_env,
                     settings: s.settings,
                     tty: s.tty,
                     tmux: s.tmux,
@@ -561,6 +591,7 @@ mod tests {
                 pid: me,
                 tty: Some("/dev/pts/7".into()),
                 tmux: Some("/tmp/tmux-1/default,1,0".into()),
+                ..Caller::default()
             },
             &env("mine"),
             Some(Path::new("/s.toml")),
@@ -571,7 +602,11 @@ mod tests {
         assert_eq!(back.tmux_servers(), vec!["/tmp/tmux-1/default,1,0"]);
         assert_eq!(
             back.in_use(),
-            vec![(env("mine"), Some(PathBuf::from("/s.toml")))]
+            vec![(
+                env("mine"),
+                ProbeEnv::default(),
+                Some(PathBuf::from("/s.toml"))
+            )]
         );
         // Another version, or garbage: nothing, rather than a misreading.
         let other = String::from_utf8(t.to_bytes())

@@ -22,6 +22,7 @@ use dctx_core::fs::FileId;
 use dctx_core::segment::{render, RenderOptions};
 use dctx_core::{resolve, Env, RealFs, Resolution, Settings};
 use dctx_ipc::protocol::{Caller, Render, Segment, WatchedDir};
+use dctx_ipc::vars::ProbeEnv;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::change_mark::ChangeMark;
@@ -223,19 +224,27 @@ impl State {
             inner.shells.in_use()
         };
         let mut targets: HashMap<TargetKey, crate::probe::Target> = HashMap::new();
-        for (env, settings_path) in in_use {
+        for (env, probe_env, settings_path) in in_use {
             let (settings, _, _) = self.settings(settings_path.as_deref());
             let (resolution, _) = self.resolve(&env);
             if resolution.host.is_empty() || !settings.engine.probes(&resolution.name) {
                 continue;
             }
-            let key = TargetKey::of(&resolution);
+            let key = TargetKey::of(&resolution, &probe_env);
             // Of two shells with different settings, the shorter interval.
             let shorter = targets
                 .get(&key)
                 .is_none_or(|t| settings.engine.interval < t.settings.engine.interval);
             if shorter {
-                targets.insert(key.clone(), crate::probe::Target { key, env, settings });
+                targets.insert(
+                    key.clone(),
+                    crate::probe::Target {
+                        key,
+                        env,
+                        probe_env,
+                        settings,
+                    },
+                );
             }
         }
         targets.into_values().collect()
@@ -467,13 +476,14 @@ impl State {
     fn segment(
         &self,
         (resolution, watched): (Resolution, bool),
+        probe_env: &ProbeEnv,
         render_opts: &Render,
         matched_shell: bool,
     ) -> Segment {
         let (settings, problem, settings_watched) = self.settings(render_opts.settings.as_deref());
         let engine = self
             .engines
-            .report(&TargetKey::of(&resolution), &settings.engine);
+            .report(&TargetKey::of(&resolution, probe_env), &settings.engine);
         let request = RenderOptions {
             shell: render_opts.shell,
             format: render_opts.format.as_deref(),
@@ -513,7 +523,8 @@ impl State {
                 self.engines.wake.notify_one();
             }
         }
-        self.segment(self.resolve(env), render_opts, caller.is_some())
+        let probe_env = caller.map(|c| c.probe_env.clone()).unwrap_or_default();
+        self.segment(self.resolve(env), &probe_env, render_opts, caller.is_some())
     }
 
     /// A lookup by tty or pid, for status bars that cannot see the shell.
@@ -527,12 +538,12 @@ impl State {
         self.queries.fetch_add(1, Ordering::Relaxed);
         let known = {
             let mut inner = self.lock();
-            let by_tty = tty.and_then(|t| inner.shells.by_tty(t));
-            by_tty.or_else(|| pid.and_then(|p| inner.shells.by_pid(p)))
+            let shell = tty.and_then(|t| inner.shells.pid_on_tty(t)).or(pid);
+            shell.and_then(|p| inner.shells.known(p))
         };
         let matched = known.is_some();
-        let env = known.unwrap_or_else(|| fallback.clone());
-        self.segment(self.resolve(&env), render_opts, matched)
+        let (env, probe_env) = known.unwrap_or_else(|| (fallback.clone(), ProbeEnv::default()));
+        self.segment(self.resolve(&env), &probe_env, render_opts, matched)
     }
 }
 

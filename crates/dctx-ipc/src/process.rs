@@ -73,7 +73,16 @@ pub fn raise_fd_limit() {
 /// thread that started it ends (`PR_SET_PDEATHSIG`: a daemon killed with
 /// SIGKILL takes its docker along), ssh's askpass off, stdin from
 /// /dev/null, stdout and stderr piped. Run it with [`crate::probe::run`].
-pub fn probe_command(env: &dctx_core::Env, name: &str) -> std::process::Command {
+///
+/// `probe_env`: the shell's PATH, ssh agent and proxies, which replace the
+/// caller's own (a variable the shell did not send is removed; PATH is
+/// kept, so docker is still found); `None`, or nothing sent (an older
+/// client), keeps the caller's.
+pub fn probe_command(
+    env: &dctx_core::Env,
+    probe_env: Option<&crate::vars::ProbeEnv>,
+    name: &str,
+) -> std::process::Command {
     use std::os::unix::process::CommandExt;
     use std::process::Stdio;
     let mut cmd = std::process::Command::new("docker");
@@ -83,6 +92,19 @@ pub fn probe_command(env: &dctx_core::Env, name: &str) -> std::process::Command 
     }
     for (k, v) in env.vars() {
         cmd.env(k, v);
+    }
+    if let Some(probe_env) = probe_env.filter(|p| !p.is_empty()) {
+        for &var in crate::vars::PROBE_VARS {
+            match probe_env.get(var) {
+                Some(value) => {
+                    cmd.env(var, value);
+                }
+                None if var == "PATH" => {}
+                None => {
+                    cmd.env_remove(var);
+                }
+            }
+        }
     }
     // The shell's home, not the caller's: docker reads its config (and
     // ssh its keys and known hosts) from there.

@@ -62,7 +62,8 @@ pub fn report(vars: &Vars, env: &Env, name: &str) -> EngineReport {
 /// whole process group killed at `timeout`, which covers reading its
 /// output to the end.
 pub fn probe_now(env: &Env, name: &str, timeout: Duration) -> Result<Facts, String> {
-    let cmd = dctx_ipc::process::probe_command(env, name);
+    // This process's own PATH, agent and proxies: it is the user's shell's.
+    let cmd = dctx_ipc::process::probe_command(env, None, name);
     dctx_ipc::probe::run(cmd, timeout, None).facts()
 }
 
