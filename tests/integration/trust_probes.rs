@@ -1,13 +1,15 @@
 //! Engine probes are bounded in every way: a docker that exits but leaves
 //! a child holding its output, a daemon killed with SIGKILL mid-probe, and
-//! shells whose own environment (HOME) leads to another engine.
+//! shells whose own environment (HOME, PATH, agent, proxies) leads to
+//! another engine. And the daemon's other costs are bounded too: inotify
+//! watches grow with the contexts in use, not with the store.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
 
 use dctx_tests::engine::FakeEngine;
-use dctx_tests::{require_tool, run, run_bounded, text, wait_for, Daemon, Sandbox};
+use dctx_tests::{require_tool, run, run_bounded, run_ok, text, wait_for, Conn, Daemon, Sandbox};
 
 /// Generous: a probe is a docker process on a loaded 2-core machine.
 const EVENTUALLY: Duration = Duration::from_secs(60);
@@ -346,4 +348,89 @@ fn a_probe_runs_with_the_shells_path_agent_and_proxies() {
             "agent=/agents/b proxy=http://proxy.invalid:3128 no=localhost",
         ]
     );
+}
+
+/// The inotify watches process `pid` holds, from /proc/PID/fdinfo.
+fn inotify_watches(pid: u32) -> usize {
+    let mut count = 0;
+    for entry in std::fs::read_dir(format!("/proc/{pid}/fdinfo"))
+        .unwrap()
+        .flatten()
+    {
+        let info = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        count += info
+            .lines()
+            .filter(|l| l.starts_with("inotify wd:"))
+            .count();
+    }
+    count
+}
+
+#[test]
+fn watches_grow_with_the_contexts_in_use_not_with_the_store() {
+    if !require_tool("docker", "inotify watch count test") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    sandbox.create_contexts(&[("c0", "tcp://10.0.0.1:2375")]);
+    // 5,000 more, as docker's store lays them out (checked with docker
+    // below): creating each with the CLI would take minutes.
+    let config = sandbox.home_docker();
+    let meta = |name: &str| dctx_core::context_meta::meta_path(&config, name);
+    let template = std::fs::read_to_string(meta("c0")).unwrap();
+    for i in 1..=5000 {
+        let path = meta(&format!("c{i}"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let text = template
+            .replace("\"c0\"", &format!("\"c{i}\""))
+            .replace("10.0.0.1", &format!("10.1.{}.{}", i / 256, i % 256));
+        std::fs::write(&path, text).unwrap();
+    }
+    let host = run_ok(sandbox.docker().args([
+        "context",
+        "inspect",
+        "c4999",
+        "--format",
+        "{{.Endpoints.docker.Host}}",
+    ]));
+    assert_eq!(host.trim(), "tcp://10.1.19.135:2375");
+    let daemon = Daemon::start(&sandbox);
+    let home = sandbox.home();
+    let mut conn = Conn::open(&daemon.socket).unwrap();
+    let in_use = ["c1", "c2", "c4999"];
+    // Each answer is kept by shells (watched) once its context is watched.
+    wait_for(
+        "answers for the contexts in use to be watched",
+        EVENTUALLY,
+        || {
+            in_use
+                .iter()
+                .all(|name| conn.query(&home, &[("DOCKER_CONTEXT", name)], None)["watched"] == true)
+        },
+    );
+    let watches = inotify_watches(daemon.pid());
+    eprintln!("inotify watches with 5,001 contexts, 3 in use: {watches}");
+    assert!(
+        watches < 40,
+        "{watches} inotify watches for 3 contexts in use"
+    );
+
+    // Answers are as before: an edit of a context in use is seen, and
+    // shells are told (the change mark is replaced).
+    let mark = sandbox.path().join("runtime/dctx/changed");
+    let inode = || dctx_core::fs::FileId::of(&mark).map(|id| id.inode());
+    let before = inode();
+    assert!(before.is_some());
+    run_ok(sandbox.docker().args([
+        "context",
+        "update",
+        "c2",
+        "--docker",
+        "host=tcp://10.9.9.9:2375",
+    ]));
+    wait_for("the change mark to be replaced", EVENTUALLY, || {
+        inode() != before
+    });
+    let answer = conn.query(&home, &[("DOCKER_CONTEXT", "c2")], None);
+    assert_eq!(answer["text"], "c2|tcp://10.9.9.9:2375", "{answer}");
 }

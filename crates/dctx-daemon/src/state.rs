@@ -12,13 +12,14 @@
 //! Shells keep answers too (see [`ChangeMark`]): whatever drops a cached
 //! answer here, or stops a dir from being watched, replaces the change mark.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use dctx_core::fs::FileId;
+use dctx_core::resolution::DEFAULT_CONTEXT;
 use dctx_core::segment::{render, RenderOptions};
 use dctx_core::{resolve, Env, RealFs, Resolution, Settings};
 use dctx_ipc::protocol::{Caller, Render, Segment, WatchedDir};
@@ -67,6 +68,11 @@ pub enum Freshness {
 struct DirCache {
     generation: u64,
     freshness: Freshness,
+    /// The contexts whose meta dirs are watched: only answers naming one
+    /// of these (or `default`, which has none) are cached.
+    contexts: HashSet<String>,
+    /// The contexts asked to be watched, so each is asked once.
+    asked: HashSet<String>,
     answers: HashMap<Env, (Resolution, Arc<Stamp>)>,
     /// What `answers` take, by [`answer_bytes`].
     bytes: usize,
@@ -95,6 +101,8 @@ pub enum WatchRequest {
     AddFile(PathBuf),
     /// Either, no longer needed.
     Remove(PathBuf),
+    /// The meta dir of a context an answer from this config dir named.
+    Context(PathBuf, String),
 }
 
 #[derive(Debug, Clone)]
@@ -327,6 +335,19 @@ impl State {
                 inner.dirs.values_mut().for_each(DirCache::clear);
             }
             if let Some(cache) = inner.dirs.get_mut(&dir) {
+                let name = &resolution.name;
+                if name != DEFAULT_CONTEXT && !cache.contexts.contains(name) {
+                    // Its meta.json is not watched yet: right now, but
+                    // neither cached nor to be kept until it is.
+                    if cache.asked.len() < crate::watch::MAX_WATCHED_CONTEXTS
+                        && cache.asked.insert(name.clone())
+                    {
+                        let _ = self
+                            .watch_tx
+                            .send(WatchRequest::Context(dir.clone(), name.clone()));
+                    }
+                    return (resolution, false);
+                }
                 if cache.generation == generation && cache.freshness == Freshness::Inotify {
                     if cache.answers.len() >= MAX_ANSWERS_PER_DIR {
                         cache.clear();
@@ -366,10 +387,20 @@ impl State {
             .or_insert_with(|| DirCache {
                 generation: 0,
                 freshness: Freshness::Pending,
+                contexts: HashSet::new(),
+                asked: HashSet::new(),
                 answers: HashMap::new(),
                 bytes: 0,
                 used: Instant::now(),
             })
+    }
+
+    /// Called by the watch task once the meta dirs of `contexts` in config
+    /// dir `dir` are watched (before its `set_freshness`).
+    pub fn set_watched_contexts(&self, dir: &Path, contexts: std::collections::BTreeSet<String>) {
+        if let Some(cache) = self.lock().dirs.get_mut(dir) {
+            cache.contexts = contexts.into_iter().collect();
+        }
     }
 
     /// Called by the watch task once it knows how `path` (a config dir or
