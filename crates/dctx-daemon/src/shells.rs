@@ -312,8 +312,10 @@ struct SavedShell {
 impl ShellTable {
     /// The table as its file holds it (shells without a start time are
     /// left out: they could not be told from a reused pid on load).
+    /// The most recently seen shells are kept when all would not fit in
+    /// [`MAX_TABLE_BYTES`].
     pub fn to_bytes(&self) -> Vec<u8> {
-        let shells = self
+        let mut shells: Vec<SavedShell> = self
             .by_pid
             .iter()
             .filter_map(|(&pid, s)| {
@@ -329,11 +331,23 @@ impl ShellTable {
                 })
             })
             .collect();
-        serde_json::to_vec(&SavedTable {
-            version: TABLE_VERSION,
-            shells,
-        })
-        .unwrap_or_default()
+        shells.sort_by_key(|s| s.idle_ms);
+        loop {
+            let bytes = serde_json::to_vec(&SavedTable {
+                version: TABLE_VERSION,
+                shells: std::mem::take(&mut shells),
+            })
+            .unwrap_or_default();
+            if bytes.len() <= MAX_TABLE_BYTES {
+                return bytes;
+            }
+            // Rare (thousands of shells with huge environments): halve.
+            let Ok(SavedTable { shells: all, .. }) = serde_json::from_slice(&bytes) else {
+                return Vec::new();
+            };
+            shells = all;
+            shells.truncate(shells.len() / 2);
+        }
     }
 
     /// A table from its file: only the shells that still run with the
@@ -353,7 +367,7 @@ impl ShellTable {
         let now = Instant::now();
         let mut shells = saved.shells;
         // Oldest first, so the most recent shell on a tty ends up its own.
-        shells.sort_by(|a, b| b.idle_ms.cmp(&a.idle_ms));
+        shells.sort_by_key(|s| std::cmp::Reverse(s.idle_ms));
         for s in shells.into_iter().take(MAX_SHELLS) {
             if s.pid == 0
                 || s.env.byte_size() > crate::state::MAX_ENV_BYTES
@@ -619,5 +633,30 @@ mod tests {
         save(&path, &t.to_bytes()).unwrap();
         assert_eq!(load(&path).len(), 1);
         assert!(load(&dir.path().join("none")).is_empty());
+    }
+
+    #[test]
+    fn an_oversized_table_keeps_the_most_recent_shells() {
+        let mut t = ShellTable::default();
+        let big = "x".repeat(8000);
+        for pid in 1..=1000u32 {
+            t.by_pid.insert(
+                pid,
+                Shell {
+                    started: Some(1),
+                    env: Env::new([("DOCKER_CONTEXT", big.as_str())], None),
+                    probe_env: ProbeEnv::default(),
+                    settings: None,
+                    tty: None,
+                    tmux: None,
+                    seen: Instant::now() - Duration::from_secs(u64::from(pid)),
+                },
+            );
+        }
+        let bytes = t.to_bytes();
+        assert!(bytes.len() <= MAX_TABLE_BYTES && bytes.len() > MAX_TABLE_BYTES / 4);
+        let saved: SavedTable = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(saved.shells[0].pid, 1, "the most recent first");
+        assert!(saved.shells.iter().all(|s| s.pid <= 500));
     }
 }
