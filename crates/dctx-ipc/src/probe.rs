@@ -9,6 +9,14 @@
 //! reaped, so the group id cannot have been reused. Output is read to the
 //! end but only [`MAX_OUTPUT`] bytes of each pipe are kept.
 //!
+//! `docker info` lists CLI plugins by running each one's metadata command,
+//! and nothing turns that off: measured with docker 28.2.2 and a recording
+//! `~/.docker/cli-plugins/docker-x`, a `--format` of server fields only
+//! still runs it, and `DOCKER_CLI_PLUGIN_EXTRA_DIRS` only adds dirs. Only
+//! `docker version` runs no plugin, but it does not give the engine's ID,
+//! which pins need. So plugins run, as for the user's own `docker info`:
+//! inside the probe's group, under its timeout, killed with it.
+//!
 //! Each running group is also recorded in a directory (the daemon's
 //! private runtime dir) as `<pgid>` holding the leader's start time, so a
 //! daemon that starts after a crash kills what the last one left running
