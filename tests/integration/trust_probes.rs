@@ -434,3 +434,24 @@ fn watches_grow_with_the_contexts_in_use_not_with_the_store() {
     let answer = conn.query(&home, &[("DOCKER_CONTEXT", "c2")], None);
     assert_eq!(answer["text"], "c2|tcp://10.9.9.9:2375", "{answer}");
 }
+
+/// Protocol 4 added the caller's probe environment: a client of protocol
+/// 3 (which would send none) is answered only with the daemon's hello, and
+/// refused anything else, so it stops this daemon and starts its own.
+#[test]
+fn a_client_of_the_previous_protocol_is_told_apart() {
+    let sandbox = Sandbox::new();
+    let daemon = Daemon::start(&sandbox);
+    let mut conn = Conn::raw(&daemon.socket).unwrap();
+    let old = dctx_ipc::protocol::PROTOCOL_VERSION - 1;
+    let hello = conn
+        .call(&serde_json::json!({"type": "hello", "protocol": old, "client": "old"}))
+        .unwrap();
+    assert_eq!(
+        hello["protocol"],
+        dctx_ipc::protocol::PROTOCOL_VERSION,
+        "{hello}"
+    );
+    let status = conn.call(&serde_json::json!({"type": "status"})).unwrap();
+    assert_eq!(status["type"], "error", "{status}");
+}
