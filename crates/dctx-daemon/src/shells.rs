@@ -465,10 +465,11 @@ pub async fn watch_exits(state: Arc<State>, mut shells: UnboundedReceiver<(u32, 
 }
 
 /// Runs until the channel closes: saves the table to `path` after each
-/// burst of changes.
+/// change (changes that arrive meanwhile are saved together), then asks
+/// tmux to redraw: a bar shows a shell's new context only once a restarted
+/// daemon would show it too.
 pub async fn keep_saved(state: Arc<State>, path: PathBuf, mut changes: UnboundedReceiver<()>) {
     while changes.recv().await.is_some() {
-        tokio::time::sleep(SAVE_SETTLE).await;
         while changes.try_recv().is_ok() {}
         let bytes = state.shell_table_bytes();
         let path = path.clone();
@@ -476,11 +477,9 @@ pub async fn keep_saved(state: Arc<State>, path: PathBuf, mut changes: Unbounded
         if let Ok(Err(e)) = saved {
             tracing::warn!(error = %e, "could not save the shell table");
         }
+        state.request_redraw();
     }
 }
-
-/// Changes in one burst (shells starting together) are saved once.
-const SAVE_SETTLE: Duration = Duration::from_millis(50);
 
 fn pidfd(pid: u32) -> Option<OwnedFd> {
     // SAFETY: pidfd_open takes a pid and flags and returns a new fd.

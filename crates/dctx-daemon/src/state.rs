@@ -191,9 +191,14 @@ impl State {
         self.lock().shells.to_bytes()
     }
 
+    /// The shell table changed: save it, then redraw the bars (the saver
+    /// redraws once saved; without one, at once).
     fn shells_changed(&self) {
-        if let Some(tx) = &self.saves_tx {
-            let _ = tx.send(());
+        match &self.saves_tx {
+            Some(tx) => {
+                let _ = tx.send(());
+            }
+            None => self.request_redraw(),
         }
     }
 
@@ -203,7 +208,6 @@ impl State {
         if self.lock().shells.exited(pid, started) {
             tracing::debug!(pid, "a shell exited");
             self.shells_changed();
-            self.request_redraw();
             self.engines.wake.notify_one();
         }
     }
@@ -549,7 +553,6 @@ impl State {
             }
             if changed {
                 self.shells_changed();
-                self.request_redraw();
                 // A new target may need a probe at once.
                 self.engines.wake.notify_one();
             }
