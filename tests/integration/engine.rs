@@ -260,7 +260,13 @@ fn a_probe_is_killed_at_its_timeout_and_leaves_nothing_behind() {
     });
     let (a, b) = (FakeShell::new(), FakeShell::new());
     prompt(&sandbox, &a, &settings, &[("DOCKER_CONTEXT", "hung")]);
-    prompt(&sandbox, &b, &settings, &[("DOCKER_CONTEXT", "far")]);
+    // Probes run with the shell's PATH, which finds the fake ssh.
+    prompt(
+        &sandbox,
+        &b,
+        &settings,
+        &[("DOCKER_CONTEXT", "far"), ("PATH", &path)],
+    );
     for context in ["hung", "far"] {
         wait_for(&format!("{context} to time out"), EVENTUALLY, || {
             inspect(&sandbox, &settings, &[("DOCKER_CONTEXT", context)])["engine"]["state"]
@@ -438,7 +444,12 @@ fn probes_still_running_die_with_the_daemon() {
         cmd.env("PATH", &path);
     });
     let shell = FakeShell::new();
-    prompt(&sandbox, &shell, &settings, &[("DOCKER_CONTEXT", "far")]);
+    prompt(
+        &sandbox,
+        &shell,
+        &settings,
+        &[("DOCKER_CONTEXT", "far"), ("PATH", &path)],
+    );
     wait_for("the probe's ssh to start", EVENTUALLY, || ssh_pids.exists());
     let mut probes: Vec<i32> = children(daemon.pid())
         .into_iter()

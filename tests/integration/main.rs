@@ -23,3 +23,5 @@ mod tmux;
 mod trust;
 mod trust_names;
 mod trust_pins;
+mod trust_probes;
+mod trust_tmux;

@@ -10,27 +10,37 @@ use std::time::Instant;
 use dctx_core::engine::{now_ms, EngineReport, EngineSettings, ProbeResult};
 use dctx_core::{RealFs, Resolution};
 use dctx_ipc::pins::{self, Pin};
+use dctx_ipc::vars::ProbeEnv;
 use tokio::sync::Notify;
 
 /// Results kept for targets nobody uses any more, at most.
 const MAX_RESULTS: usize = 256;
 
 /// One engine as the CLI reaches it: which config dir, which context,
-/// which endpoint (a context re-pointed elsewhere is another target).
+/// which endpoint (a context re-pointed elsewhere is another target), and
+/// from which environment (another PATH, ssh agent or proxy may reach
+/// another engine, or none).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TargetKey {
     pub config_dir: PathBuf,
     pub name: String,
     pub host: String,
+    pub probe_env: ProbeEnv,
 }
 
 impl TargetKey {
-    pub fn of(r: &Resolution) -> TargetKey {
+    pub fn of(r: &Resolution, probe_env: &ProbeEnv) -> TargetKey {
         TargetKey {
             config_dir: r.config_dir.clone(),
             name: r.name.clone(),
             host: r.host.clone(),
+            probe_env: probe_env.clone(),
         }
+    }
+
+    /// The same engine, whatever the environment.
+    fn same_engine(&self, other: &TargetKey) -> bool {
+        self.config_dir == other.config_dir && self.name == other.name && self.host == other.host
     }
 }
 
@@ -104,7 +114,16 @@ impl Engines {
     /// The report for `key` under `settings`.
     pub fn report(&self, key: &TargetKey, settings: &EngineSettings) -> EngineReport {
         let inner = self.lock();
-        let result = inner.results.get(key).map(|(r, _)| r);
+        // Asked from an environment that probes nothing (`dctx inspect`
+        // sends none): the latest result for that engine from any shell.
+        let result = inner.results.get(key).map(|(r, _)| r).or_else(|| {
+            inner
+                .results
+                .iter()
+                .filter(|(k, _)| k.same_engine(key))
+                .max_by_key(|(_, (_, at))| *at)
+                .map(|(_, (r, _))| r)
+        });
         let probed = settings.probes(&key.name);
         match &inner.pins {
             Ok(pins) => {

@@ -178,6 +178,13 @@ fn serve_until_stopped(
 ) -> anyhow::Result<()> {
     ensure_private_dir(runtime_dir)?;
     let lock = acquire_lock(runtime_dir)?;
+    // A daemon killed before it could stop its probes left them running:
+    // only the lock holder may judge and kill them.
+    let probe_records = dctx_ipc::paths::probe_groups_dir(runtime_dir);
+    let killed = dctx_ipc::probe::kill_leftovers(&probe_records);
+    if killed > 0 {
+        warn!(killed, "killed probes a previous daemon left running");
+    }
     let socket = socket_path(runtime_dir);
     // Every shell's helper keeps a connection.
     dctx_ipc::process::raise_fd_limit();
@@ -214,11 +221,25 @@ fn serve_until_stopped(
         let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();
         let (redraw_tx, redraw_rx) = tokio::sync::mpsc::unbounded_channel();
         let mark = crate::change_mark::ChangeMark::create(&change_mark_path(runtime_dir));
+        let (exits_tx, exits_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (saves_tx, saves_rx) = tokio::sync::mpsc::unbounded_channel();
+        let table_path = dctx_ipc::paths::shell_table_path(runtime_dir);
+        let table = crate::shells::load(&table_path);
+        let known = table.len();
         let state = Arc::new(
-            State::new(watch_tx, Some(redraw_tx), mark).with_state_dir(vars.state_dir()),
+            State::new(watch_tx, Some(redraw_tx), mark)
+                .with_state_dir(vars.state_dir())
+                .with_shells(table, exits_tx, saves_tx),
         );
+        tokio::spawn(crate::shells::watch_exits(state.clone(), exits_rx));
+        tokio::spawn(crate::shells::keep_saved(state.clone(), table_path, saves_rx));
+        if known > 0 {
+            info!(shells = known, "shells known before a restart");
+            // Bars drawn while no daemon ran showed tmux's own view.
+            state.request_redraw();
+        }
         tokio::spawn(crate::watch::run(state.clone(), watch_rx));
-        tokio::spawn(crate::probe::run(state.clone()));
+        tokio::spawn(crate::probe::run(state.clone(), Some(probe_records)));
         tokio::spawn(crate::tmux::run(state.clone(), redraw_rx));
         let uid = dctx_ipc::paths::euid();
         let shared = Arc::new(Shared::new(state, uid, socket.clone()));

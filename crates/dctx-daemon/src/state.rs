@@ -12,16 +12,18 @@
 //! Shells keep answers too (see [`ChangeMark`]): whatever drops a cached
 //! answer here, or stops a dir from being watched, replaces the change mark.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use dctx_core::fs::FileId;
+use dctx_core::resolution::DEFAULT_CONTEXT;
 use dctx_core::segment::{render, RenderOptions};
 use dctx_core::{resolve, Env, RealFs, Resolution, Settings};
 use dctx_ipc::protocol::{Caller, Render, Segment, WatchedDir};
+use dctx_ipc::vars::ProbeEnv;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::change_mark::ChangeMark;
@@ -66,6 +68,11 @@ pub enum Freshness {
 struct DirCache {
     generation: u64,
     freshness: Freshness,
+    /// The contexts whose meta dirs are watched: only answers naming one
+    /// of these (or `default`, which has none) are cached.
+    contexts: HashSet<String>,
+    /// The contexts asked to be watched, so each is asked once.
+    asked: HashSet<String>,
     answers: HashMap<Env, (Resolution, Arc<Stamp>)>,
     /// What `answers` take, by [`answer_bytes`].
     bytes: usize,
@@ -94,6 +101,8 @@ pub enum WatchRequest {
     AddFile(PathBuf),
     /// Either, no longer needed.
     Remove(PathBuf),
+    /// The meta dir of a context an answer from this config dir named.
+    Context(PathBuf, String),
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +137,10 @@ pub struct State {
     redraw_tx: Option<UnboundedSender<()>>,
     mark: ChangeMark,
     engines: Engines,
+    /// Told of each new shell (pid, start time), to watch it exit.
+    exits_tx: Option<UnboundedSender<(u32, u64)>>,
+    /// Told when the shell table changed, to save it.
+    saves_tx: Option<UnboundedSender<()>>,
 }
 
 impl State {
@@ -150,6 +163,52 @@ impl State {
             redraw_tx,
             mark,
             engines: Engines::new(None),
+            exits_tx: None,
+            saves_tx: None,
+        }
+    }
+
+    /// Starts from `table` (the one a previous daemon saved), tells
+    /// `exits` of every shell in it and of each new one, and `saves` of
+    /// every change to it.
+    pub fn with_shells(
+        mut self,
+        table: ShellTable,
+        exits: UnboundedSender<(u32, u64)>,
+        saves: UnboundedSender<()>,
+    ) -> State {
+        for shell in table.watched() {
+            let _ = exits.send(shell);
+        }
+        self.lock().shells = table;
+        self.exits_tx = Some(exits);
+        self.saves_tx = Some(saves);
+        self
+    }
+
+    /// The shell table as its file holds it.
+    pub fn shell_table_bytes(&self) -> Vec<u8> {
+        self.lock().shells.to_bytes()
+    }
+
+    /// The shell table changed: save it, then redraw the bars (the saver
+    /// redraws once saved; without one, at once).
+    fn shells_changed(&self) {
+        match &self.saves_tx {
+            Some(tx) => {
+                let _ = tx.send(());
+            }
+            None => self.request_redraw(),
+        }
+    }
+
+    /// The shell `pid` (started at `started`) exited: its tty now shows
+    /// the shell beneath it, so bars redraw at once.
+    pub fn shell_exited(&self, pid: u32, started: u64) {
+        if self.lock().shells.exited(pid, started) {
+            tracing::debug!(pid, "a shell exited");
+            self.shells_changed();
+            self.engines.wake.notify_one();
         }
     }
 
@@ -182,19 +241,27 @@ impl State {
             inner.shells.in_use()
         };
         let mut targets: HashMap<TargetKey, crate::probe::Target> = HashMap::new();
-        for (env, settings_path) in in_use {
+        for (env, probe_env, settings_path) in in_use {
             let (settings, _, _) = self.settings(settings_path.as_deref());
             let (resolution, _) = self.resolve(&env);
             if resolution.host.is_empty() || !settings.engine.probes(&resolution.name) {
                 continue;
             }
-            let key = TargetKey::of(&resolution);
+            let key = TargetKey::of(&resolution, &probe_env);
             // Of two shells with different settings, the shorter interval.
             let shorter = targets
                 .get(&key)
                 .is_none_or(|t| settings.engine.interval < t.settings.engine.interval);
             if shorter {
-                targets.insert(key.clone(), crate::probe::Target { key, env, settings });
+                targets.insert(
+                    key.clone(),
+                    crate::probe::Target {
+                        key,
+                        env,
+                        probe_env,
+                        settings,
+                    },
+                );
             }
         }
         targets.into_values().collect()
@@ -277,6 +344,19 @@ impl State {
                 inner.dirs.values_mut().for_each(DirCache::clear);
             }
             if let Some(cache) = inner.dirs.get_mut(&dir) {
+                let name = &resolution.name;
+                if name != DEFAULT_CONTEXT && !cache.contexts.contains(name) {
+                    // Its meta.json is not watched yet: right now, but
+                    // neither cached nor to be kept until it is.
+                    if cache.asked.len() < crate::watch::MAX_WATCHED_CONTEXTS
+                        && cache.asked.insert(name.clone())
+                    {
+                        let _ = self
+                            .watch_tx
+                            .send(WatchRequest::Context(dir.clone(), name.clone()));
+                    }
+                    return (resolution, false);
+                }
                 if cache.generation == generation && cache.freshness == Freshness::Inotify {
                     if cache.answers.len() >= MAX_ANSWERS_PER_DIR {
                         cache.clear();
@@ -316,10 +396,20 @@ impl State {
             .or_insert_with(|| DirCache {
                 generation: 0,
                 freshness: Freshness::Pending,
+                contexts: HashSet::new(),
+                asked: HashSet::new(),
                 answers: HashMap::new(),
                 bytes: 0,
                 used: Instant::now(),
             })
+    }
+
+    /// Called by the watch task once the meta dirs of `contexts` in config
+    /// dir `dir` are watched (before its `set_freshness`).
+    pub fn set_watched_contexts(&self, dir: &Path, contexts: std::collections::BTreeSet<String>) {
+        if let Some(cache) = self.lock().dirs.get_mut(dir) {
+            cache.contexts = contexts.into_iter().collect();
+        }
     }
 
     /// Called by the watch task once it knows how `path` (a config dir or
@@ -432,13 +522,14 @@ impl State {
     fn segment(
         &self,
         (resolution, watched): (Resolution, bool),
+        probe_env: &ProbeEnv,
         render_opts: &Render,
         matched_shell: bool,
     ) -> Segment {
         let (settings, problem, settings_watched) = self.settings(render_opts.settings.as_deref());
         let engine = self
             .engines
-            .report(&TargetKey::of(&resolution), &settings.engine);
+            .report(&TargetKey::of(&resolution, probe_env), &settings.engine);
         let request = RenderOptions {
             shell: render_opts.shell,
             format: render_opts.format.as_deref(),
@@ -461,13 +552,24 @@ impl State {
         if let Some(caller) = caller {
             tracing::trace!(?caller, "query from a shell");
             let settings = render_opts.settings.as_deref();
-            if self.lock().shells.record(caller, env, settings) {
-                self.request_redraw();
+            let (changed, new) = {
+                let mut inner = self.lock();
+                let before = inner.shells.started(caller.pid);
+                let changed = inner.shells.record(caller, env, settings);
+                let after = inner.shells.started(caller.pid);
+                (changed, after.filter(|_| after != before))
+            };
+            if let (Some(started), Some(tx)) = (new, &self.exits_tx) {
+                let _ = tx.send((caller.pid, started));
+            }
+            if changed {
+                self.shells_changed();
                 // A new target may need a probe at once.
                 self.engines.wake.notify_one();
             }
         }
-        self.segment(self.resolve(env), render_opts, caller.is_some())
+        let probe_env = caller.map(|c| c.probe_env.clone()).unwrap_or_default();
+        self.segment(self.resolve(env), &probe_env, render_opts, caller.is_some())
     }
 
     /// A lookup by tty or pid, for status bars that cannot see the shell.
@@ -481,12 +583,12 @@ impl State {
         self.queries.fetch_add(1, Ordering::Relaxed);
         let known = {
             let mut inner = self.lock();
-            let by_tty = tty.and_then(|t| inner.shells.by_tty(t));
-            by_tty.or_else(|| pid.and_then(|p| inner.shells.by_pid(p)))
+            let shell = tty.and_then(|t| inner.shells.pid_on_tty(t)).or(pid);
+            shell.and_then(|p| inner.shells.known(p))
         };
         let matched = known.is_some();
-        let env = known.unwrap_or_else(|| fallback.clone());
-        self.segment(self.resolve(&env), render_opts, matched)
+        let (env, probe_env) = known.unwrap_or_else(|| (fallback.clone(), ProbeEnv::default()));
+        self.segment(self.resolve(&env), &probe_env, render_opts, matched)
     }
 }
 

@@ -5,15 +5,19 @@
 //! config.json by renaming a temp file over it. Per config dir we watch its
 //! nearest existing ancestor (to see the dir created, deleted, renamed or
 //! re-pointed when it is a symlink), the dir itself, `contexts/`,
-//! `contexts/meta/` recursively, and the target's directory when config.json
-//! is a symlink. Whenever the tree's shape changes the watches are re-added
+//! `contexts/meta/` (contexts created and removed), the meta dir of each
+//! context an answer named (its meta.json replaced: the contexts in use,
+//! not the whole store, so 5,000 contexts cost a few watches, not 5,000),
+//! and the target's directory when config.json is a symlink. Whenever the tree's shape changes the watches are re-added
 //! and the dir's cache generation bumped, so nothing cached while a watch
 //! was missing survives. A settings file is watched the same way, through
 //! its directory (and its target's, when it is a symlink): an edit
 //! replaces the change mark and redraws tmux.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+
+use dctx_core::context_meta::meta_path;
 use std::sync::Arc;
 
 use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
@@ -28,6 +32,10 @@ pub fn affects(dir: &Path, path: &Path) -> bool {
     path.starts_with(dir) || dir.starts_with(path)
 }
 
+/// Contexts per config dir whose meta dirs are watched, at most; an
+/// answer naming another one is not cached (it is still right: read anew).
+pub const MAX_WATCHED_CONTEXTS: usize = 256;
+
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct Plan {
     watches: Vec<(PathBuf, bool)>,
@@ -37,9 +45,10 @@ struct Plan {
     file: bool,
 }
 
-/// What to watch for `path`: a Docker config dir (following config.json),
-/// or with `file`, a settings file (following the file itself).
-fn plan(path: &Path, file: bool) -> Plan {
+/// What to watch for `path`: a Docker config dir (following config.json,
+/// and the meta dirs of the contexts `names`), or with `file`, a settings
+/// file (following the file itself).
+fn plan(path: &Path, file: bool, names: &BTreeSet<String>) -> Plan {
     let mut plan = Plan {
         file,
         ..Plan::default()
@@ -64,7 +73,17 @@ fn plan(path: &Path, file: bool) -> Plan {
             plan.watches.push((contexts.clone(), false));
             let meta = contexts.join("meta");
             if meta.is_dir() {
-                plan.watches.push((meta, true));
+                plan.watches.push((meta.clone(), false));
+                // A context's dir that does not exist yet is seen created
+                // through `meta/`, and then watched at the re-plan.
+                for name in names {
+                    let Some(dir) = meta_path(path, name).parent().map(Path::to_path_buf) else {
+                        continue;
+                    };
+                    if dir.is_dir() {
+                        plan.watches.push((dir, false));
+                    }
+                }
             }
         }
         let is_link = std::fs::symlink_metadata(&followed)
@@ -85,6 +104,8 @@ fn plan(path: &Path, file: bool) -> Plan {
 struct Watches {
     watcher: Result<RecommendedWatcher, String>,
     plans: HashMap<PathBuf, Plan>,
+    /// Per config dir, the contexts whose meta dirs are watched.
+    names: HashMap<PathBuf, BTreeSet<String>>,
 }
 
 impl Watches {
@@ -92,7 +113,8 @@ impl Watches {
     /// adding an existing watch is harmless, and re-adding picks up a
     /// directory that was replaced.
     fn refresh(&mut self, dir: &Path, file: bool) -> Freshness {
-        let new = plan(dir, file);
+        let none = BTreeSet::new();
+        let new = plan(dir, file, self.names.get(dir).unwrap_or(&none));
         let old = self
             .plans
             .insert(dir.to_path_buf(), new.clone())
@@ -120,6 +142,7 @@ impl Watches {
     }
 
     fn remove(&mut self, dir: &Path) {
+        self.names.remove(dir);
         let Some(old) = self.plans.remove(dir) else {
             return;
         };
@@ -190,6 +213,7 @@ pub async fn run(state: Arc<State>, mut requests: UnboundedReceiver<WatchRequest
     let mut watches = Watches {
         watcher,
         plans: HashMap::new(),
+        names: HashMap::new(),
     };
     loop {
         tokio::select! {
@@ -197,6 +221,19 @@ pub async fn run(state: Arc<State>, mut requests: UnboundedReceiver<WatchRequest
                 Some(WatchRequest::Add(dir)) => {
                     let freshness = watches.refresh(&dir, false);
                     debug!(dir = %dir.display(), ?freshness, "watching config dir");
+                    state.set_freshness(&dir, freshness);
+                }
+                Some(WatchRequest::Context(dir, name)) => {
+                    let names = watches.names.entry(dir.clone()).or_default();
+                    if names.len() < MAX_WATCHED_CONTEXTS {
+                        names.insert(name);
+                    }
+                    let names = names.clone();
+                    let freshness = watches.refresh(&dir, false);
+                    debug!(dir = %dir.display(), contexts = names.len(), "watching a context's meta dir");
+                    // Watched before the state hears of it: an answer
+                    // cached from now on is covered.
+                    state.set_watched_contexts(&dir, names);
                     state.set_freshness(&dir, freshness);
                 }
                 Some(WatchRequest::AddFile(file)) => {
@@ -283,6 +320,7 @@ mod tests {
         let mut watches = Watches {
             watcher: Err("file watching unavailable: too many open files".into()),
             plans: HashMap::new(),
+            names: HashMap::new(),
         };
         let dir = tempfile::tempdir().unwrap();
         match watches.refresh(dir.path(), false) {
@@ -295,19 +333,34 @@ mod tests {
     fn plans_watch_the_nearest_existing_ancestor_of_a_missing_dir() {
         let base = std::env::temp_dir().join(format!("dctx-watch-{}", std::process::id()));
         std::fs::create_dir_all(&base).unwrap();
-        let p = plan(&base.join("a/b/.docker"), false);
+        let none = BTreeSet::new();
+        let p = plan(&base.join("a/b/.docker"), false, &none);
         assert_eq!(p.watches, vec![(base.clone(), false)]);
         std::fs::create_dir_all(base.join("d/contexts/meta")).unwrap();
-        let p = plan(&base.join("d"), false);
+        let p = plan(&base.join("d"), false, &none);
         assert_eq!(
             p.watches,
             vec![
                 (base.clone(), false),
                 (base.join("d"), false),
                 (base.join("d/contexts"), false),
-                (base.join("d/contexts/meta"), true)
+                (base.join("d/contexts/meta"), false)
             ]
         );
+        // Of the contexts in the store, only those in use are watched.
+        let meta = |name: &str| {
+            meta_path(&base.join("d"), name)
+                .parent()
+                .unwrap()
+                .to_path_buf()
+        };
+        for name in ["used", "other", "another"] {
+            std::fs::create_dir_all(meta(name)).unwrap();
+        }
+        let names = BTreeSet::from(["used".to_string(), "not-created".to_string()]);
+        let p = plan(&base.join("d"), false, &names);
+        assert_eq!(p.watches.len(), 5, "{:?}", p.watches);
+        assert_eq!(p.watches[4], (meta("used"), false));
         std::fs::remove_dir_all(&base).unwrap();
     }
 
@@ -315,7 +368,8 @@ mod tests {
     fn a_settings_file_is_watched_through_its_dir_and_its_link_target() {
         let base = tempfile::tempdir().unwrap();
         let base = base.path();
-        let p = plan(&base.join("missing/config.toml"), true);
+        let none = BTreeSet::new();
+        let p = plan(&base.join("missing/config.toml"), true, &none);
         assert_eq!(p.watches, vec![(base.to_path_buf(), false)]);
         std::fs::create_dir_all(base.join("dctx/contexts")).unwrap();
         std::fs::create_dir_all(base.join("dotfiles")).unwrap();
@@ -325,7 +379,7 @@ mod tests {
             base.join("dctx/config.toml"),
         )
         .unwrap();
-        let p = plan(&base.join("dctx/config.toml"), true);
+        let p = plan(&base.join("dctx/config.toml"), true, &none);
         let base = std::fs::canonicalize(base).unwrap();
         assert_eq!(
             p.watches,
@@ -340,6 +394,7 @@ mod tests {
         let mut watches = Watches {
             watcher: Err("none".into()),
             plans: HashMap::from([(base.join("dctx/config.toml"), p)]),
+            names: HashMap::new(),
         };
         assert_eq!(
             watches.affected(&[base.join("dotfiles/dctx.toml")]),

@@ -17,23 +17,30 @@
 
 use dctx_core::env::DOCKER_VARS;
 
+use crate::vars::PROBE_VARS;
+
 /// Bumped on any change to the fields below or to the answer.
-pub const FRAME_VERSION: &str = "3";
+pub const FRAME_VERSION: &str = "4";
 
 /// What the settings file's path depends on.
 pub const SETTINGS_VARS: [&str; 3] = ["HOME", "DCTX_CONFIG", "XDG_CONFIG_HOME"];
 
+const ALL: usize = SETTINGS_VARS.len() + DOCKER_VARS.len() + PROBE_VARS.len();
+
 /// The variables a request carries, in order: [`SETTINGS_VARS`], then
 /// every variable that changes which daemon docker talks to
-/// (`dctx_core::env::DOCKER_VARS`, the one list of those).
-pub const REQUEST_VARS: [&str; SETTINGS_VARS.len() + DOCKER_VARS.len()] = {
-    let mut out = [""; SETTINGS_VARS.len() + DOCKER_VARS.len()];
+/// (`dctx_core::env::DOCKER_VARS`, the one list of those), then what the
+/// shell's engine probes read besides (`vars::PROBE_VARS`).
+pub const REQUEST_VARS: [&str; ALL] = {
+    let mut out = [""; ALL];
     let mut i = 0;
     while i < out.len() {
         out[i] = if i < SETTINGS_VARS.len() {
             SETTINGS_VARS[i]
-        } else {
+        } else if i < SETTINGS_VARS.len() + DOCKER_VARS.len() {
             DOCKER_VARS[i - SETTINGS_VARS.len()]
+        } else {
+            PROBE_VARS[i - SETTINGS_VARS.len() - DOCKER_VARS.len()]
         };
         i += 1;
     }
@@ -49,8 +56,12 @@ mod tests {
 
     #[test]
     fn every_docker_variable_is_carried() {
-        for var in dctx_core::env::DOCKER_VARS {
+        for var in dctx_core::env::DOCKER_VARS.iter().chain(PROBE_VARS) {
             assert!(REQUEST_VARS.contains(var), "{var}");
         }
+        let mut unique = REQUEST_VARS.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), REQUEST_VARS.len(), "each variable once");
     }
 }

@@ -11,6 +11,7 @@ pub mod client;
 pub mod helper_frame;
 pub mod paths;
 pub mod pins;
+pub mod probe;
 pub mod process;
 pub mod protocol;
 pub mod stamps;

@@ -68,6 +68,17 @@ pub fn shell_stamps_dir(runtime_dir: &Path, shell_pid: u32) -> PathBuf {
     shells_dir(runtime_dir).join(shell_pid.to_string())
 }
 
+/// The running probes' process groups, one file each (see `probe.rs`),
+/// so a daemon started after a crash can kill what the last one left.
+pub fn probe_groups_dir(runtime_dir: &Path) -> PathBuf {
+    runtime_dir.join("probes")
+}
+
+/// Where the daemon keeps its shell table across restarts.
+pub fn shell_table_path(runtime_dir: &Path) -> PathBuf {
+    runtime_dir.join("shells.json")
+}
+
 pub fn shells_dir(runtime_dir: &Path) -> PathBuf {
     runtime_dir.join("shells")
 }

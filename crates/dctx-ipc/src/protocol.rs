@@ -23,8 +23,9 @@ use dctx_core::style::Shell;
 
 /// Bumped on any incompatible change to [`Request`] or [`Response`], or
 /// to what a daemon promises besides them (2: the change mark; 3: engine
-/// reports and `Refresh`).
-pub const PROTOCOL_VERSION: u32 = 3;
+/// reports and `Refresh`; 4: the caller's probe environment, and probes
+/// that use it).
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The longest request line the daemon reads.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
@@ -38,6 +39,10 @@ pub struct Caller {
     pub tty: Option<String>,
     /// `TMUX` (socket path, server pid, session), when inside tmux.
     pub tmux: Option<String>,
+    /// The shell's values of what engine probes read besides `env`
+    /// (`vars::PROBE_VARS`): its probes run with them.
+    #[serde(default)]
+    pub probe_env: crate::vars::ProbeEnv,
 }
 
 /// How the answer should be rendered.
@@ -205,6 +210,47 @@ mod tests {
         let line = encode_line(&req);
         assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1);
         assert_eq!(decode_request(&line).unwrap(), req);
+    }
+
+    /// A daemon of the previous protocol (it greets with 3) is another
+    /// build to a client, which then stops it and starts its own.
+    #[test]
+    fn a_daemon_of_the_previous_protocol_is_detected() {
+        use std::io::{BufRead, Write};
+        let dir = tempfile::tempdir().unwrap();
+        let private = std::os::unix::fs::PermissionsExt::from_mode(0o700);
+        std::fs::set_permissions(dir.path(), private).unwrap();
+        let socket = dir.path().join("dctx.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let hello = serde_json::json!({"type": "hello", "protocol": PROTOCOL_VERSION - 1,
+            "version": crate::client::VERSION, "build": crate::client::BUILD_ID, "pid": 77});
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(&stream).read_line(&mut line);
+            let _ = (&stream).write_all(format!("{hello}\n").as_bytes());
+        });
+        let mut client =
+            crate::client::Client::connect(&socket, std::time::Duration::from_secs(5), "t")
+                .unwrap();
+        match client.call(&Request::Status) {
+            Err(crate::client::ClientError::OtherBuild(other)) => {
+                assert_eq!((other.protocol, other.pid), (PROTOCOL_VERSION - 1, 77));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_caller_of_the_previous_protocol_has_no_probe_environment() {
+        let old = r#"{"type":"query","env":{"vars":{}},"caller":{"pid":1,"tty":null,"tmux":null},"render":{"shell":"plain","format":null}}"#;
+        match decode_request(old.as_bytes()).unwrap() {
+            Request::Query {
+                caller: Some(caller),
+                ..
+            } => assert!(caller.probe_env.is_empty()),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -8,7 +8,62 @@ use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 use dctx_core::env::DOCKER_VARS;
+use dctx_core::os_text::OsText;
 use dctx_core::Env;
+use serde::{Deserialize, Serialize};
+
+/// What an engine probe's docker and ssh read from a shell's environment
+/// besides [`DOCKER_VARS`] and `HOME` (which travel in [`Env`]): where
+/// programs are found, the ssh agent, and the proxies Go's HTTP client and
+/// ssh honour, in both spellings.
+pub const PROBE_VARS: &[&str] = &[
+    "PATH",
+    "SSH_AUTH_SOCK",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "all_proxy",
+];
+
+/// A shell's values of [`PROBE_VARS`] (set and non-empty ones only): with
+/// its [`Env`], the environment a probe for that shell runs in. Shells
+/// whose values differ reach an engine differently, so their probes are
+/// separate.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ProbeEnv(BTreeMap<String, OsText>);
+
+impl ProbeEnv {
+    /// From a lookup of each variable; names outside [`PROBE_VARS`] and
+    /// empty values are dropped.
+    pub fn new<K: AsRef<str>, V: Into<OsString>>(vars: impl IntoIterator<Item = (K, V)>) -> Self {
+        ProbeEnv(
+            vars.into_iter()
+                .filter(|(k, _)| PROBE_VARS.contains(&k.as_ref()))
+                .map(|(k, v)| (k.as_ref().to_string(), OsText(v.into())))
+                .filter(|(_, v)| !v.0.is_empty())
+                .collect(),
+        )
+    }
+
+    /// Whether nothing was sent (an older client): a probe then keeps the
+    /// daemon's own values.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&OsStr> {
+        self.0.get(name).map(|v| v.0.as_os_str())
+    }
+
+    /// Roughly what it takes, for the daemon's bounds.
+    pub fn byte_size(&self) -> usize {
+        self.0.iter().map(|(k, v)| k.len() + v.0.len()).sum()
+    }
+}
 
 /// Every variable dctx reads, besides [`DOCKER_VARS`].
 pub const DCTX_VARS: &[&str] = &[
@@ -49,7 +104,7 @@ pub struct Vars {
 impl Vars {
     /// This process's environment. Called by the binaries' `main` only.
     pub fn from_process() -> Vars {
-        let names = DOCKER_VARS.iter().chain(DCTX_VARS);
+        let names = DOCKER_VARS.iter().chain(DCTX_VARS).chain(PROBE_VARS);
         let map = names
             .filter_map(|&k| Some((k.to_string(), std::env::var_os(k)?)))
             .collect();
@@ -98,6 +153,15 @@ impl Vars {
             .iter()
             .filter_map(|&k| Some((k, self.get(k)?.to_os_string())));
         Env::new(vars, self.home())
+    }
+
+    /// This environment's values of [`PROBE_VARS`].
+    pub fn probe_env(&self) -> ProbeEnv {
+        ProbeEnv::new(
+            PROBE_VARS
+                .iter()
+                .filter_map(|&k| Some((k, self.get(k)?.to_os_string()))),
+        )
     }
 
     /// The settings file (see `dctx_core::settings::config_path`).
@@ -174,6 +238,22 @@ mod tests {
         assert_eq!(env.get("DOCKER_CONTEXT").as_deref(), Some("prod"));
         assert_eq!(env.get("DOCKER_HOST"), None);
         assert_eq!(env.home(), Some(&PathBuf::from("/home/u")));
+    }
+
+    #[test]
+    fn the_probe_env_takes_only_probe_vars_that_are_set() {
+        let vars = Vars::new([
+            ("PATH", "/bin"),
+            ("https_proxy", "http://p:3128"),
+            ("NO_PROXY", ""),
+            ("DOCKER_CONTEXT", "prod"),
+        ]);
+        let probe = vars.probe_env();
+        assert_eq!(probe.get("PATH"), Some(OsStr::new("/bin")));
+        assert_eq!(probe.get("https_proxy"), Some(OsStr::new("http://p:3128")));
+        assert_eq!(probe.get("NO_PROXY"), None);
+        assert_eq!(probe.get("DOCKER_CONTEXT"), None);
+        assert!(Vars::new([("HOME", "/h")]).probe_env().is_empty());
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub fn caller(pid: Option<u32>, vars: &Vars) -> Caller {
         pid,
         tty: tty_name().or_else(|| tty_of(pid)),
         tmux: vars.get("TMUX").map(|t| t.to_string_lossy().into_owned()),
+        probe_env: vars.probe_env(),
     }
 }
 

@@ -162,6 +162,12 @@ impl Helper {
             env.absolutized(&std::fs::canonicalize(&cwd).unwrap_or(cwd.clone()))
         };
         let settings = settings.map(|p| if p.is_relative() { cwd.join(p) } else { p });
+        // What the shell's engine probes run with (its PATH, agent, proxies).
+        self.caller.probe_env = dctx_ipc::vars::ProbeEnv::new(
+            dctx_ipc::vars::PROBE_VARS
+                .iter()
+                .filter_map(|&k| Some((k, var(k)?))),
+        );
         if self.caller.tty.is_none() {
             // The shell may have had its stdin redirected when we started.
             self.caller.tty = crate::daemon_path::tty_of(self.caller.pid);

@@ -4,12 +4,11 @@
 //! `dctx inspect` and the guard show, asked of the daemon whose probes
 //! keep it.
 
-use std::io::Read;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use dctx_core::contexts::list;
-use dctx_core::engine::{now_ms, parse_probe, EngineReport, Facts, PinnedIdentity};
+use dctx_core::engine::{now_ms, EngineReport, Facts, PinnedIdentity};
 use dctx_core::terminal_text::for_terminal;
 use dctx_core::{Env, RealFs, Resolution, Settings};
 use dctx_ipc::client::{Client, ClientError};
@@ -68,57 +67,14 @@ pub fn report(vars: &Vars, env: &Env, name: &str) -> EngineReport {
     }
 }
 
-/// One probe, here and now, with the daemon's rules: its own session (no
-/// terminal for ssh to ask on), stdin from /dev/null, and its whole
-/// process group killed at `timeout`.
+/// One probe, here and now, with the daemon's rules and runner: its own
+/// session (no terminal for ssh to ask on), stdin from /dev/null, and its
+/// whole process group killed at `timeout`, which covers reading its
+/// output to the end.
 pub fn probe_now(env: &Env, name: &str, timeout: Duration) -> Result<Facts, String> {
-    let mut child = dctx_ipc::process::probe_command(env, name)
-        .spawn()
-        .map_err(|e| format!("could not run docker: {e}"))?;
-    let group = child.id() as i32;
-    let read = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut out = Vec::new();
-            if let Some(p) = pipe {
-                let _ = p.take(64 * 1024).read_to_end(&mut out);
-            }
-            out
-        })
-    };
-    let stdout = read(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let stderr = read(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
-            _ => {
-                // Not reaped yet: the group is still the probe's.
-                // SAFETY: kill(2) on a process group.
-                unsafe { libc::kill(-group, libc::SIGKILL) };
-                let _ = child.wait();
-                return Err(format!(
-                    "no answer within {:.1} s; the probe was killed",
-                    timeout.as_secs_f64()
-                ));
-            }
-        }
-    };
-    let (out, err) = (
-        stdout.join().unwrap_or_default(),
-        stderr.join().unwrap_or_default(),
-    );
-    parse_probe(status.success(), &out, &err)
+    // This process's own PATH, agent and proxies: it is the user's shell's.
+    let cmd = dctx_ipc::process::probe_command(env, None, name);
+    dctx_ipc::probe::run(cmd, timeout, None).facts()
 }
 
 /// The context `name` (or the current one) and the environment to reach it.
