@@ -40,17 +40,10 @@ pub fn command_text(argv: &[String]) -> String {
         .join(" ")
 }
 
-/// `s` with control characters escaped, for prose on a terminal.
+/// `s` as prose on a terminal: controls, bidi and zero-width characters
+/// shown as escapes (see [`crate::terminal_text`]).
 pub fn visible(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                format!("\\u{{{:x}}}", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    crate::terminal_text::for_terminal(s).into_owned()
 }
 
 /// `docker ARGS` with its context and host flags replaced by
