@@ -661,10 +661,10 @@ fn itself(vars: &Vars) -> Vec<Finding> {
             e.to_string(),
             "dctx daemon start (replaces it)".into(),
         )),
-        Err(e) => out.push(Finding::new(
+        Err(_) => out.push(Finding::new(
             Info,
             "daemon-not-running",
-            format!("the dctx daemon is not running ({e}): prompts resolve by themselves, tmux panes cannot follow their shells"),
+            format!("the dctx daemon is not running (nothing answers at {}): prompts resolve by themselves, tmux panes cannot follow their shells", socket.display()),
             "dctx daemon start (a prompt also starts it)".into(),
         )),
     }
