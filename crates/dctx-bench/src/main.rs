@@ -667,21 +667,102 @@ echo "guarded $g""#,
     }
 }
 
+/// The inotify watches process `pid` holds, from /proc/PID/fdinfo.
+fn inotify_watches(pid: u32) -> usize {
+    let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            std::fs::read_to_string(e.path())
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.starts_with("inotify wd:"))
+                .count()
+        })
+        .sum()
+}
+
+/// What the daemon watches for a store of 5,001 contexts of which shells
+/// use 3, beside the store's size (a recursive watch holds one watch per
+/// context dir, and did before watches followed the contexts in use).
+fn watch_counts(world: &World, pid: u32) -> anyhow::Result<()> {
+    let config = world.root.join("big-config");
+    std::fs::create_dir_all(&config)?;
+    let status = world
+        .command("docker")
+        .env("DOCKER_CONFIG", &config)
+        .args([
+            "context",
+            "create",
+            "c0",
+            "--docker",
+            "host=tcp://127.0.0.1:2375",
+        ])
+        .status()?;
+    if !status.success() {
+        bail!("docker context create failed");
+    }
+    let meta = |name: &str| dctx_core::context_meta::meta_path(&config, name);
+    let template = std::fs::read_to_string(meta("c0"))?;
+    for i in 1..=5000 {
+        let path = meta(&format!("c{i}"));
+        std::fs::create_dir_all(path.parent().context("meta dir")?)?;
+        std::fs::write(&path, template.replace("\"c0\"", &format!("\"c{i}\"")))?;
+    }
+    let before = inotify_watches(pid);
+    let mut client = Client::connect(&world.socket(), Duration::from_secs(1), "bench")?;
+    for name in ["c1", "c2", "c4999"] {
+        let env = Env::new(
+            [
+                ("DOCKER_CONFIG", config.as_os_str()),
+                ("DOCKER_CONTEXT", std::ffi::OsStr::new(name)),
+            ],
+            Some(world.root.join("home")),
+        );
+        let request = Request::Query {
+            env,
+            caller: None,
+            render: Render::default(),
+        };
+        // Until the answer is kept: its context is watched by then.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match client.call(&request)? {
+                Response::Segment(s) if s.watched => break,
+                _ if Instant::now() > deadline => bail!("{name} never watched"),
+                _ => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+    }
+    let after = inotify_watches(pid);
+    println!(
+        "inotify watches, 5,001 contexts of which 3 in use: {} for that config dir ({} in all); a recursive watch of the store would hold 5,001+",
+        after - before,
+        after
+    );
+    Ok(())
+}
+
 /// Which measurements to run (`--section NAME`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Section {
     All,
     /// Only the guard's: `dctx guard`, the shim, the shells' fast path.
     Guard,
+    /// Only the daemon's inotify watches for a large context store.
+    Watches,
 }
 
-const USAGE: &str = "usage: dctx-bench [--section all|guard]\n\n  --section guard   only what the guard costs (dctx guard, the shim, the shells' docker function)";
+const USAGE: &str = "usage: dctx-bench [--section all|guard|watches]\n\n  --section guard     only what the guard costs (dctx guard, the shim, the shells' docker function)\n  --section watches   only the daemon's inotify watches for 5,001 contexts, 3 in use";
 
 fn section() -> anyhow::Result<Section> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [] | ["--section", "all"] => Ok(Section::All),
         ["--section", "guard"] | ["--section=guard"] => Ok(Section::Guard),
+        ["--section", "watches"] | ["--section=watches"] => Ok(Section::Watches),
         ["-h"] | ["--help"] => {
             println!("{USAGE}");
             std::process::exit(0)
@@ -749,6 +830,12 @@ fn main() -> anyhow::Result<()> {
         }
     );
 
+    if section == Section::Watches {
+        watch_counts(&world, pid)?;
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+        let _ = daemon.wait();
+        return Ok(());
+    }
     if section == Section::Guard {
         guard_costs(&world, have_docker)?;
         let _ = Command::new("kill").arg(pid.to_string()).status();
@@ -907,6 +994,9 @@ fn main() -> anyhow::Result<()> {
     );
     if have_docker {
         probe_costs(&world, pid, &med)?;
+    }
+    if have_docker {
+        watch_counts(&world, pid)?;
     }
     let rss_end = proc_field(pid, "VmRSS:").unwrap_or(0);
     println!("daemon RSS: {rss_start} KiB at start, {rss_end} KiB after the run");
