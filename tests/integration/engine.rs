@@ -137,6 +137,27 @@ fn probes_show_the_engine_and_hold_it_to_its_pin() {
         status.contains("IDENTITY CHANGED: it now answers as ID ID-rebuilt"),
         "{status}"
     );
+    // dctx doctor says so too, as a danger.
+    let doctor = run(sandbox
+        .dctx("dctx")
+        .args(["doctor", "--json"])
+        .env("DCTX_CONFIG", &settings));
+    let doc: serde_json::Value = serde_json::from_slice(&doctor.stdout).expect("doctor json");
+    let changed = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "identity-changed")
+        .unwrap_or_else(|| panic!("no identity finding: {doc:#}"));
+    assert_eq!(changed["severity"], "danger");
+    assert!(
+        changed["message"]
+            .as_str()
+            .unwrap()
+            .contains("ID ID-rebuilt"),
+        "{changed}"
+    );
+    assert_eq!(doctor.status.code(), Some(1));
     assert!(
         status.contains("pinned:      ID ID-prod-engine (prod-engine)"),
         "{status}"

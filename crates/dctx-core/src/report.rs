@@ -76,13 +76,32 @@ pub fn status_text(r: &Resolution, env: &Env) -> String {
     for p in &r.problems {
         let _ = writeln!(out, "problem:     {p}");
     }
-    out
+    // Names, hosts, descriptions and paths come from files: each line is
+    // shown, never sent, to the terminal.
+    out.lines()
+        .map(|line| format!("{}\n", crate::terminal_text::for_terminal(line)))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{resolve, MemFs};
+
+    #[test]
+    fn status_shows_hostile_text_escaped() {
+        let env = Env::new(
+            [("DOCKER_HOST", "tcp://h\u{1b}]0;pwned\u{7}:1")],
+            Some("/h".into()),
+        );
+        let text = status_text(&resolve(&env, &MemFs::new()), &env);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(text.contains("\\u{1b}]0;pwned\\u{7}"), "{text:?}");
+        assert!(text.ends_with('\n'));
+    }
 
     #[test]
     fn status_names_every_choice_the_winner_overrides() {

@@ -535,6 +535,7 @@ fn contexts(vars: &Vars) -> Vec<Finding> {
         .collect();
     let current = r.config_context.clone().unwrap_or_default();
     let mut out = context_findings(&rows, &current, &settings.guard, &place);
+    out.extend(engine_findings(vars, &env, &rows));
     for row in rows.iter().filter(|(r, _)| !r.error.is_empty()) {
         out.push(Finding::new(
             Warn,
@@ -542,6 +543,75 @@ fn contexts(vars: &Vars) -> Vec<Finding> {
             row.0.error.clone(),
             "fix or remove it: docker context ls says the same".into(),
         ));
+    }
+    out
+}
+
+/// More contexts than are worth asking the daemon about one by one.
+const MAX_ENGINE_QUESTIONS: usize = 256;
+
+/// What the probes and pins say of each context: an engine that did not
+/// answer, a pinned engine that is no longer the one answering, pins that
+/// cannot be read.
+fn engine_findings(
+    vars: &Vars,
+    env: &dctx_core::Env,
+    rows: &[(dctx_core::contexts::Listed, ContextFacts)],
+) -> Vec<Finding> {
+    use dctx_core::engine::{EngineState, Identity};
+    let stored: Vec<_> = rows
+        .iter()
+        .filter(|(r, _)| r.error.is_empty() && r.name != dctx_core::resolution::DEFAULT_CONTEXT)
+        .take(MAX_ENGINE_QUESTIONS)
+        .collect();
+    let mut out = Vec::new();
+    let mut pins_said = false;
+    for (row, _) in stored {
+        let vars_for: Vec<(String, OsString)> = env
+            .vars()
+            .filter(|(k, _)| !matches!(*k, "DOCKER_HOST" | "DOCKER_CONTEXT"))
+            .map(|(k, v)| (k.to_string(), v.to_os_string()))
+            .chain([("DOCKER_CONTEXT".to_string(), OsString::from(&row.name))])
+            .collect();
+        let env = dctx_core::Env::new(vars_for, env.home().cloned());
+        let report = crate::engine::report(vars, &env, &row.name);
+        let name = dctx_core::guard::visible(&row.name);
+        if let (Some(e), false) = (&report.pins_error, pins_said) {
+            pins_said = true;
+            out.push(Finding::new(
+                Danger,
+                "pins-unreadable",
+                format!("dctx's pins cannot be read ({e}): no pinned engine is verified, and the guard refuses destructive commands to protected contexts"),
+                "fix or remove pins.json (dctx status names it), then dctx pin each context again".into(),
+            ));
+        }
+        if report.identity == Identity::Changed {
+            out.push(Finding::new(
+                Danger,
+                "identity-changed",
+                format!(
+                    "context {name} now reaches engine ID {} ({}), not the pinned ID {}",
+                    report.id.as_deref().unwrap_or("?"),
+                    report.name.as_deref().unwrap_or("?"),
+                    report.pinned_id.as_deref().unwrap_or("?")
+                ),
+                format!("check which machine answers (dctx status), then dctx pin {name}, or remove the context if the host was recycled"),
+            ));
+        }
+        if matches!(
+            report.state,
+            EngineState::Unreachable | EngineState::Timeout
+        ) {
+            out.push(Finding::new(
+                Warn,
+                "engine-unreachable",
+                format!(
+                    "context {name}'s engine did not answer its last probe ({})",
+                    report.error.as_deref().unwrap_or("timed out")
+                ),
+                format!("remove contexts you no longer trust (docker context rm {name}): a stale context is how a recycled hostname gets a deploy"),
+            ));
+        }
     }
     out
 }
