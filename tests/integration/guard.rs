@@ -430,6 +430,7 @@ fn explain_json_holds_the_documented_keys() {
     assert_eq!(v["host"], w.behind_host.endpoint());
     assert_eq!(v["source"], "--host");
     assert_eq!(v["command"], "image rm");
+    assert_eq!(v["class"], "destructive");
     assert_eq!(
         (v["destructive"].as_bool(), v["protected"].as_bool()),
         (Some(true), Some(true))
@@ -456,4 +457,53 @@ fn an_alias_that_would_bypass_the_guard_is_named() {
                 .contains("dctx: 'docker' is an alias in this shell, which bypasses the guard")
         });
     }
+}
+
+/// A write (not destructive, so allowed by default) is in the log too,
+/// with its class: the log says which engine each change went to.
+#[test]
+fn writes_are_logged_with_their_class() {
+    if !require_tool("docker", "guard write log test") {
+        return;
+    }
+    let w = World::new();
+    let out = run(w.sandbox.dctx("dctx").args([
+        "guard",
+        "--",
+        "--context",
+        "prod",
+        "tag",
+        "alpine",
+        "x",
+    ]));
+    assert_ne!(out.status.code(), Some(REFUSED), "{}", text(&out.stderr));
+    assert!(w.prod.wrote("/tag"), "{:?}", w.prod.requests());
+    let explain = run(w.sandbox.dctx("dctx").args([
+        "guard",
+        "--explain",
+        "--json",
+        "--",
+        "--context",
+        "prod",
+        "tag",
+        "alpine",
+        "x",
+    ]));
+    let v: serde_json::Value = serde_json::from_slice(&explain.stdout).unwrap();
+    assert_eq!(
+        (v["class"].as_str(), v["destructive"].as_bool()),
+        (Some("write"), Some(false))
+    );
+    let log = w.log();
+    let record: serde_json::Value =
+        serde_json::from_str(log.lines().last().unwrap_or_else(|| panic!("empty log"))).unwrap();
+    assert_eq!(
+        (
+            record["decision"].as_str(),
+            record["command"].as_str(),
+            record["context"].as_str()
+        ),
+        (Some("allowed"), Some("image tag"), Some("prod")),
+        "{log}"
+    );
 }

@@ -233,6 +233,7 @@ mod tests {
             source: "DOCKER_CONTEXT",
             problem: None,
             command: "system prune".into(),
+            class: dctx_core::guard::table::Class::Destructive,
             destructive: true,
             protected: true,
             named: false,

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use dctx_core::guard::commands::{builtin_table, find_anywhere};
+use dctx_core::guard::table::Class;
 use dctx_core::guard::{
     command_text, decide, visible, Decision, Input, Program, Verdict, REFUSED_STATUS,
 };
@@ -129,6 +130,11 @@ fn after_a_panic(args: &[OsString], program: Program) -> Decision {
         source: "(unknown)",
         problem: None,
         command: matched.clone().unwrap_or_default(),
+        class: if matched.is_some() {
+            Class::Destructive
+        } else {
+            Class::Read
+        },
         destructive: matched.is_some(),
         protected: matched.is_some(),
         named: false,
@@ -243,11 +249,10 @@ fn explanation(d: &Decision) -> String {
     out
 }
 
-/// Whether the line goes to the audit log: every destructive one. When
-/// the classification grows a `Class` (read, write, destructive), writes
-/// are logged too: make this `d.class != Class::Read`.
+/// Whether the line goes to the audit log: every one that changes an
+/// engine (write or destructive), and every one refused by its class.
 fn logged(d: &Decision) -> bool {
-    d.destructive
+    d.class >= Class::Write || d.destructive
 }
 
 fn log(vars: &Vars, args: &[OsString], d: &Decision, how: &Invocation, outcome: Outcome) {

@@ -28,6 +28,7 @@ use crate::pflag::ScanError;
 use crate::resolution::{Problem, Resolution, Source, DEFAULT_CONTEXT};
 use commands::classify;
 use policy::{GuardSettings, Mode};
+use table::Class;
 pub use words::{command_text, shell_word, visible};
 
 /// The exit status of a refused command (sysexits' EX_NOPERM), apart from
@@ -69,6 +70,11 @@ pub struct Decision {
     pub problem: Option<String>,
     /// The command with the CLI's aliases resolved (`image rm` for `rmi`).
     pub command: String,
+    /// What the line sends to the engine: `read` (nothing that changes
+    /// it, or nothing at all: help, a line docker refuses), `write`,
+    /// `destructive`.
+    pub class: Class,
+    /// Whether its class is one the settings refuse (`refuse`).
     pub destructive: bool,
     pub protected: bool,
     /// Whether the line names its target with `--context` (or, with
@@ -203,6 +209,11 @@ pub fn decide(input: &Input) -> Decision {
         source,
         problem: r.problem_summary(),
         command: classified.command.clone(),
+        class: if classified.inert.is_some() {
+            Class::Read
+        } else {
+            classified.class
+        },
         destructive: classified.matched.is_some() && classified.inert.is_none(),
         protected: false,
         named,
@@ -219,6 +230,7 @@ pub fn decide(input: &Input) -> Decision {
     }
     if line.flags.help_or_version {
         d.destructive = false;
+        d.class = Class::Read;
         d.reasons.push(format!(
             "{} only prints help or its version",
             input.program.name()
@@ -229,6 +241,7 @@ pub fn decide(input: &Input) -> Decision {
         (Some(LineError::Flag(ScanError::Unknown(_))), _) | (_, Some(_)) => {}
         (Some(e), None) => {
             d.destructive = false;
+            d.class = Class::Read;
             d.reasons.push(format!(
                 "{} refuses this line itself ({e}); it runs nothing",
                 input.program.name()
