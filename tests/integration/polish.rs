@@ -57,3 +57,19 @@ fn the_production_rule_is_described_the_same_everywhere() {
     let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(help.contains(description), "{help}");
 }
+
+/// The placeholders are listed once, in code: the README and
+/// `dctx-prompt --help` name every one of them.
+#[test]
+fn every_placeholder_is_documented_where_users_look() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let list = dctx_core::format::placeholder_list();
+    assert!(readme.contains(&list), "README lacks: {list}");
+    let sandbox = Sandbox::new();
+    let help = text(&run(sandbox.dctx("dctx-prompt").arg("--help")).stdout);
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(help.contains(&list), "{help}");
+}

@@ -3,7 +3,8 @@
 //! `{{` and `}}` for literal braces. Checked when the settings are
 //! read, filled when a segment is rendered.
 
-/// The placeholders a format may use.
+/// The placeholders a format may use: the one list the format check, the
+/// error text, `dctx-prompt --help` and the README (held by a test) read.
 pub const PLACEHOLDERS: &[&str] = &[
     "name",
     "host",
@@ -13,6 +14,15 @@ pub const PLACEHOLDERS: &[&str] = &[
     "engine_version",
     "latency",
 ];
+
+/// `{name}, {host}, … or {latency}`: the placeholders for a sentence.
+pub fn placeholder_list() -> String {
+    let all: Vec<String> = PLACEHOLDERS.iter().map(|p| format!("{{{p}}}")).collect();
+    match all.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => all.join(""),
+    }
+}
 
 /// Rejects unknown placeholders and unbalanced braces.
 pub fn check_format(format: &str) -> Result<(), String> {
@@ -52,11 +62,31 @@ pub fn fill(
         };
         let key = &tail[1..end];
         let value = lookup(key).ok_or_else(|| {
-            format!("unknown placeholder {{{key}}} in format {format:?} (use {{name}}, {{host}}, {{description}}, {{source}}, {{engine}}, {{engine_version}} or {{latency}})")
+            format!(
+                "unknown placeholder {{{key}}} in format {format:?} (use {})",
+                placeholder_list()
+            )
         })?;
         out.push_str(&value);
         rest = &tail[end + 1..];
     }
     out.push_str(rest);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mistyped_placeholder_is_told_every_one() {
+        let e = check_format("{nmae}").unwrap_err();
+        assert!(e.contains("{nmae}"), "{e}");
+        assert!(
+            e.contains(
+                "{name}, {host}, {description}, {source}, {engine}, {engine_version} or {latency}"
+            ),
+            "{e}"
+        );
+    }
 }

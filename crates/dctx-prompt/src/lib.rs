@@ -36,7 +36,7 @@ pub const FAILURE_MARKER: &str = "dctx?";
         " are bold red. Problems show as a trailing `?`; `dctx status` explains \
         them. Always exits 0."
     ),
-    after_help = "Placeholders: {name} {host} {description} {source}; {{ and }} are literal braces."
+    after_help = placeholder_help()
 )]
 struct Args {
     /// Resolve directly instead of asking the dctx daemon (which is asked,
@@ -76,6 +76,14 @@ struct Args {
     #[arg(long, value_name = "SHELL", default_value = "plain",
           value_parser = ["bash", "zsh", "fish", "tmux", "plain"])]
     shell: String,
+}
+
+/// The placeholders line of `--help`, from the one list.
+fn placeholder_help() -> String {
+    format!(
+        "Placeholders: {}; {{{{ and }}}} are literal braces.",
+        dctx_core::format::placeholder_list()
+    )
 }
 
 /// The command line, for completions (`dctx completions`).
