@@ -26,6 +26,7 @@ use crate::audit::{self, Outcome, Record};
 
 mod confirm;
 mod exec_marker;
+pub mod real_program;
 
 use exec_marker::{leads_back, EXEC_VAR};
 
@@ -296,9 +297,9 @@ fn log(vars: &Vars, args: &[OsString], d: &Decision, how: &Invocation, outcome: 
 /// is not dctx; with `dctx exec`'s DOCKER_CONTEXT.
 fn exec_program(vars: &Vars, args: &[OsString], how: &Invocation) -> anyhow::Result<ExitCode> {
     let name = how.program.name();
-    let given = how.path.clone().filter(|p| !crate::shim::is_dctx(p));
+    let given = how.path.clone().filter(|p| !real_program::is_dctx(p));
     let Some(program) =
-        given.or_else(|| crate::shim::real_program(name, vars.get("PATH").unwrap_or_default()))
+        given.or_else(|| real_program::real_program(name, vars.get("PATH").unwrap_or_default()))
     else {
         eprintln!("dctx guard: no {name} on PATH other than the guard itself");
         return Ok(ExitCode::from(127));

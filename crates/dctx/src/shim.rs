@@ -1,51 +1,21 @@
 //! The guard's shim: `dctx guard shim DIR` links `DIR/docker` and
 //! `DIR/docker-compose` to this dctx, which, started under either name,
-//! runs the guard for the programs that find it first on `PATH`; and the
-//! search for the real program, which is never dctx itself.
+//! runs the guard for the programs that find it first on `PATH`. The
+//! search for the real program is the guard's (`guard/real_program.rs`).
 
-use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
+use std::ffi::OsString;
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use dctx_core::guard::Program;
 use dctx_ipc::Vars;
 
+use crate::guard::real_program::{real_docker, real_program};
 use crate::guard::Invocation;
 
 /// The programs the shim stands in for.
 const PROGRAMS: [Program; 2] = [Program::Docker, Program::Compose];
-
-/// The first `docker` on `path` that is not dctx.
-pub fn real_docker(path: &OsStr) -> Option<PathBuf> {
-    real_program("docker", path)
-}
-
-/// The first `name` on `path` that is not dctx (the shim is a symlink to
-/// it), so the guard never runs itself. Relative entries are skipped: the
-/// guard does not run a program that happens to be in the current dir.
-pub fn real_program(name: &str, path: &OsStr) -> Option<PathBuf> {
-    std::env::split_paths(path)
-        .filter(|dir| dir.is_absolute())
-        .map(|dir| dir.join(name))
-        .find(|candidate| {
-            use std::os::unix::fs::PermissionsExt;
-            let Ok(real) = std::fs::canonicalize(candidate) else {
-                return false;
-            };
-            let executable = std::fs::metadata(&real)
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
-            executable && !is_dctx(&real)
-        })
-}
-
-/// Whether `path` is this dctx, or any dctx.
-pub fn is_dctx(path: &Path) -> bool {
-    let own = std::env::current_exe().and_then(std::fs::canonicalize).ok();
-    let real = std::fs::canonicalize(path).ok();
-    (real.is_some() && real == own)
-        || real.as_deref().and_then(Path::file_name) == Some(OsStr::new("dctx"))
-}
 
 /// The program this process was started as, through the shim.
 pub fn invoked_as() -> Option<Program> {
@@ -153,30 +123,4 @@ fn report_path(vars: &Vars, dir: &Path) -> anyhow::Result<()> {
         println!("and {} for docker-compose commands", compose.display());
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_real_docker_is_never_dctx_nor_relative() {
-        let dir = tempfile::tempdir().unwrap();
-        let (shim, real) = (dir.path().join("shim"), dir.path().join("real"));
-        for d in [&shim, &real] {
-            std::fs::create_dir(d).unwrap();
-        }
-        let own = std::env::current_exe().unwrap();
-        std::os::unix::fs::symlink(&own, shim.join("docker")).unwrap();
-        let fake_dctx = real.join("dctx");
-        std::fs::copy("/bin/true", &fake_dctx).unwrap();
-        std::os::unix::fs::symlink(&fake_dctx, real.join("docker")).unwrap();
-        let path = std::env::join_paths([&shim, &real]).unwrap();
-        assert_eq!(real_docker(&path), None, "both are dctx");
-        std::fs::remove_file(real.join("docker")).unwrap();
-        std::fs::copy("/bin/true", real.join("docker")).unwrap();
-        assert_eq!(real_docker(&path), Some(real.join("docker")));
-        let relative = std::env::join_paths([Path::new("real"), &shim]).unwrap();
-        assert_eq!(real_docker(&relative), None);
-    }
 }

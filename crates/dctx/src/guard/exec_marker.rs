@@ -58,7 +58,8 @@ pub fn leads_back(vars: &Vars, program: &str) -> Option<String> {
         // container's shell, a detached program): not this chain.
         return None;
     }
-    let docker = crate::shim::real_program(program, vars.get("PATH").unwrap_or_default());
+    let docker =
+        crate::guard::real_program::real_program(program, vars.get("PATH").unwrap_or_default());
     let marked_exe = std::fs::read_link(format!("/proc/{marked}/exe")).ok();
     let real = docker.as_ref().and_then(|d| std::fs::canonicalize(d).ok());
     if real.is_some() && real == marked_exe {
