@@ -206,6 +206,8 @@ impl Sandbox {
             .env("XDG_CONFIG_HOME", self.path().join("xdg-config"))
             .env("XDG_STATE_HOME", self.path().join("xdg-state"))
             .env("XDG_RUNTIME_DIR", self.path().join("runtime"))
+            // Not the machine's /etc/dctx/config.toml: a test writes one here.
+            .env("DCTX_SYSTEM_CONFIG", self.path().join("system-config.toml"))
             .env("LANG", "C.UTF-8")
             // Tests start daemons explicitly, so none outlives its test.
             .env("DCTX_NO_AUTOSTART", "1")

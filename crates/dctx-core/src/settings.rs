@@ -87,8 +87,13 @@ struct RawRule {
 impl Settings {
     /// Parses config.toml text; unset keys keep their built-in values.
     pub fn parse(text: &str) -> Result<Settings, String> {
-        let raw: RawSettings = toml::from_str(text).map_err(|e| e.message().to_string())?;
-        let mut s = Settings::default();
+        Settings::default().over(parse_raw(text)?, None)
+    }
+
+    /// `raw` (read from `file`) over these settings: what it leaves out
+    /// keeps its value here.
+    fn over(&self, raw: RawSettings, file: Option<&str>) -> Result<Settings, String> {
+        let mut s = self.clone();
         if let Some(f) = raw.format {
             s.format = f;
         }
@@ -120,7 +125,7 @@ impl Settings {
             s.engine = EngineSettings::from_raw(engine)?;
         }
         if let Some(guard) = raw.guard {
-            s.guard = GuardSettings::from_raw(guard)?;
+            s.guard = s.guard.over(guard, file)?;
         }
         for format in [&s.format, &s.override_format] {
             crate::format::check_format(format)?;
@@ -133,25 +138,72 @@ impl Settings {
     /// hang a prompt). A missing file means the built-ins; a bad one means
     /// the built-ins plus the reason, so the prompt can flag it.
     pub fn load(fs: &dyn FileSystem, path: &Path) -> (Settings, Option<String>) {
-        let text = match fs.read(path) {
-            Ok(bytes) => String::from_utf8(bytes)
-                .map_err(|_| "stream did not contain valid UTF-8".to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return (Settings::default(), None)
-            }
-            Err(e) => {
-                return (
-                    Settings::default(),
-                    Some(format!("could not read {}: {e}", path.display())),
-                )
-            }
-        };
-        match text.and_then(|text| Settings::parse(&text)) {
+        match read_text(fs, path).and_then(|text| match text {
+            Some(text) => Settings::parse(&text)
+                .map_err(|e| format!("could not parse {}: {e}", path.display())),
+            None => Ok(Settings::default()),
+        }) {
             Ok(s) => (s, None),
-            Err(e) => (
-                Settings::default(),
-                Some(format!("could not parse {}: {e}", path.display())),
-            ),
+            Err(e) => (Settings::default(), Some(e)),
+        }
+    }
+
+    /// The system file (`/etc/dctx/config.toml`) beneath the user's file:
+    /// the system's settings are the user's defaults, and its `[guard]`,
+    /// when it has one, is a floor no user file loosens
+    /// ([`GuardSettings::with_floor`]). A system file that cannot be read
+    /// or parsed leaves the user's settings, with the reason apart: the
+    /// prompt keeps working and the guard fails safe.
+    pub fn load_layered(fs: &dyn FileSystem, system: &Path, user: Option<&Path>) -> Layered {
+        let label = |p: &Path| p.display().to_string();
+        let system_raw = read_text(fs, system).and_then(|text| {
+            text.map(|t| parse_raw(&t))
+                .transpose()
+                .map_err(|e| format!("could not parse {}: {e}", system.display()))
+        });
+        let (base, system_problem) = match system_raw {
+            Ok(None) => (None, None),
+            Ok(Some(raw)) => {
+                let has_guard = raw.guard.is_some();
+                match Settings::default().over(raw, Some(&label(system))) {
+                    Ok(s) => (Some((s, has_guard)), None),
+                    Err(e) => (
+                        None,
+                        Some(format!("could not parse {}: {e}", system.display())),
+                    ),
+                }
+            }
+            Err(e) => (None, Some(e)),
+        };
+        let (defaults, floor) = match &base {
+            Some((s, true)) => (s.clone(), Some(s.guard.clone())),
+            Some((s, false)) => (s.clone(), None),
+            None => (Settings::default(), None),
+        };
+        let user_raw = match user {
+            Some(path) => read_text(fs, path).and_then(|text| {
+                text.map(|t| {
+                    parse_raw(&t)
+                        .and_then(|raw| defaults.over(raw, Some(&label(path))))
+                        .map_err(|e| format!("could not parse {}: {e}", path.display()))
+                })
+                .transpose()
+            }),
+            None => Ok(None),
+        };
+        let (mut settings, problem) = match user_raw {
+            Ok(Some(s)) => (s, None),
+            Ok(None) => (defaults.clone(), None),
+            Err(e) => (defaults.clone(), Some(e)),
+        };
+        if let Some(floor) = floor {
+            settings.guard = settings.guard.with_floor(floor);
+        }
+        Layered {
+            settings,
+            problem,
+            system_problem,
+            system_present: base.is_some() || system_problem_present(fs, system),
         }
     }
 
@@ -175,6 +227,52 @@ impl Settings {
     pub fn hides(&self, name: &str) -> bool {
         self.hide.iter().any(|p| glob_match(p, name))
     }
+}
+
+/// The settings of both files ([`Settings::load_layered`]).
+#[derive(Debug, Clone)]
+pub struct Layered {
+    pub settings: Settings,
+    /// Why the user's file could not be used (then: the system's values).
+    pub problem: Option<String>,
+    /// Why the system file could not be used (then: the guard fails safe).
+    pub system_problem: Option<String>,
+    /// Whether the system file exists (used or not).
+    pub system_present: bool,
+}
+
+/// The system settings file when `DCTX_SYSTEM_CONFIG` names none.
+pub const SYSTEM_CONFIG: &str = "/etc/dctx/config.toml";
+
+/// `DCTX_SYSTEM_CONFIG`, else [`SYSTEM_CONFIG`].
+pub fn system_config_path(var: impl Fn(&str) -> Option<OsString>) -> PathBuf {
+    var("DCTX_SYSTEM_CONFIG")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(SYSTEM_CONFIG))
+}
+
+/// The file's text; `None` when there is no file.
+fn read_text(fs: &dyn FileSystem, path: &Path) -> Result<Option<String>, String> {
+    match fs.read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map(Some).map_err(|_| {
+            format!(
+                "could not parse {}: stream did not contain valid UTF-8",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("could not read {}: {e}", path.display())),
+    }
+}
+
+/// Whether a system file that could not be used is there at all.
+fn system_problem_present(fs: &dyn FileSystem, path: &Path) -> bool {
+    !matches!(fs.read(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+}
+
+fn parse_raw(text: &str) -> Result<RawSettings, String> {
+    toml::from_str(text).map_err(|e| e.message().to_string())
 }
 
 /// Where the settings live: `DCTX_CONFIG`, else

@@ -73,6 +73,9 @@ pub const DCTX_VARS: &[&str] = &[
     "XDG_STATE_HOME",
     "XDG_CONFIG_HOME",
     "DCTX_CONFIG",
+    // The administrator's settings beneath the user's (default
+    // /etc/dctx/config.toml): for tests and packaging.
+    "DCTX_SYSTEM_CONFIG",
     "DCTX_LOG",
     "DCTX_NO_AUTOSTART",
     "DCTX_GUARD",
@@ -168,6 +171,21 @@ impl Vars {
     pub fn settings_path(&self) -> Option<PathBuf> {
         let home = self.home();
         dctx_core::settings::config_path(|k| self.get(k).map(OsStr::to_os_string), home.as_deref())
+    }
+
+    /// The system settings file (see
+    /// `dctx_core::settings::system_config_path`).
+    pub fn system_settings_path(&self) -> PathBuf {
+        dctx_core::settings::system_config_path(|k| self.get(k).map(OsStr::to_os_string))
+    }
+
+    /// Both settings files, the system's beneath the user's.
+    pub fn layered_settings(&self) -> dctx_core::settings::Layered {
+        dctx_core::Settings::load_layered(
+            &dctx_core::RealFs,
+            &self.system_settings_path(),
+            self.settings_path().as_deref(),
+        )
     }
 
     /// The runtime dir for this user (see `paths::runtime_dir`).

@@ -11,6 +11,7 @@ use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
+use dctx_core::guard::policy::{Facility, SyslogSink};
 use dctx_core::guard::Decision;
 use dctx_core::FileSystem;
 use dctx_ipc::paths::{ensure_private_dir, euid, open_log};
@@ -155,6 +156,113 @@ fn lock(path: &Path) -> io::Result<std::fs::File> {
         io::ErrorKind::WouldBlock,
         format!("{} stayed locked", path.display()),
     ))
+}
+
+/// The enterprise number in the records' SD-ID (`dctx@32473`): 32473 is
+/// the one RFC 5612 reserves for documentation and examples.
+pub const SD_ID: &str = "dctx@32473";
+
+/// Sends `record` to the syslog datagram socket of `sink`, RFC 5424. Never
+/// holds docker up: the socket is non-blocking, so a full or missing one
+/// is an error for one warning, not a wait.
+pub fn send_syslog(sink: &SyslogSink, record: &Record) -> io::Result<()> {
+    let line = rfc5424(record, sink.facility, &hostname(), std::process::id());
+    let socket = std::os::unix::net::UnixDatagram::unbound()?;
+    socket.set_nonblocking(true)?;
+    socket.send_to(line.as_bytes(), &sink.path)?;
+    Ok(())
+}
+
+/// The record as one RFC 5424 message: `<PRI>1 TIMESTAMP HOSTNAME dctx
+/// PID guard - [dctx@32473 user="…" …] MSG`. Refused and bypassed
+/// commands (and confirmed ones, which reached a protected target) are
+/// notices, allowed ones information.
+pub fn rfc5424(record: &Record, facility: Facility, hostname: &str, pid: u32) -> String {
+    let severity = match record.decision {
+        Outcome::Allowed => 6,
+        Outcome::Refused | Outcome::Bypassed | Outcome::Confirmed => 5,
+    };
+    let pri = u32::from(facility.code()) * 8 + severity;
+    let decision = outcome_word(record.decision);
+    let params = [
+        ("user", record.user.clone()),
+        ("uid", record.uid.to_string()),
+        ("tty", record.tty.clone().unwrap_or_default()),
+        ("cwd", record.cwd.clone().unwrap_or_default()),
+        ("context", record.context.clone()),
+        ("endpoint", record.endpoint.clone()),
+        ("command", record.command.clone()),
+        ("decision", decision.to_string()),
+    ]
+    .iter()
+    .map(|(k, v)| format!("{k}=\"{}\"", sd_value(v)))
+    .collect::<Vec<_>>()
+    .join(" ");
+    let mut argv = vec![record.program.clone().unwrap_or_else(|| "docker".into())];
+    argv.extend(record.argv.iter().cloned());
+    let msg = format!(
+        "{decision}: {} on context {} ({}) for {}",
+        dctx_core::guard::command_text(&argv),
+        record.context,
+        record.endpoint,
+        record.user
+    );
+    format!(
+        "<{pri}>1 {} {} dctx {pid} guard - [{SD_ID} {params}] {}",
+        record.time,
+        header_field(hostname),
+        one_line(&msg)
+    )
+}
+
+fn outcome_word(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Allowed => "allowed",
+        Outcome::Refused => "refused",
+        Outcome::Confirmed => "confirmed",
+        Outcome::Bypassed => "bypassed",
+    }
+}
+
+/// An SD-PARAM value: `"`, `\` and `]` escaped (RFC 5424 6.3.3), and the
+/// characters that would end or hide a log line shown escaped first, so a
+/// hostile context name cannot forge a second record.
+fn sd_value(text: &str) -> String {
+    let mut out = String::new();
+    for c in one_line(text).chars() {
+        if matches!(c, '"' | '\\' | ']') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `text` with controls, bidi and zero-width characters escaped.
+fn one_line(text: &str) -> String {
+    dctx_core::terminal_text::for_terminal(text).into_owned()
+}
+
+/// A header field: printable ASCII without spaces, at most 255, else `-`.
+fn header_field(text: &str) -> String {
+    let ok = !text.is_empty() && text.len() <= 255 && text.bytes().all(|b| (33..=126).contains(&b));
+    if ok {
+        text.to_string()
+    } else {
+        "-".into()
+    }
+}
+
+/// This machine's name, as the kernel has it.
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer and its length are this function's own.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return String::new();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
 /// The login name of `uid` in `passwd` (`/etc/passwd`'s text): the

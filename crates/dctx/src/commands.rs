@@ -63,11 +63,39 @@ pub fn status(vars: &Vars) -> anyhow::Result<()> {
         }
         None => text.push_str("settings:    no home directory; built-in defaults\n"),
     }
+    text.push_str(&system_settings_lines(vars));
     text.push_str(&crate::daemon::one_line_status(vars));
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())
         .context("could not write to stdout")
+}
+
+/// `dctx status`'s lines on the administrator's file beneath the user's,
+/// and the guard's rules with the file each came from.
+fn system_settings_lines(vars: &Vars) -> String {
+    let path = vars.system_settings_path();
+    let layered = vars.layered_settings();
+    let shown = for_terminal(&path.to_string_lossy()).into_owned();
+    let mut text = match (&layered.system_problem, layered.system_present) {
+        (Some(p), _) => format!(
+            "system:      {shown}\nproblem:     {} (the guard lets destructive commands reach only the local default)\n",
+            for_terminal(p)
+        ),
+        (None, true) => format!("system:      {shown} (its [guard] is a floor the user's file cannot loosen)\n"),
+        (None, false) => format!("system:      {shown} (not present)\n"),
+    };
+    if layered.system_problem.is_none() && layered.problem.is_none() {
+        for rule in layered.settings.guard.rules() {
+            text.push_str(&format!(
+                "guard rule:  {} = {} ({})\n",
+                rule.setting,
+                for_terminal(&rule.value),
+                for_terminal(&rule.file)
+            ));
+        }
+    }
+    text
 }
 
 /// `dctx ls`: the contexts, the one in use marked, and why it is.

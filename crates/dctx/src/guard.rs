@@ -14,12 +14,13 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use dctx_core::guard::commands::{builtin_table, find_anywhere};
+use dctx_core::guard::policy::{GuardSettings, SyslogSink};
 use dctx_core::guard::table::Class;
 use dctx_core::guard::{
     command_text, decide, visible, Decision, Input, Program, Verdict, REFUSED_STATUS,
 };
 use dctx_core::terminal_text::for_terminal;
-use dctx_core::{RealFs, Settings};
+use dctx_core::RealFs;
 use dctx_ipc::Vars;
 
 use crate::audit::{self, Outcome, Record};
@@ -61,10 +62,85 @@ fn exec_env(env: &dctx_core::Env, name: &str) -> dctx_core::Env {
 /// docker is, in effect, not found.
 pub const LOOP_STATUS: u8 = 127;
 
+/// The guard's settings as loaded from both files.
+struct Loaded {
+    /// The guard settings, or why the guard cannot trust them.
+    guard: Result<GuardSettings, String>,
+    /// When `DCTX_GUARD=off` is not honoured: why.
+    off_forbidden: Option<String>,
+    /// Where records go besides the audit log.
+    syslog: Vec<SyslogSink>,
+    /// The files, for `--explain`.
+    system_path: PathBuf,
+    user_path: Option<PathBuf>,
+}
+
+/// Reads the system file and the user's, panics included: a bug there
+/// must leave the guard failing safe.
+fn load(vars: &Vars) -> Loaded {
+    let system_path = vars.system_settings_path();
+    let user_path = vars.settings_path();
+    let attempt = std::panic::catch_unwind(|| vars.layered_settings())
+        .map_err(|_| "the guard failed reading its settings (a bug: please report it)".to_string());
+    let layered = match attempt {
+        Ok(layered) => layered,
+        Err(e) => {
+            return Loaded {
+                guard: Err(e.clone()),
+                off_forbidden: Some(e),
+                syslog: Vec::new(),
+                system_path,
+                user_path,
+            }
+        }
+    };
+    // A dangling symlink reads as "no file", which would mean no settings
+    // at all: for the guard it is a file it cannot read.
+    let dangles =
+        |p: &Path| dangling(p).then(|| format!("{} is a symlink to nothing", p.display()));
+    let system_problem = dangles(&system_path).or(layered.system_problem.clone());
+    let user_problem = user_path
+        .as_deref()
+        .and_then(dangles)
+        .or(layered.problem.clone());
+    let guard = layered.settings.guard;
+    // The system file's say on DCTX_GUARD=off is unknown when it cannot
+    // be read: then off is not honoured either.
+    let off_forbidden = match &system_problem {
+        Some(problem) => Some(format!("the system settings cannot be used ({problem})")),
+        None if !guard.allow_off => {
+            let file = match &guard.floor {
+                Some(f) if !f.allow_off => f.file.clone(),
+                _ => guard.file.clone(),
+            };
+            Some(format!(
+                "allow_off = false in {}",
+                file.unwrap_or_else(|| "the settings".into())
+            ))
+        }
+        None => None,
+    };
+    let syslog = if system_problem.is_some() {
+        Vec::new()
+    } else {
+        guard.syslog.clone()
+    };
+    Loaded {
+        guard: match system_problem.or(user_problem) {
+            Some(problem) => Err(problem),
+            None => Ok(guard),
+        },
+        off_forbidden,
+        syslog,
+        system_path,
+        user_path,
+    }
+}
+
 /// What the guard makes of one line, panics included: a bug in the
 /// decision must not leave the user without docker, nor let a destructive
 /// command through unseen.
-fn decision(vars: &Vars, args: &[OsString], how: &Invocation) -> Decision {
+fn decision(vars: &Vars, args: &[OsString], how: &Invocation, loaded: &Loaded) -> Decision {
     let attempt = std::panic::catch_unwind(|| {
         let mut env = vars.docker_env();
         if let Some(name) = how.exec_named {
@@ -73,25 +149,11 @@ fn decision(vars: &Vars, args: &[OsString], how: &Invocation) -> Decision {
         let compose_file = vars.get("COMPOSE_FILE").and_then(|f| {
             dctx_core::compose_args::first_compose_file(f, vars.get("COMPOSE_PATH_SEPARATOR"))
         });
-        let path = vars.settings_path();
-        let settings = match Settings::load_optional(&RealFs, path.as_deref()) {
-            // A dangling symlink reads as "no file", which would mean the
-            // built-in defaults: for the guard it is a file it cannot read.
-            _ if path.as_deref().is_some_and(dangling) => Err(format!(
-                "{} is a symlink to nothing",
-                path.as_deref()
-                    .map(Path::display)
-                    .map(|p| p.to_string())
-                    .unwrap_or_default()
-            )),
-            (s, None) => Ok(s.guard),
-            (_, Some(problem)) => Err(problem),
-        };
         let cwd = std::env::current_dir().unwrap_or_default();
         decide(&Input {
             env: &env,
             args,
-            settings: settings.as_ref().map_err(Clone::clone),
+            settings: loaded.guard.as_ref().map_err(Clone::clone),
             fs: &RealFs,
             cwd: &cwd,
             program: how.program,
@@ -166,7 +228,8 @@ pub fn run(
             return Ok(ExitCode::from(LOOP_STATUS));
         }
     }
-    let mut d = decision(vars, args, how);
+    let loaded = load(vars);
+    let mut d = decision(vars, args, how, &loaded);
     let mut engine = None;
     if d.destructive && (d.decision == Verdict::Allow || d.confirm) {
         // Only the daemon's probes know whether the engine is the pinned
@@ -178,15 +241,27 @@ pub fn run(
     if explain {
         let mut out = std::io::stdout().lock();
         if json {
-            serde_json::to_writer_pretty(&mut out, &d).context("could not write to stdout")?;
+            let mut doc = serde_json::to_value(&d).context("could not encode")?;
+            doc["settings"] = settings_json(&loaded);
+            serde_json::to_writer_pretty(&mut out, &doc).context("could not write to stdout")?;
             writeln!(out).context("could not write to stdout")?;
         } else {
-            out.write_all(explanation(&d).as_bytes())
+            let mut text = explanation(&d);
+            text.push_str(&settings_lines(&loaded));
+            out.write_all(text.as_bytes())
                 .context("could not write to stdout")?;
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let bypass = vars.get(OFF_VAR).is_some_and(|v| v == "off");
+    let mut bypass = vars.get(OFF_VAR).is_some_and(|v| v == "off");
+    if let Some(why) = loaded.off_forbidden.as_ref().filter(|_| bypass) {
+        // An administrator's floor: the one switch that would skip it is
+        // refused, and the guard decides as it would without it.
+        bypass = false;
+        let why = format!("{OFF_VAR}=off is not allowed here ({why})");
+        eprintln!("dctx guard: {}", visible(&why));
+        d.reasons.push(why);
+    }
     let outcome = match (d.decision, bypass) {
         _ if !logged(&d) => None,
         (_, true) => {
@@ -203,7 +278,7 @@ pub fn run(
             Some(true) => Some(Outcome::Confirmed),
             Some(false) => {
                 eprintln!("dctx guard: not confirmed: nothing ran");
-                log(vars, args, &d, how, Outcome::Refused);
+                log(vars, args, &d, how, Outcome::Refused, &loaded);
                 return Ok(ExitCode::from(REFUSED_STATUS));
             }
             None => {
@@ -212,15 +287,57 @@ pub fn run(
                     text.push_str("  (mode = \"confirm\" asks only on a terminal)\n");
                 }
                 let _ = std::io::stderr().write_all(text.as_bytes());
-                log(vars, args, &d, how, Outcome::Refused);
+                log(vars, args, &d, how, Outcome::Refused, &loaded);
                 return Ok(ExitCode::from(REFUSED_STATUS));
             }
         },
     };
     if let Some(outcome) = outcome {
-        log(vars, args, &d, how, outcome);
+        log(vars, args, &d, how, outcome, &loaded);
     }
     exec_program(vars, args, how)
+}
+
+/// The settings files and each rule's file, for `--explain`.
+fn settings_lines(loaded: &Loaded) -> String {
+    let mut out = String::new();
+    let path = |p: &Path| visible(&p.display().to_string());
+    out.push_str(&format!(
+        "settings:    {} (system; its [guard] is a floor)\n",
+        path(&loaded.system_path)
+    ));
+    if let Some(user) = &loaded.user_path {
+        out.push_str(&format!("settings:    {} (user)\n", path(user)));
+    }
+    match &loaded.guard {
+        Ok(guard) => {
+            for rule in guard.rules() {
+                out.push_str(&format!(
+                    "rule:        {} = {} ({})\n",
+                    rule.setting,
+                    visible(&rule.value),
+                    visible(&rule.file)
+                ));
+            }
+        }
+        Err(e) => out.push_str(&format!("problem:     {}\n", visible(e))),
+    }
+    out
+}
+
+/// The same as JSON: `{"system": …, "user": …, "rules": [{setting,
+/// value, file}], "problem": …}`.
+fn settings_json(loaded: &Loaded) -> serde_json::Value {
+    let (rules, problem) = match &loaded.guard {
+        Ok(guard) => (guard.rules(), None),
+        Err(e) => (Vec::new(), Some(e.clone())),
+    };
+    serde_json::json!({
+        "system": loaded.system_path.display().to_string(),
+        "user": loaded.user_path.as_ref().map(|p| p.display().to_string()),
+        "rules": rules,
+        "problem": problem,
+    })
 }
 
 /// The decision as prose (`--explain`).
@@ -256,11 +373,14 @@ fn logged(d: &Decision) -> bool {
     d.class >= Class::Write || d.destructive
 }
 
-fn log(vars: &Vars, args: &[OsString], d: &Decision, how: &Invocation, outcome: Outcome) {
-    let Some(state) = vars.state_dir() else {
-        eprintln!("dctx guard: no home directory, so nothing is logged");
-        return;
-    };
+fn log(
+    vars: &Vars,
+    args: &[OsString],
+    d: &Decision,
+    how: &Invocation,
+    outcome: Outcome,
+    loaded: &Loaded,
+) {
     // USER as a login shell sets it; else the uid's name in /etc/passwd
     // (static binaries: no NSS), then LOGNAME.
     let user = vars
@@ -284,6 +404,18 @@ fn log(vars: &Vars, args: &[OsString], d: &Decision, how: &Invocation, outcome: 
     if how.exec_named.is_some() && d.named && d.source == "DOCKER_CONTEXT" {
         record.named = Some("dctx exec".into());
     }
+    for sink in &loaded.syslog {
+        if let Err(e) = audit::send_syslog(sink, &record) {
+            eprintln!(
+                "dctx guard: could not send the record to syslog at {}: {e}",
+                visible(&sink.path.display().to_string())
+            );
+        }
+    }
+    let Some(state) = vars.state_dir() else {
+        eprintln!("dctx guard: no home directory, so nothing is logged");
+        return;
+    };
     if let Err(e) = audit::append(&state, &record) {
         eprintln!(
             "dctx guard: could not write the audit log in {}: {e}",

@@ -3,7 +3,6 @@
 //! install's `dctx-prompt` filled in, and, with `--guard`, the guard's
 //! fast path (the lines that never start `dctx guard`) rendered as the
 //! shell's own `case`/`switch` from `dctx_core::guard::fast_path`.
-
 use std::io::Write;
 
 use anyhow::Context as _;
@@ -13,7 +12,7 @@ use dctx_ipc::stamps::{Check, DAEMON_ALIVE, HOOK_CHECKS};
 
 use dctx_core::guard::commands::Table;
 use dctx_core::guard::fast_path;
-use dctx_core::{RealFs, Settings};
+
 use dctx_ipc::Vars;
 
 use crate::cli::InitShell;
@@ -260,12 +259,9 @@ pub fn run(
 ) -> anyhow::Result<()> {
     // The guard's table as the guard would read it now; unreadable
     // settings leave the built-in table, as they do for the guard.
-    let table = guard.then(|| {
-        Settings::load_optional(&RealFs, vars.settings_path().as_deref())
-            .0
-            .guard
-            .table
-    });
+    // The system file's table is beneath the user's: what it refuses
+    // stays off the fast path too.
+    let table = guard.then(|| vars.layered_settings().settings.guard.table);
     let publish = if starship {
         Publish::Starship
     } else {

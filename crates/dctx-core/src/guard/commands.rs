@@ -161,6 +161,17 @@ pub struct Table {
     /// The user's entries in [`canonical`] form with the class each gives
     /// the commands it starts; a later entry wins over an earlier one.
     pub entries: Vec<(String, Class)>,
+    /// The system settings' table (`/etc/dctx/config.toml`), which this
+    /// one may only add to: a line is classed by both and the stricter
+    /// class wins, so no user entry lowers what the system file refuses.
+    pub floor: Option<Box<Floor>>,
+}
+
+/// A table beneath another one, and the file it came from (for reasons).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Floor {
+    pub table: Table,
+    pub file: String,
 }
 
 /// The built-in table: destructive commands are refused.
@@ -169,6 +180,30 @@ pub fn builtin_table() -> Table {
         refuse: Class::Destructive,
         replaced: false,
         entries: Vec::new(),
+        floor: None,
+    }
+}
+
+impl Table {
+    /// Puts `floor` (from `file`) beneath this table: both refuse at the
+    /// stricter of their levels (`writes` beats `destructive`).
+    pub fn with_floor(mut self, mut floor: Table, file: &str) -> Table {
+        let refuse = self.refuse.min(floor.refuse);
+        self.refuse = refuse;
+        floor.refuse = refuse;
+        self.floor = Some(Box::new(Floor {
+            table: floor,
+            file: file.to_string(),
+        }));
+        self
+    }
+
+    /// This table without its floor.
+    fn own(&self) -> Table {
+        Table {
+            floor: None,
+            ..self.clone()
+        }
     }
 }
 
@@ -311,6 +346,27 @@ fn is_help(s: &str) -> bool {
 /// Classifies `words` (the command and its arguments, after docker's
 /// global flags) by `table`.
 pub fn classify(words: &[OsString], table: &Table) -> Classified {
+    let Some(floor) = &table.floor else {
+        return classify_own(words, table);
+    };
+    let mine = classify_own(words, &table.own());
+    let mut theirs = classify(words, &floor.table);
+    // The floor's class counts when it refuses and this table does not,
+    // or when it is stronger: a user entry can only add.
+    let floor_wins = match (&mine.matched, &theirs.matched) {
+        (None, Some(_)) => true,
+        (Some(_), None) => false,
+        _ => theirs.class > mine.class,
+    };
+    if floor_wins {
+        theirs.why = format!("{} (by {})", theirs.why, floor.file);
+        return theirs;
+    }
+    mine
+}
+
+/// [`classify`] by `table`'s own rows and entries.
+fn classify_own(words: &[OsString], table: &Table) -> Classified {
     let words = &words[..words.len().min(MAX_WORDS)];
     let mut out = read_line(words, table);
     if out.unsure.is_some() || out.matched.is_some() {

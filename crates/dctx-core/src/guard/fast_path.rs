@@ -83,12 +83,18 @@ pub fn reached_by(entry: &[&str], table: &Table) -> bool {
     // Longer entries under this one (`context rm` under `context`), read
     // through the CLI's aliases as `classify` reads them.
     let command = classify(&words, &builtin_table()).command;
-    table.entries.iter().any(|(e, class)| {
+    let below = table.entries.iter().any(|(e, class)| {
         *class >= table.refuse
             && e.split(' ')
                 .take(command.split(' ').count())
                 .eq(command.split(' '))
-    })
+    });
+    // The system file's entries reach it as much as the user's.
+    below
+        || table
+            .floor
+            .as_ref()
+            .is_some_and(|f| reached_by(entry, &f.table))
 }
 
 /// The fast path's entries that `table` does not reach, for the shells.
