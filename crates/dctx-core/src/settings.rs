@@ -1,4 +1,6 @@
-//! The user's prompt settings (`config.toml`) and the built-in defaults.
+//! The user's prompt settings (`config.toml`) and the built-in defaults,
+//! over the administrator's system file (`/etc/dctx/config.toml`, see
+//! [`Settings::load_layered`]).
 //!
 //! ```toml
 //! format = "{name}"            # segment for a context

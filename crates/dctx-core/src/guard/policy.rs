@@ -9,7 +9,13 @@
 //! destructive = ["system prune", "rm"]           # replaces the built-in list
 //! also_destructive = ["restart"]                 # added to it
 //! not_destructive = ["compose up"]               # taken out of it (then: write)
+//! allow_off = false                              # DCTX_GUARD=off is refused
+//! syslog = "/dev/log"                            # records to syslog too
+//! syslog_facility = "user"                       # default "authpriv"
 //! ```
+//!
+//! A system file's `[guard]` is a floor beneath the user's
+//! ([`GuardSettings::with_floor`]): the user's file can only add.
 //!
 //! Entries are commands of the table (aliases allowed: `rmi` is
 //! `image rm`); anything else is a settings error with the closest
