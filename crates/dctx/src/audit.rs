@@ -451,6 +451,26 @@ mod tests {
     }
 
     #[test]
+    fn a_syslog_message_escapes_what_would_end_a_value_or_a_line() {
+        let mut r = record(&["system", "prune"], Outcome::Refused);
+        r.user = "a\"b]c\\d".into();
+        r.context = "evil\n<13>1 forged".into();
+        let line = rfc5424(&r, Facility::User, "host name", 42);
+        assert!(line.starts_with("<13>1 "), "{line}");
+        assert!(line.contains(" - dctx 42 guard - [dctx@32473 "), "{line}");
+        assert!(line.contains(r#"user="a\"b\]c\\d""#), "{line}");
+        assert!(!line.contains('\n'), "{line}");
+        assert!(line.contains(r#"decision="refused"] refused: docker system prune"#), "{line}");
+        let allowed = rfc5424(
+            &record(&["rm", "x"], Outcome::Allowed),
+            Facility::AuthPriv,
+            "h",
+            1,
+        );
+        assert!(allowed.starts_with("<86>1 "), "{allowed}");
+    }
+
+    #[test]
     fn the_user_comes_from_passwd_by_uid() {
         let passwd = "root:x:0:0:root:/root:/bin/bash\n\nbroken\nme:x:1000:1000::/home/me:/bin/sh\n:x:7:7::/:\n";
         assert_eq!(user_name(passwd, 1000).as_deref(), Some("me"));
