@@ -460,7 +460,10 @@ mod tests {
         assert!(line.contains(" - dctx 42 guard - [dctx@32473 "), "{line}");
         assert!(line.contains(r#"user="a\"b\]c\\d""#), "{line}");
         assert!(!line.contains('\n'), "{line}");
-        assert!(line.contains(r#"decision="refused"] refused: docker system prune"#), "{line}");
+        assert!(
+            line.contains(r#"decision="refused"] refused: docker system prune"#),
+            "{line}"
+        );
         let allowed = rfc5424(
             &record(&["rm", "x"], Outcome::Allowed),
             Facility::AuthPriv,

@@ -548,6 +548,19 @@ mod tests {
     }
 
     #[test]
+    fn what_the_system_file_refuses_stays_off_the_shells_fast_path() {
+        let l = layered(
+            "[guard]\nalso_destructive = [\"logs\", \"context rm\"]\n",
+            "[guard]\nnot_destructive = [\"logs\"]\n",
+        );
+        let (commands, _) = crate::guard::fast_path::allowed_by(&l.settings.guard.table);
+        assert!(!commands.contains(&"logs"), "{commands:?}");
+        // An entry under a fast-path command takes that command off too.
+        assert!(!commands.contains(&"context"), "{commands:?}");
+        assert!(commands.contains(&"ps"), "{commands:?}");
+    }
+
+    #[test]
     fn without_a_system_guard_the_user_decides_and_system_values_are_defaults() {
         let l = layered(
             "format = \"sys:{name}\"\n",
