@@ -525,6 +525,16 @@ impl<'a> Tmux<'a> {
         self.run(&["send-keys", "-t", "t", "Enter"]);
     }
 
+    /// The pane's whole history and screen, as text.
+    pub fn history(&self) -> String {
+        String::from_utf8_lossy(
+            &self
+                .run(&["capture-pane", "-p", "-J", "-S", "-", "-t", "t"])
+                .stdout,
+        )
+        .into_owned()
+    }
+
     pub fn screen(&self) -> String {
         String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
     }
@@ -542,7 +552,9 @@ impl<'a> Tmux<'a> {
     pub fn expect_prompt(&self, expected: &str) {
         let mut seen = String::new();
         let start = std::time::Instant::now();
-        while start.elapsed() < std::time::Duration::from_secs(10) {
+        // Generous: a bound for a hang, not a measure of speed (a loaded
+        // 2-core machine takes seconds to start a shell's helper).
+        while start.elapsed() < std::time::Duration::from_secs(30) {
             seen = self.last_line();
             if seen.trim_end() == expected {
                 return;
@@ -646,7 +658,21 @@ impl<'a> Hooked<'a> {
 
     /// Types `line`, then expects the prompt after it to be `prompt`.
     pub fn expect_after(&self, line: &str, prompt: &str) {
+        // The prompt that was there before the line is typed looks the
+        // same as the one after it ran: wait until the line has been
+        // echoed (one more time than before, the history included) and
+        // a prompt follows it.
+        // (An empty line echoes nothing to look for.)
+        let echoed = |history: &str| history.lines().filter(|l| l.contains(line)).count();
+        let before = echoed(&self.tmux.history());
         self.tmux.type_line(line);
+        if !line.trim().is_empty() {
+            wait_for(
+                &format!("{line:?} to be echoed"),
+                std::time::Duration::from_secs(60),
+                || echoed(&self.tmux.history()) > before,
+            );
+        }
         self.tmux.expect_prompt(prompt);
     }
 
