@@ -94,6 +94,9 @@ mod tests {
         for dir in SHIPPED_DIRS {
             assert!(root().join(dir).is_dir(), "{dir} does not exist");
         }
+        for file in SHIPPED_FILES {
+            assert!(root().join(file).is_file(), "{file} does not exist");
+        }
     }
 
     #[test]
