@@ -122,13 +122,10 @@ fn activated_fd(vars: &Vars) -> anyhow::Result<Option<OwnedFd>> {
     if !for_us || number("LISTEN_FDS").unwrap_or(0) == 0 {
         return Ok(None);
     }
-    // Adopting an fd that is not open would abort on close, so check first.
-    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: fstat writes into the buffer and only reads fd 3.
-    let is_socket = unsafe {
-        libc::fstat(3, stat.as_mut_ptr()) == 0
-            && stat.assume_init().st_mode & libc::S_IFMT == libc::S_IFSOCK
-    };
+    // Adopting an fd that is not open would abort on close, so check first
+    // (through /proc, which stats the descriptor itself).
+    use std::os::unix::fs::FileTypeExt;
+    let is_socket = std::fs::metadata("/proc/self/fd/3").is_ok_and(|m| m.file_type().is_socket());
     if !is_socket {
         bail!("LISTEN_FDS is set but fd 3 is not a socket");
     }
