@@ -329,8 +329,8 @@ impl Daemon {
     /// Stops the daemon (SIGSTOP) until the guard is dropped: meanwhile it
     /// can neither answer nor tell anyone of a change.
     pub fn freeze(&self) -> Frozen<'_> {
-        // SAFETY: signalling our own child, which has not been reaped yet.
-        unsafe { libc::kill(self.pid() as i32, libc::SIGSTOP) };
+        // Our own child, not reaped yet: the pid is still the daemon's.
+        signal(self.pid(), rustix::process::Signal::STOP);
         Frozen(self)
     }
 
@@ -348,8 +348,8 @@ impl Drop for Daemon {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        // SAFETY: signalling our own child, which has not been reaped yet.
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        // Our own child, not reaped yet: the pid is still the daemon's.
+        signal(child.id(), rustix::process::Signal::TERM);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while std::time::Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
@@ -367,8 +367,8 @@ pub struct Frozen<'a>(&'a Daemon);
 
 impl Drop for Frozen<'_> {
     fn drop(&mut self) {
-        // SAFETY: as in freeze.
-        unsafe { libc::kill(self.0.pid() as i32, libc::SIGCONT) };
+        // As in freeze.
+        signal(self.0.pid(), rustix::process::Signal::CONT);
     }
 }
 
@@ -764,4 +764,17 @@ pub fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).expect("copy");
         }
     }
+}
+
+/// Sends `sig` to process `pid`; a process that is gone is no error here.
+pub fn signal(pid: u32, sig: rustix::process::Signal) {
+    if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
+        let _ = rustix::process::kill_process(pid, sig);
+    }
+}
+
+/// Makes a FIFO at `path`, mode 0600.
+pub fn mkfifo(path: &std::path::Path) {
+    use rustix::fs::{mknodat, FileType, Mode, CWD};
+    mknodat(CWD, path, FileType::Fifo, Mode::from_raw_mode(0o600), 0).unwrap();
 }
