@@ -766,11 +766,13 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Sends `sig` to process `pid`; a process that is gone is no error here.
-pub fn signal(pid: u32, sig: rustix::process::Signal) {
-    if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
-        let _ = rustix::process::kill_process(pid, sig);
-    }
+/// Sends `sig` to process `pid`: whether it was delivered (callers that
+/// clean up ignore it, as the process may be gone).
+pub fn signal(pid: u32, sig: rustix::process::Signal) -> bool {
+    i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .is_some_and(|pid| rustix::process::kill_process(pid, sig).is_ok())
 }
 
 /// Makes a FIFO at `path`, mode 0600.

@@ -908,20 +908,19 @@ fn a_stopped_tmux_server_does_not_stop_redraws_for_the_others() {
         outer.last_line().contains("[blue]")
     });
 
-    let pid: i32 =
+    let pid: u32 =
         String::from_utf8_lossy(&stopped.run(&["display-message", "-p", "#{pid}"]).stdout)
             .trim()
             .parse()
             .expect("the tmux server's pid");
-    struct Continue(i32);
+    struct Continue(u32);
     impl Drop for Continue {
         fn drop(&mut self) {
-            // SAFETY: signalling a process of this test's own.
-            unsafe { libc::kill(self.0, libc::SIGCONT) };
+            // A process of this test's own.
+            dctx_tests::signal(self.0, rustix::process::Signal::CONT);
         }
     }
-    // SAFETY: as above.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    assert!(dctx_tests::signal(pid, rustix::process::Signal::STOP));
     let _continue = Continue(pid);
     run_ok(sandbox.docker().args(["context", "use", "green"]));
     wait_for("the live server's redraw", Duration::from_secs(30), || {
