@@ -399,13 +399,28 @@ mod tests {
 
     #[test]
     fn relative_docker_config_is_taken_from_the_shells_directory() {
-        let mut helper = helper("{source}", PathBuf::from("/nonexistent/dctx"));
-        let input = request("/work", &[("DOCKER_CONFIG", "cfg")]);
+        // Only `<shell's PWD>/cfg` names this context: resolved against any
+        // other directory (the helper's own), `cfg` holds no config.json.
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("proj");
+        std::fs::create_dir_all(project.join("cfg")).unwrap();
+        std::fs::write(
+            project.join("cfg/config.json"),
+            r#"{"currentContext":"from-the-shells-dir"}"#,
+        )
+        .unwrap();
+        let meta = meta_path(&project.join("cfg"), "from-the-shells-dir");
+        std::fs::create_dir_all(meta.parent().unwrap()).unwrap();
+        let endpoint = r#""Endpoints":{"docker":{"Host":"unix:///x.sock"}}"#;
+        std::fs::write(meta, format!(r#"{{"Name":"from-the-shells-dir",{endpoint}}}"#)).unwrap();
+        let mut helper = helper("{name}", PathBuf::from("/nonexistent/dctx"));
+        let input = request(project.to_str().unwrap(), &[("DOCKER_CONFIG", "cfg")]);
         let mut output = Vec::new();
         helper
             .run(&mut BufReader::new(&input[..]), None, None, &mut output)
             .unwrap();
-        assert_eq!(output, format!("{FRAME_VERSION}\0default\0\0").into_bytes());
+        let expected = format!("{FRAME_VERSION}\0from-the-shells-dir\0\0");
+        assert_eq!(String::from_utf8_lossy(&output), expected);
     }
 
     // HOME and DCTX_CONFIG come with each request: a shell that changes
