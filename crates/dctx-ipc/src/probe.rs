@@ -198,7 +198,10 @@ fn read_until(
 
 /// SIGKILL to process group `group` (a probe's: its leader's pid).
 fn kill_group(group: u32) {
-    if let Some(group) = i32::try_from(group).ok().and_then(rustix::process::Pid::from_raw) {
+    if let Some(group) = i32::try_from(group)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
         let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
     }
 }

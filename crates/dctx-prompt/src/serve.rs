@@ -347,7 +347,10 @@ fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
         .ok()
         .and_then(rustix::process::Pid::from_raw)
         .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
-    Ok(rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())?)
+    Ok(rustix::process::pidfd_open(
+        pid,
+        rustix::process::PidfdFlags::empty(),
+    )?)
 }
 
 #[cfg(test)]
@@ -412,7 +415,11 @@ mod tests {
         let meta = meta_path(&project.join("cfg"), "from-the-shells-dir");
         std::fs::create_dir_all(meta.parent().unwrap()).unwrap();
         let endpoint = r#""Endpoints":{"docker":{"Host":"unix:///x.sock"}}"#;
-        std::fs::write(meta, format!(r#"{{"Name":"from-the-shells-dir",{endpoint}}}"#)).unwrap();
+        std::fs::write(
+            meta,
+            format!(r#"{{"Name":"from-the-shells-dir",{endpoint}}}"#),
+        )
+        .unwrap();
         let mut helper = helper("{name}", PathBuf::from("/nonexistent/dctx"));
         let input = request(project.to_str().unwrap(), &[("DOCKER_CONFIG", "cfg")]);
         let mut output = Vec::new();

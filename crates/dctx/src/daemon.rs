@@ -97,7 +97,10 @@ fn read_ready(pipe: std::fs::File, timeout: Duration) -> Option<String> {
     let mut pipe = pipe;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let mut fds = [rustix::event::PollFd::new(&pipe, rustix::event::PollFlags::IN)];
+        let mut fds = [rustix::event::PollFd::new(
+            &pipe,
+            rustix::event::PollFlags::IN,
+        )];
         let timeout = rustix::event::Timespec::try_from(left).ok();
         match rustix::event::poll(&mut fds, Some(&timeout?)) {
             Err(rustix::io::Errno::INTR) => continue,
