@@ -13,12 +13,10 @@ use dctx_core::fs::FileId;
 use dctx_ipc::client::{BUILD_ID, READY_LINE, VERSION};
 use dctx_ipc::paths::{change_mark_path, ensure_private_dir, lock_path, socket_path};
 use dctx_ipc::Vars;
-use interprocess::local_socket::tokio::Listener;
-use interprocess::local_socket::{GenericFilePath, ListenerOptions, ToFsName};
-use interprocess::os::unix::local_socket::ListenerOptionsExt;
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{info, warn};
 
+use crate::listener::Listener;
 use crate::server::{serve, Shared};
 use crate::state::State;
 
@@ -136,20 +134,11 @@ fn activated_fd(vars: &Vars) -> anyhow::Result<Option<OwnedFd>> {
 
 /// Wraps an inherited listening socket; needs the runtime's reactor.
 fn adopt(fd: OwnedFd) -> anyhow::Result<Listener> {
-    let uds = interprocess::os::unix::uds_local_socket::tokio::Listener::try_from(fd)
-        .context("could not use the socket passed by systemd")?;
-    Ok(Listener::from(uds))
+    Listener::adopt(fd).context("could not use the socket passed by systemd")
 }
 
 pub(crate) fn bind(socket: &Path) -> anyhow::Result<Listener> {
-    let name = socket.to_fs_name::<GenericFilePath>()?;
-    // mode() applies 0600 before bind, so there is no moment of a wider mode.
-    ListenerOptions::new()
-        .name(name)
-        .mode(0o600)
-        .reclaim_name(true)
-        .create_tokio()
-        .with_context(|| format!("could not listen on {}", socket.display()))
+    Listener::bind(socket).with_context(|| format!("could not listen on {}", socket.display()))
 }
 
 /// Runs the daemon in this process until SIGTERM, SIGINT, a Shutdown

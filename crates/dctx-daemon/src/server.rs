@@ -12,11 +12,12 @@ use dctx_ipc::protocol::{
     decode_request, encode_line, DaemonStatus, Request, Response, MAX_REQUEST_BYTES,
     PROTOCOL_VERSION,
 };
-use interprocess::local_socket::tokio::{prelude::*, Listener, Stream};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
 use tokio::sync::Notify;
 use tracing::{debug, info, warn};
 
+use crate::listener::Listener;
 use crate::state::State;
 
 /// Connections served at once; past it the least recently active one is
@@ -143,7 +144,8 @@ pub async fn serve(listener: Listener, shared: Arc<Shared>) {
             },
             () = &mut shutdown => return,
         };
-        let peer = stream.peer_creds().ok().and_then(|c| c.euid());
+        // SO_PEERCRED: the uid the peer had when it connected.
+        let peer = stream.peer_cred().ok().map(|c| c.uid());
         if !peer_allowed(peer, shared.uid) {
             log_limited(&shared.refused_log, |held| {
                 warn!(
@@ -178,9 +180,9 @@ pub async fn serve(listener: Listener, shared: Arc<Shared>) {
     }
 }
 
-async fn connection(stream: Stream, shared: &Shared, id: u64) -> std::io::Result<()> {
-    let mut reader = BufReader::new(&stream);
-    let mut writer = &stream;
+async fn connection(mut stream: UnixStream, shared: &Shared, id: u64) -> std::io::Result<()> {
+    let (read, mut writer) = stream.split();
+    let mut reader = BufReader::new(read);
     let mut line = Vec::with_capacity(512);
     let mut greeted = false;
     let mut pending = Vec::new();
