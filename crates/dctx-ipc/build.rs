@@ -1,11 +1,17 @@
-//! Computes `DCTX_BUILD_ID`: a digest of the workspace's sources, so that
-//! two builds agree on it exactly when they were built from the same code.
+//! Computes `DCTX_BUILD_ID`: a digest of the shipped sources, so that two
+//! builds agree on it exactly when they were built from the same code.
 //! The daemon handshake compares it, because the crate version is the same
 //! for every commit and an upgraded client must not use an old daemon.
+//! Only what `build_inputs.rs` lists is hashed and watched: the bench, the
+//! soak and the tests are not shipped, and editing them must not rebuild
+//! this crate.
 
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+
+#[path = "build_inputs.rs"]
+mod build_inputs;
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -26,15 +32,18 @@ fn main() {
     // crates/dctx-core -> the workspace root, when built from the repository.
     let root = manifest.join("../..");
     let mut inputs = Vec::new();
-    for dir in ["crates", "shell-integrations"] {
+    for dir in build_inputs::SHIPPED_DIRS {
         let dir = root.join(dir);
         println!("cargo:rerun-if-changed={}", dir.display());
         files(&dir, &mut inputs);
     }
-    let lock = root.join("Cargo.lock");
-    println!("cargo:rerun-if-changed={}", lock.display());
-    inputs.push(lock);
-    if inputs.len() == 1 {
+    let found = inputs.len();
+    for file in build_inputs::SHIPPED_FILES {
+        let file = root.join(file);
+        println!("cargo:rerun-if-changed={}", file.display());
+        inputs.push(file);
+    }
+    if found == 0 {
         // Built outside the repository (a published crate): this crate alone.
         files(&manifest, &mut inputs);
     }

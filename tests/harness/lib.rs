@@ -91,19 +91,60 @@ pub fn system_path() -> &'static OsStr {
     path
 }
 
-/// Whether `tool` is on PATH. When it is not, outside CI the caller skips
-/// (and says so); under `CI=true` a missing tool fails the test.
+/// Whether `tool` is on PATH. A missing tool fails the test: a suite
+/// that is green because nothing ran says nothing. `DCTX_ALLOW_SKIP=1`
+/// lets it skip instead, with a loud `SKIPPED` line on stderr (shown with
+/// `--nocapture`, and counted by `grep -c SKIPPED`); under `CI=true` a
+/// missing tool fails whatever else is set.
 pub fn require_tool(tool: &str, test: &str) -> bool {
     let found = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
         .unwrap_or(false);
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{test}: `{tool}` is required under CI=true but is not installed");
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    let allowed = std::env::var("DCTX_ALLOW_SKIP").as_deref() == Ok("1");
+    match missing_tool(found, ci, allowed) {
+        Missing::No => true,
+        Missing::Skip => {
+            eprintln!("SKIPPED {test}: `{tool}` is not installed (DCTX_ALLOW_SKIP=1)");
+            false
         }
-        eprintln!("skipped {test}: `{tool}` is not installed");
+        Missing::Fail => panic!(
+            "{test}: `{tool}` is not installed; install it, or set DCTX_ALLOW_SKIP=1 \
+             to skip (never under CI=true)"
+        ),
     }
-    found
+}
+
+/// What a test does about its tool.
+#[derive(Debug, PartialEq, Eq)]
+enum Missing {
+    No,
+    Skip,
+    Fail,
+}
+
+fn missing_tool(found: bool, ci: bool, allow_skip: bool) -> Missing {
+    match (found, ci, allow_skip) {
+        (true, _, _) => Missing::No,
+        (false, false, true) => Missing::Skip,
+        (false, _, _) => Missing::Fail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{missing_tool, Missing};
+
+    #[test]
+    fn a_missing_tool_fails_unless_skips_are_allowed_outside_ci() {
+        // (found, CI=true, DCTX_ALLOW_SKIP=1)
+        assert_eq!(missing_tool(true, true, false), Missing::No);
+        assert_eq!(missing_tool(true, false, false), Missing::No);
+        assert_eq!(missing_tool(false, false, false), Missing::Fail);
+        assert_eq!(missing_tool(false, false, true), Missing::Skip);
+        assert_eq!(missing_tool(false, true, false), Missing::Fail);
+        assert_eq!(missing_tool(false, true, true), Missing::Fail);
+    }
 }
 
 /// Tests share the machine, except one that loads it whole (the soak),
@@ -329,8 +370,8 @@ impl Daemon {
     /// Stops the daemon (SIGSTOP) until the guard is dropped: meanwhile it
     /// can neither answer nor tell anyone of a change.
     pub fn freeze(&self) -> Frozen<'_> {
-        // SAFETY: signalling our own child, which has not been reaped yet.
-        unsafe { libc::kill(self.pid() as i32, libc::SIGSTOP) };
+        // Our own child, not reaped yet: the pid is still the daemon's.
+        signal(self.pid(), rustix::process::Signal::STOP);
         Frozen(self)
     }
 
@@ -348,8 +389,8 @@ impl Drop for Daemon {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        // SAFETY: signalling our own child, which has not been reaped yet.
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        // Our own child, not reaped yet: the pid is still the daemon's.
+        signal(child.id(), rustix::process::Signal::TERM);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while std::time::Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
@@ -367,8 +408,8 @@ pub struct Frozen<'a>(&'a Daemon);
 
 impl Drop for Frozen<'_> {
     fn drop(&mut self) {
-        // SAFETY: as in freeze.
-        unsafe { libc::kill(self.0.pid() as i32, libc::SIGCONT) };
+        // As in freeze.
+        signal(self.0.pid(), rustix::process::Signal::CONT);
     }
 }
 
@@ -790,4 +831,19 @@ pub fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).expect("copy");
         }
     }
+}
+
+/// Sends `sig` to process `pid`: whether it was delivered (callers that
+/// clean up ignore it, as the process may be gone).
+pub fn signal(pid: u32, sig: rustix::process::Signal) -> bool {
+    i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .is_some_and(|pid| rustix::process::kill_process(pid, sig).is_ok())
+}
+
+/// Makes a FIFO at `path`, mode 0600.
+pub fn mkfifo(path: &std::path::Path) {
+    use rustix::fs::{mknodat, FileType, Mode, CWD};
+    mknodat(CWD, path, FileType::Fifo, Mode::from_raw_mode(0o600), 0).unwrap();
 }

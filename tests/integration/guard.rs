@@ -208,7 +208,7 @@ fn the_shim_never_runs_itself() {
         "{}",
         text(&out.stderr)
     );
-    if unsafe { libc::geteuid() } == 0 {
+    if dctx_ipc::paths::euid() == 0 {
         let theirs = w.sandbox.path().join("theirs");
         std::fs::create_dir(&theirs).unwrap();
         std::os::unix::fs::chown(&theirs, Some(65534), None).unwrap();

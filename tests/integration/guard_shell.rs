@@ -582,7 +582,7 @@ fn the_log_names_the_user_and_shows_hostile_words_escaped() {
 
     let json = run_ok(sandbox.dctx("dctx").args(["guard", "log", "--json"]));
     let record: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
-    let uid = unsafe { libc::geteuid() }.to_string();
+    let uid = dctx_ipc::paths::euid().to_string();
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
     let name = passwd
         .lines()

@@ -336,8 +336,8 @@ fn the_helper_exits_with_its_shell_despite_a_background_job(shell: &str) {
     wait_for("the helper's dir to go", Duration::from_secs(20), || {
         !Path::new(dir).exists()
     });
-    // SAFETY: signalling the background job this test started.
-    unsafe { libc::kill(job as i32, libc::SIGTERM) };
+    // The background job this test started.
+    dctx_tests::signal(job, rustix::process::Signal::TERM);
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
     assert!(left.is_empty(), "{shell} left {left:?} in TMPDIR");
 }
@@ -415,8 +415,7 @@ fn zsh_prompts_print_nothing_else_with_an_unusable_tmpdir() {
 /// Whether this test runs as root, which the tests that need a second user
 /// do (they act as `nobody` through setpriv); elsewhere they say they skip.
 fn as_root(test: &str) -> bool {
-    // SAFETY: geteuid cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = dctx_ipc::paths::euid() == 0;
     if !root {
         eprintln!("skipped {test}: it needs root to act as a second user");
     }
@@ -799,15 +798,15 @@ fn a_same_user_client_cannot_balloon_the_daemon() {
 
     // More connections than the daemon serves: the least recently active
     // (the first) is closed to make room, and that is logged once.
-    // SAFETY: plain syscalls on a valid struct.
-    unsafe {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
+    {
+        use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+        let limit = getrlimit(Resource::Nofile);
+        let max = limit.maximum.unwrap_or(u64::MAX);
+        let raised = Rlimit {
+            current: Some(max.min(8192)),
+            maximum: limit.maximum,
         };
-        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
-        limit.rlim_cur = limit.rlim_max.min(8192);
-        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        let _ = setrlimit(Resource::Nofile, raised);
     }
     let cap = 2048;
     let conns: Vec<_> = (0..cap + 20)
@@ -909,20 +908,19 @@ fn a_stopped_tmux_server_does_not_stop_redraws_for_the_others() {
         outer.last_line().contains("[blue]")
     });
 
-    let pid: i32 =
+    let pid: u32 =
         String::from_utf8_lossy(&stopped.run(&["display-message", "-p", "#{pid}"]).stdout)
             .trim()
             .parse()
             .expect("the tmux server's pid");
-    struct Continue(i32);
+    struct Continue(u32);
     impl Drop for Continue {
         fn drop(&mut self) {
-            // SAFETY: signalling a process of this test's own.
-            unsafe { libc::kill(self.0, libc::SIGCONT) };
+            // A process of this test's own.
+            dctx_tests::signal(self.0, rustix::process::Signal::CONT);
         }
     }
-    // SAFETY: as above.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    assert!(dctx_tests::signal(pid, rustix::process::Signal::STOP));
     let _continue = Continue(pid);
     run_ok(sandbox.docker().args(["context", "use", "green"]));
     wait_for("the live server's redraw", Duration::from_secs(30), || {

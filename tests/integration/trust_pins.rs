@@ -130,9 +130,7 @@ fn assert_refused(d: &serde_json::Value, because: &str) {
 }
 
 fn mkfifo(path: &Path) {
-    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: c is a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    dctx_tests::mkfifo(path);
 }
 
 /// Each hostile pins.json, written by hand while the daemon runs (probes
@@ -165,9 +163,7 @@ fn unreadable_pins_are_unverified_everywhere() {
         std::fs::set_permissions(w.state_dir(), PermissionsExt::from_mode(m)).unwrap();
     };
     let owner = |uid: u32| {
-        let c = std::ffi::CString::new(w.state_dir().as_os_str().as_encoded_bytes()).unwrap();
-        // SAFETY: c is a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::chown(c.as_ptr(), uid, u32::MAX) }, 0);
+        std::os::unix::fs::chown(w.state_dir(), Some(uid), None).unwrap();
     };
     let root = dctx_ipc::paths::euid() == 0;
     /// What is done to pins.json or its dir, and what is said about it.

@@ -184,6 +184,8 @@ mod tests {
         let fs = MemFs::new()
             .with(dir.join("config.json"), r#"{"currentContext":"prod"}"#)
             .with(meta_path(dir, "prod"), meta("prod", "ssh://p"))
+            .with(meta_path(dir, "ctx10"), meta("ctx10", "tcp://h:10"))
+            .with(meta_path(dir, "ctx9"), meta("ctx9", "tcp://h:9"))
             .with(meta_path(dir, "b"), "{broken")
             .with(dir.join("contexts/meta/empty/other"), "");
         let (rows, current) = list(
@@ -202,12 +204,17 @@ mod tests {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        let mut expected = vec![
+        // sha256("b"): a digit first, so it sorts before every name here.
+        assert_eq!(&broken_id[..8], "3e23e816");
+        // Written out by hand, in `docker context ls`'s order: numbers by
+        // value (ctx9 before ctx10), where a byte order would differ.
+        let expected = vec![
             (broken_id.as_str(), false, false),
+            ("ctx9", false, true),
+            ("ctx10", false, true),
             ("default", false, true),
             ("prod", true, true),
         ];
-        expected.sort_by(|a, b| natural_cmp(a.0, b.0));
         assert_eq!(names, expected);
         let prod = rows.iter().find(|r| r.name == "prod").unwrap();
         assert_eq!(

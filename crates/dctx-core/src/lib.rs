@@ -5,6 +5,9 @@
 //! [`Env`] and a [`FileSystem`] passed in, so the prompt client, the daemon
 //! and the tests share one implementation.
 
+// Pure logic: nothing here needs a raw syscall.
+#![forbid(unsafe_code)]
+
 pub mod compose_args;
 pub mod config_file;
 pub mod config_schema;

@@ -13,6 +13,7 @@
 pub mod change_mark;
 pub mod engines;
 pub mod lifecycle;
+pub mod listener;
 pub mod log;
 pub mod probe;
 pub mod server;

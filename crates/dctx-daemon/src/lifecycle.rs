@@ -13,12 +13,10 @@ use dctx_core::fs::FileId;
 use dctx_ipc::client::{BUILD_ID, READY_LINE, VERSION};
 use dctx_ipc::paths::{change_mark_path, ensure_private_dir, lock_path, socket_path};
 use dctx_ipc::Vars;
-use interprocess::local_socket::tokio::Listener;
-use interprocess::local_socket::{GenericFilePath, ListenerOptions, ToFsName};
-use interprocess::os::unix::local_socket::ListenerOptionsExt;
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{info, warn};
 
+use crate::listener::Listener;
 use crate::server::{serve, Shared};
 use crate::state::State;
 
@@ -122,13 +120,10 @@ fn activated_fd(vars: &Vars) -> anyhow::Result<Option<OwnedFd>> {
     if !for_us || number("LISTEN_FDS").unwrap_or(0) == 0 {
         return Ok(None);
     }
-    // Adopting an fd that is not open would abort on close, so check first.
-    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: fstat writes into the buffer and only reads fd 3.
-    let is_socket = unsafe {
-        libc::fstat(3, stat.as_mut_ptr()) == 0
-            && stat.assume_init().st_mode & libc::S_IFMT == libc::S_IFSOCK
-    };
+    // Adopting an fd that is not open would abort on close, so check first
+    // (through /proc, which stats the descriptor itself).
+    use std::os::unix::fs::FileTypeExt;
+    let is_socket = std::fs::metadata("/proc/self/fd/3").is_ok_and(|m| m.file_type().is_socket());
     if !is_socket {
         bail!("LISTEN_FDS is set but fd 3 is not a socket");
     }
@@ -139,20 +134,11 @@ fn activated_fd(vars: &Vars) -> anyhow::Result<Option<OwnedFd>> {
 
 /// Wraps an inherited listening socket; needs the runtime's reactor.
 fn adopt(fd: OwnedFd) -> anyhow::Result<Listener> {
-    let uds = interprocess::os::unix::uds_local_socket::tokio::Listener::try_from(fd)
-        .context("could not use the socket passed by systemd")?;
-    Ok(Listener::from(uds))
+    Listener::adopt(fd).context("could not use the socket passed by systemd")
 }
 
 pub(crate) fn bind(socket: &Path) -> anyhow::Result<Listener> {
-    let name = socket.to_fs_name::<GenericFilePath>()?;
-    // mode() applies 0600 before bind, so there is no moment of a wider mode.
-    ListenerOptions::new()
-        .name(name)
-        .mode(0o600)
-        .reclaim_name(true)
-        .create_tokio()
-        .with_context(|| format!("could not listen on {}", socket.display()))
+    Listener::bind(socket).with_context(|| format!("could not listen on {}", socket.display()))
 }
 
 /// Runs the daemon in this process until SIGTERM, SIGINT, a Shutdown

@@ -12,11 +12,12 @@ use dctx_ipc::protocol::{
     decode_request, encode_line, DaemonStatus, Request, Response, MAX_REQUEST_BYTES,
     PROTOCOL_VERSION,
 };
-use interprocess::local_socket::tokio::{prelude::*, Listener, Stream};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::UnixStream;
 use tokio::sync::Notify;
 use tracing::{debug, info, warn};
 
+use crate::listener::Listener;
 use crate::state::State;
 
 /// Connections served at once; past it the least recently active one is
@@ -143,7 +144,8 @@ pub async fn serve(listener: Listener, shared: Arc<Shared>) {
             },
             () = &mut shutdown => return,
         };
-        let peer = stream.peer_creds().ok().and_then(|c| c.euid());
+        // SO_PEERCRED: the uid the peer had when it connected.
+        let peer = stream.peer_cred().ok().map(|c| c.uid());
         if !peer_allowed(peer, shared.uid) {
             log_limited(&shared.refused_log, |held| {
                 warn!(
@@ -178,9 +180,9 @@ pub async fn serve(listener: Listener, shared: Arc<Shared>) {
     }
 }
 
-async fn connection(stream: Stream, shared: &Shared, id: u64) -> std::io::Result<()> {
-    let mut reader = BufReader::new(&stream);
-    let mut writer = &stream;
+async fn connection(mut stream: UnixStream, shared: &Shared, id: u64) -> std::io::Result<()> {
+    let (read, mut writer) = stream.split();
+    let mut reader = BufReader::new(read);
     let mut line = Vec::with_capacity(512);
     let mut greeted = false;
     let mut pending = Vec::new();
@@ -338,6 +340,57 @@ mod tests {
             });
             assert!(ended.is_ok(), "round {round}: serve() missed the shutdown");
         }
+    }
+
+    /// Connects to a daemon that believes it runs as `owner` and says
+    /// hello: the greeting's reply, or "" when the connection was closed.
+    fn hello_as_seen_by(owner: u32) -> String {
+        use std::io::{BufRead, Write};
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("s");
+        let _entered = runtime.enter();
+        let listener = crate::lifecycle::bind(&socket).unwrap();
+        let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
+        let state = Arc::new(State::new(
+            watch_tx,
+            None,
+            crate::change_mark::ChangeMark::none(),
+        ));
+        let shared = Arc::new(Shared::new(state, owner, socket.clone()));
+        let served = tokio::spawn(serve(listener, shared.clone()));
+        let client = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+        (&client)
+            .write_all(b"{\"type\":\"hello\",\"protocol\":1,\"client\":\"t\"}\n")
+            .unwrap();
+        // Serve until the client has its answer (or its EOF).
+        let line = runtime
+            .block_on(tokio::task::spawn_blocking(move || {
+                let mut line = String::new();
+                let _ = std::io::BufReader::new(&client).read_line(&mut line);
+                line
+            }))
+            .unwrap();
+        shared.shutdown.notify_waiters();
+        served.abort();
+        line
+    }
+
+    // The peer's uid is read from the connection itself (SO_PEERCRED): our
+    // own connection is served by a daemon of our uid and refused, unread,
+    // by one that believes it runs as someone else.
+    #[test]
+    fn a_connection_from_another_uid_is_refused() {
+        let own = dctx_ipc::paths::euid();
+        assert!(hello_as_seen_by(own).contains("hello"), "same uid: served");
+        assert_eq!(
+            hello_as_seen_by(own.wrapping_add(1)),
+            "",
+            "another uid: closed"
+        );
     }
 
     #[test]

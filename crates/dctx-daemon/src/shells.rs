@@ -11,7 +11,7 @@
 //! still knows each pane's shell.
 
 use std::collections::HashMap;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -449,7 +449,8 @@ pub async fn watch_exits(state: Arc<State>, mut shells: UnboundedReceiver<(u32, 
             continue;
         }
         // SAFETY: the AsyncFd owns the OwnedFd, so the descriptor stays
-        // open and the same pidfd for the AsyncFd's whole life.
+        // open and the same pidfd for the AsyncFd's whole life. (tokio's
+        // safe constructor is deprecated as unsound: this is its successor.)
         let registered = unsafe {
             tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE)
         };
@@ -482,10 +483,8 @@ pub async fn keep_saved(state: Arc<State>, path: PathBuf, mut changes: Unbounded
 }
 
 fn pidfd(pid: u32) -> Option<OwnedFd> {
-    // SAFETY: pidfd_open takes a pid and flags and returns a new fd.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
-    // SAFETY: a non-negative result is a descriptor nobody else owns.
-    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    let pid = rustix::process::Pid::from_raw(i32::try_from(pid).ok()?)?;
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
 }
 
 #[cfg(test)]

@@ -131,6 +131,9 @@ struct Inner {
 pub struct State {
     started: Instant,
     queries: AtomicU64,
+    /// Resolutions read from disk (cache misses): how a test tells a cache
+    /// hit, which answers the same, from a miss.
+    disk_resolutions: AtomicU64,
     inner: Mutex<Inner>,
     watch_tx: UnboundedSender<WatchRequest>,
     /// Told when something a status bar shows may have changed.
@@ -158,6 +161,7 @@ impl State {
         State {
             started: Instant::now(),
             queries: AtomicU64::new(0),
+            disk_resolutions: AtomicU64::new(0),
             inner: Mutex::new(inner),
             watch_tx,
             redraw_tx,
@@ -334,6 +338,7 @@ impl State {
             }
         }
         let stamp = generation.map(|_| Stamp::before(&dir));
+        self.disk_resolutions.fetch_add(1, Ordering::Relaxed);
         let resolution = resolve(env, &RealFs);
         if let (Some(generation), Some(stamp)) = (generation, stamp) {
             let stamp = stamp.with_meta(&resolution);
@@ -640,13 +645,21 @@ mod tests {
         let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
         let state = State::new(watch_tx, None, ChangeMark::none());
         let env = Env::new([("DOCKER_CONFIG", dir.path().display().to_string())], None);
+        let reads = || state.disk_resolutions.load(Ordering::Relaxed);
         assert_eq!(state.resolve(&env).0.name, "a");
+        // What the watch task does once the dir and both contexts' meta
+        // dirs are watched; only then is an answer kept.
+        let watched = ["a", "b"].map(String::from).into_iter().collect();
+        state.set_watched_contexts(dir.path(), watched);
         state.set_freshness(dir.path(), Freshness::Inotify);
         assert_eq!(state.resolve(&env).0.name, "a");
-        assert_eq!(state.resolve(&env).0.name, "a", "served from the cache");
+        let before = reads();
+        assert_eq!(state.resolve(&env).0.name, "a");
+        assert_eq!(reads(), before, "served from the cache, not read again");
 
         replace(&config, r#"{"currentContext":"b"}"#);
         assert_eq!(state.resolve(&env).0.name, "b");
+        assert_eq!(reads(), before + 1, "the stale answer was read again");
         assert_eq!(state.resolve(&env).0.host, "tcp://b:1");
 
         let meta = dctx_core::context_meta::meta_path(dir.path(), "b");

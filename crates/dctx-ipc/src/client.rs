@@ -95,24 +95,8 @@ fn connect_trusted(socket: &Path, timeout: Duration) -> Result<Stream, ClientErr
 
 /// The uid of the process on the other end of a Unix socket.
 fn peer_uid(fd: std::os::fd::BorrowedFd<'_>) -> Option<u32> {
-    use std::os::fd::AsRawFd;
-    let mut cred = libc::ucred {
-        pid: 0,
-        uid: 0,
-        gid: 0,
-    };
-    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: `cred` is a valid ucred and `len` its size.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&mut cred as *mut libc::ucred).cast(),
-            &mut len,
-        )
-    };
-    (rc == 0).then_some(cred.uid)
+    let cred = rustix::net::sockopt::socket_peercred(fd).ok()?;
+    Some(cred.uid.as_raw())
 }
 
 /// One connection to the daemon, greeted lazily on the first call.
@@ -282,20 +266,14 @@ pub fn spawn_daemon(
     log: Option<&Path>,
     ready: bool,
 ) -> io::Result<(std::process::Child, Option<std::fs::File>)> {
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::fd::AsRawFd;
     use std::process::{Command, Stdio};
     let stderr = match log.and_then(|p| crate::paths::open_log(p).ok()) {
         Some(file) => Stdio::from(file),
         None => Stdio::null(),
     };
     let pipe = if ready {
-        let mut fds = [0; 2];
-        // SAFETY: pipe2 fills two descriptors, which we own from here on.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: both were just opened and are owned by nobody else.
-        Some(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+        Some(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?)
     } else {
         None
     };
@@ -326,7 +304,7 @@ pub fn detach(cmd: &mut std::process::Command, keep: Option<std::os::fd::RawFd>)
     // between fork and exec.
     unsafe {
         cmd.pre_exec(move || {
-            libc::setsid();
+            let _ = rustix::process::setsid();
             // std's own error pipe is close-on-exec already.
             cloexec_from(3, keep);
             if keep >= 0 && libc::fcntl(keep, libc::F_SETFD, 0) != 0 {
@@ -360,9 +338,11 @@ fn cloexec_from(first: i32, keep: i32) {
     };
     if !done {
         // Kernels before 5.11: one descriptor at a time, up to the limit.
-        // SAFETY: sysconf and fcntl are async-signal-safe.
+        // SAFETY: sysconf and fcntl are async-signal-safe; fcntl on a
+        // descriptor that is not open fails and changes nothing.
         let max = unsafe { libc::sysconf(libc::_SC_OPEN_MAX) }.clamp(256, 65536) as i32;
         for fd in (first..max).filter(|&fd| fd != keep) {
+            // SAFETY: as above.
             unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
         }
     }

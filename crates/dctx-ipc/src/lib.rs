@@ -18,3 +18,8 @@ pub mod stamps;
 pub mod vars;
 
 pub use vars::Vars;
+
+/// The build id's inputs, checked here against the manifests.
+#[cfg(test)]
+#[path = "../build_inputs.rs"]
+mod build_inputs;

@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// The effective uid: whose files these are, and whom a daemon serves.
 pub fn euid() -> u32 {
-    // SAFETY: geteuid cannot fail.
-    unsafe { libc::geteuid() }
+    rustix::process::geteuid().as_raw()
 }
 
 /// `$XDG_RUNTIME_DIR/dctx` when that is an absolute dir owned by `uid`,

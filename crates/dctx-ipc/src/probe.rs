@@ -24,7 +24,9 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
+
+use rustix::event::{PollFd, PollFlags};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -101,8 +103,7 @@ pub fn run(mut cmd: Command, timeout: Duration, records: Option<&Path>) -> Probe
     // Exited or not, whatever is left of the group goes: a background
     // child of a wrapper, or the whole probe at the deadline. The leader
     // is not reaped yet, so the group id is still this probe's.
-    // SAFETY: kill(2) with a negative pid signals that process group.
-    unsafe { libc::kill(-(group as i32), libc::SIGKILL) };
+    kill_group(group);
     let status = child.wait();
     groups().remove(&group);
     if let Some(file) = record {
@@ -141,36 +142,31 @@ fn read_until(
             break;
         }
         let left = deadline.checked_duration_since(Instant::now())?;
-        let mut fds: Vec<libc::pollfd> = open
+        let mut fds: Vec<PollFd> = open
             .iter()
-            .map(|(_, f)| libc::pollfd {
-                fd: f.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            })
+            .map(|(_, f)| PollFd::new(f, PollFlags::IN))
             .collect();
         if let (Some(fd), false) = (&exited, gone) {
-            fds.push(libc::pollfd {
-                fd: fd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
+            fds.push(PollFd::new(fd, PollFlags::IN));
+        }
+        let timeout = rustix::event::Timespec::try_from(left.max(Duration::from_millis(1)))
+            .unwrap_or(rustix::event::Timespec {
+                tv_sec: i64::MAX,
+                tv_nsec: 0,
             });
+        match rustix::event::poll(&mut fds, Some(&timeout)) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => return None,
         }
-        let ms = left.as_millis().clamp(1, i32::MAX as u128) as i32;
-        // SAFETY: a valid array of pollfds, its true length.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
-        if n < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return None;
-        }
-        if !gone && exited.is_some() && fds.last().is_some_and(|p| p.revents != 0) {
+        let ready: Vec<bool> = fds.iter().map(|p| !p.revents().is_empty()).collect();
+        drop(fds);
+        if !gone && exited.is_some() && ready.last() == Some(&true) {
             gone = true;
         }
         let mut closed = Vec::new();
         for (slot, (i, file)) in open.iter_mut().enumerate() {
-            if fds[slot].revents == 0 {
+            if !ready[slot] {
                 continue;
             }
             match file.read(&mut chunk) {
@@ -200,28 +196,31 @@ fn read_until(
     Some(out)
 }
 
+/// SIGKILL to process group `group` (a probe's: its leader's pid).
+fn kill_group(group: u32) {
+    if let Some(group) = i32::try_from(group)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
+}
+
 /// A pidfd of `pid` (readable once it exits), if the kernel has them.
 fn pidfd(pid: u32) -> Option<OwnedFd> {
-    // SAFETY: pidfd_open takes a pid and flags and returns a new fd.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
-    // SAFETY: a non-negative result is a descriptor nobody else owns.
-    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    let pid = rustix::process::Pid::from_raw(i32::try_from(pid).ok()?)?;
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
 }
 
 /// Whether our child `pid` has not exited yet (without reaping it).
 fn child_running(pid: u32) -> bool {
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    // SAFETY: waitid with WNOWAIT only looks; info is a valid buffer.
-    let r = unsafe {
-        libc::waitid(
-            libc::P_PID,
-            pid,
-            &mut info,
-            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-        )
+    use rustix::process::{waitid, Pid, WaitId, WaitIdOptions};
+    let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+        return false;
     };
-    // SAFETY: si_pid is set (0 when nothing has exited) after success.
-    r == 0 && unsafe { info.si_pid() } == 0
+    // WNOWAIT only looks: the child stays to be reaped by `wait`.
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+    matches!(waitid(WaitId::Pid(pid), options), Ok(None))
 }
 
 /// Notes a running group in `dir` (`<pgid>` holding its leader's start
@@ -243,9 +242,9 @@ fn record_group(dir: &Path, group: u32) -> Option<PathBuf> {
 pub fn kill_all() {
     let all = std::mem::take(&mut *groups());
     for (group, record) in all {
-        // SAFETY: as in run; the leader is not reaped yet (its thread is
-        // still waiting in run), so the group is still the probe's.
-        unsafe { libc::kill(-(group as i32), libc::SIGKILL) };
+        // As in run: the leader is not reaped yet (its thread is still
+        // waiting in run), so the group is still the probe's.
+        kill_group(group);
         if let Some(file) = record {
             let _ = std::fs::remove_file(file);
         }
@@ -276,8 +275,7 @@ pub fn kill_leftovers(dir: &Path) -> usize {
             );
         if let Some((group, started)) = recorded {
             if group > 1 && left_running(group, started) {
-                // SAFETY: kill(2) on a process group checked just above.
-                unsafe { libc::kill(-(group as i32), libc::SIGKILL) };
+                kill_group(group);
                 killed += 1;
             }
         }
@@ -311,11 +309,11 @@ mod tests {
         sh.stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
-        // SAFETY: setsid is async-signal-safe.
+        // SAFETY: setsid is a raw syscall, async-signal-safe.
         unsafe {
             use std::os::unix::process::CommandExt;
             sh.pre_exec(|| {
-                libc::setsid();
+                rustix::process::setsid()?;
                 Ok(())
             });
         }

@@ -1,14 +1,19 @@
 //! Small facts about processes that the daemon, the helper and the soak
-//! all need, through libc in one place; and the engine probe's command,
+//! all need, through rustix in one place; and the engine probe's command,
 //! which the daemon and `dctx pin` run alike.
 
 /// Whether process `pid` exists (EPERM means it does, under another user).
 pub fn alive(pid: u32) -> bool {
-    let Ok(pid) = i32::try_from(pid) else {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
         return false;
     };
-    // SAFETY: signal 0 only checks for existence.
-    unsafe { libc::kill(pid, 0) == 0 || *libc::__errno_location() == libc::EPERM }
+    match rustix::process::test_kill_process(pid) {
+        Ok(()) => true,
+        Err(e) => e == rustix::io::Errno::PERM,
+    }
 }
 
 /// The fields of `/proc/PID/stat` after the command name, so that
@@ -52,17 +57,18 @@ pub fn group_and_session(pid: u32) -> Option<(u32, u32, u64)> {
 /// 65,536): a daemon holding every shell's connection, or a client
 /// playing a thousand shells, needs more than the usual 1,024.
 pub fn raise_fd_limit() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: plain syscalls on a valid struct.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
-        {
-            limit.rlim_cur = limit.rlim_max.min(65536);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    // `None` is unlimited.
+    let max = limit.maximum.unwrap_or(u64::MAX);
+    if let Some(current) = limit.current.filter(|&c| c < max) {
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(max.min(65536).max(current)),
+                maximum: limit.maximum,
+            },
+        );
     }
 }
 
@@ -115,19 +121,16 @@ pub fn probe_command(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: getpid before the fork; setsid, prctl and getppid are
-    // async-signal-safe.
-    let parent = unsafe { libc::getpid() };
+    use rustix::process::{getpid, getppid, set_parent_process_death_signal, setsid, Signal};
+    let parent = getpid();
+    // SAFETY: the closure makes raw syscalls only (setsid, prctl, getppid),
+    // which are async-signal-safe, and allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
-            if libc::setsid() < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
+            setsid()?;
+            set_parent_process_death_signal(Some(Signal::KILL))?;
             // The parent may have died before prctl: then nobody waits.
-            if libc::getppid() != parent {
+            if getppid() != Some(parent) {
                 return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
             }
             Ok(())
@@ -159,9 +162,9 @@ mod tests {
         assert!(theirs >= me);
         let (group, session, started) = group_and_session(child.id()).unwrap();
         assert_eq!(started, theirs);
-        // SAFETY: plain getters.
-        assert_eq!(group, unsafe { libc::getpgrp() } as u32);
-        assert_eq!(session, unsafe { libc::getsid(0) } as u32);
+        let raw = |pid: rustix::process::Pid| pid.as_raw_pid() as u32;
+        assert_eq!(group, raw(rustix::process::getpgrp()));
+        assert_eq!(session, raw(rustix::process::getsid(None).unwrap()));
         child.kill().unwrap();
         child.wait().unwrap();
         assert_eq!(start_time(child.id()), None, "reaped");

@@ -4,7 +4,7 @@
 //! missing, dead or wedged daemon costs a prompt at most ~40 ms before the
 //! direct resolution takes over.
 
-use std::ffi::CStr;
+use std::os::fd::AsFd;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -23,8 +23,8 @@ const LOCK_RELEASE_WAIT: Duration = Duration::from_millis(15);
 
 /// The shell this prompt is for: our parent unless told otherwise.
 pub fn caller(pid: Option<u32>, vars: &Vars) -> Caller {
-    // SAFETY: getppid cannot fail.
-    let pid = pid.unwrap_or_else(|| unsafe { libc::getppid() } as u32);
+    let parent = || rustix::process::getppid().map_or(0, |p| p.as_raw_pid() as u32);
+    let pid = pid.unwrap_or_else(parent);
     Caller {
         pid,
         tty: tty_name().or_else(|| tty_of(pid)),
@@ -35,16 +35,12 @@ pub fn caller(pid: Option<u32>, vars: &Vars) -> Caller {
 
 /// The terminal of stdin, else of stderr (stdout is the prompt's pipe).
 fn tty_name() -> Option<String> {
-    [0, 2].into_iter().find_map(|fd| {
-        // SAFETY: ttyname returns NULL or a pointer to a static buffer that
-        // stays valid until the next call, and we copy it at once.
-        let ptr = unsafe { libc::ttyname(fd) };
-        (!ptr.is_null()).then(|| {
-            unsafe { CStr::from_ptr(ptr) }
-                .to_string_lossy()
-                .into_owned()
-        })
-    })
+    // rustix's ttyname is ttyname_r's: no shared static buffer.
+    let name = |fd: std::os::fd::BorrowedFd<'_>| {
+        let name = rustix::termios::ttyname(fd, Vec::new()).ok()?;
+        Some(name.to_string_lossy().into_owned())
+    };
+    name(std::io::stdin().as_fd()).or_else(|| name(std::io::stderr().as_fd()))
 }
 
 pub fn ask(runtime_dir: &Path, request: &Request) -> Result<Segment, ClientError> {

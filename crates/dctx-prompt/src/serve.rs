@@ -186,36 +186,32 @@ impl Helper {
         shell: Option<BorrowedFd<'_>>,
     ) -> io::Result<bool> {
         loop {
-            let pollfd = |fd: i32| libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            let mut fds = [
-                pollfd(input.as_raw_fd()),
-                // A negative descriptor is ignored by poll.
-                pollfd(shell.map_or(-1, |fd| fd.as_raw_fd())),
-                pollfd(self.client.as_ref().map_or(-1, |c| c.as_fd().as_raw_fd())),
-            ];
-            // SAFETY: the descriptors stay open for the call, and `fds` is
-            // a valid array of three.
-            if unsafe { libc::poll(fds.as_mut_ptr(), 3, -1) } < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(e);
+            use rustix::event::{PollFd, PollFlags};
+            // Input first; then the shell and the daemon, when there are.
+            let client = self.client.as_ref().map(|c| c.as_fd());
+            let mut fds = vec![PollFd::from_borrowed_fd(input, PollFlags::IN)];
+            let [shell_at, client_at] = [shell, client].map(|fd| {
+                fds.push(PollFd::from_borrowed_fd(fd?, PollFlags::IN));
+                Some(fds.len() - 1)
+            });
+            match rustix::event::poll(&mut fds, None) {
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(e.into()),
             }
-            if fds[1].revents != 0 {
+            let ready: Vec<bool> = fds.iter().map(|p| !p.revents().is_empty()).collect();
+            drop(fds);
+            let ready_at = |at: Option<usize>| at.is_some_and(|i| ready[i]);
+            if ready_at(shell_at) {
                 return Ok(false);
             }
-            if fds[2].revents != 0 {
+            if ready_at(client_at) {
                 self.client = None;
                 if let Some(stamps) = &self.stamps {
                     stamps.forget();
                 }
             }
-            if fds[0].revents != 0 {
+            if ready[0] {
                 return Ok(true);
             }
         }
@@ -309,11 +305,13 @@ pub fn start(pid: u32, args: &[OsString], runtime_dir: &Path) -> io::Result<(u32
     let mut ends = Vec::new();
     for name in ["in", "out"] {
         let path = dir.join(name);
-        let c = std::ffi::CString::new(path.as_os_str().as_bytes())?;
-        // SAFETY: `c` is a valid NUL-terminated path.
-        if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &path,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )?;
         // Read-write: never blocks, and the helper is a writer of its own
         // input, so the shell's opening and closing per question is no EOF.
         let end = std::fs::File::options()
@@ -345,14 +343,14 @@ pub fn start(pid: u32, args: &[OsString], runtime_dir: &Path) -> io::Result<(u32
 
 /// A descriptor that becomes readable when process `pid` exits.
 fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
-    use std::os::fd::FromRawFd;
-    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a fresh descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    let pid = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+    Ok(rustix::process::pidfd_open(
+        pid,
+        rustix::process::PidfdFlags::empty(),
+    )?)
 }
 
 #[cfg(test)]
@@ -404,13 +402,32 @@ mod tests {
 
     #[test]
     fn relative_docker_config_is_taken_from_the_shells_directory() {
-        let mut helper = helper("{source}", PathBuf::from("/nonexistent/dctx"));
-        let input = request("/work", &[("DOCKER_CONFIG", "cfg")]);
+        // Only `<shell's PWD>/cfg` names this context: resolved against any
+        // other directory (the helper's own), `cfg` holds no config.json.
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("proj");
+        std::fs::create_dir_all(project.join("cfg")).unwrap();
+        std::fs::write(
+            project.join("cfg/config.json"),
+            r#"{"currentContext":"from-the-shells-dir"}"#,
+        )
+        .unwrap();
+        let meta = meta_path(&project.join("cfg"), "from-the-shells-dir");
+        std::fs::create_dir_all(meta.parent().unwrap()).unwrap();
+        let endpoint = r#""Endpoints":{"docker":{"Host":"unix:///x.sock"}}"#;
+        std::fs::write(
+            meta,
+            format!(r#"{{"Name":"from-the-shells-dir",{endpoint}}}"#),
+        )
+        .unwrap();
+        let mut helper = helper("{name}", PathBuf::from("/nonexistent/dctx"));
+        let input = request(project.to_str().unwrap(), &[("DOCKER_CONFIG", "cfg")]);
         let mut output = Vec::new();
         helper
             .run(&mut BufReader::new(&input[..]), None, None, &mut output)
             .unwrap();
-        assert_eq!(output, format!("{FRAME_VERSION}\0default\0\0").into_bytes());
+        let expected = format!("{FRAME_VERSION}\0from-the-shells-dir\0\0");
+        assert_eq!(String::from_utf8_lossy(&output), expected);
     }
 
     // HOME and DCTX_CONFIG come with each request: a shell that changes

@@ -85,12 +85,12 @@ pub fn stop(world: &World) -> anyhow::Result<()> {
 
 /// SIGKILL, then waits until the process is gone (or a zombie nobody reaps).
 pub fn kill9(pid: u32) -> anyhow::Result<()> {
-    // SAFETY: plain syscall.
-    if unsafe { libc::kill(pid as i32, libc::SIGKILL) } != 0 {
-        bail!(
-            "could not kill the daemon (pid {pid}): {}",
-            std::io::Error::last_os_error()
-        );
+    let target = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .ok_or_else(|| anyhow::anyhow!("no such pid: {pid}"))?;
+    if let Err(e) = rustix::process::kill_process(target, rustix::process::Signal::KILL) {
+        bail!("could not kill the daemon (pid {pid}): {e}");
     }
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {

@@ -64,11 +64,12 @@ impl Shell {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        // SAFETY: prctl is async-signal-safe; the stand-in shell must not
-        // outlive the soak if it is killed.
+        // SAFETY: prctl is a raw syscall, async-signal-safe; the stand-in
+        // shell must not outlive the soak if it is killed.
         unsafe {
             cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                let kill = Some(rustix::process::Signal::KILL);
+                let _ = rustix::process::set_parent_process_death_signal(kill);
                 Ok(())
             });
         }

@@ -68,7 +68,7 @@ pub struct Record {
 impl Record {
     pub fn new(user: String, argv: &[OsString], d: &Decision, outcome: Outcome) -> Record {
         let text = |p: PathBuf| p.to_string_lossy().into_owned();
-        let tty = unsafe { libc::isatty(0) == 1 }
+        let tty = std::io::IsTerminal::is_terminal(&std::io::stdin())
             .then(|| std::fs::read_link("/proc/self/fd/0").ok().map(text))
             .flatten();
         let mut args: Vec<String> = argv
@@ -500,6 +500,7 @@ mod tests {
         assert!(append(&state, &record(&["rm"], Outcome::Refused)).is_err());
         std::fs::remove_file(log_path(&state)).unwrap();
         let fifo = std::ffi::CString::new(log_path(&state).to_str().unwrap()).unwrap();
+        // SAFETY: fifo is a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
         assert!(
             append(&state, &record(&["rm"], Outcome::Refused)).is_err(),

@@ -57,13 +57,10 @@ fn take_ready_pipe(vars: &Vars) -> Option<std::fs::File> {
         .to_str()?
         .parse()
         .ok()?;
-    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: fstat only writes into `stat`; a closed fd fails.
+    // Through /proc, which stats the descriptor itself; a closed one fails.
+    use std::os::unix::fs::FileTypeExt;
     let is_pipe = fd > 2
-        && unsafe {
-            libc::fstat(fd, stat.as_mut_ptr()) == 0
-                && stat.assume_init().st_mode & libc::S_IFMT == libc::S_IFIFO
-        };
+        && std::fs::metadata(format!("/proc/self/fd/{fd}")).is_ok_and(|m| m.file_type().is_fifo());
     // SAFETY: the starter handed this pipe to us alone.
     is_pipe.then(|| unsafe { std::fs::File::from_raw_fd(fd) })
 }
@@ -95,24 +92,20 @@ pub fn run(vars: &Vars, background: bool) -> anyhow::Result<()> {
 /// `None` when it closed the pipe without one (it died) or never wrote.
 fn read_ready(pipe: std::fs::File, timeout: Duration) -> Option<String> {
     use std::io::Read;
-    use std::os::fd::AsRawFd;
     let deadline = Instant::now() + timeout;
     let mut text = Vec::new();
     let mut pipe = pipe;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let mut fds = [libc::pollfd {
-            fd: pipe.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        // SAFETY: one valid pollfd for the duration of the call.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, left.as_millis() as i32) };
-        if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-            continue;
-        }
-        if n <= 0 {
-            return None;
+        let mut fds = [rustix::event::PollFd::new(
+            &pipe,
+            rustix::event::PollFlags::IN,
+        )];
+        let timeout = rustix::event::Timespec::try_from(left).ok();
+        match rustix::event::poll(&mut fds, Some(&timeout?)) {
+            Err(rustix::io::Errno::INTR) => continue,
+            Ok(0) | Err(_) => return None,
+            Ok(_) => {}
         }
         let mut buf = [0; 512];
         match pipe.read(&mut buf) {

@@ -445,12 +445,11 @@ fn untraced_files(home: &Path) -> Vec<Finding> {
 /// `limit` passes; then its process group is killed. (stdout, stderr,
 /// whether it finished.)
 fn bounded(cmd: &mut Command, limit: Duration) -> std::io::Result<(Vec<u8>, Vec<u8>, bool)> {
-    // SAFETY: setsid is async-signal-safe and touches no memory of ours.
+    // SAFETY: setsid is a raw syscall, async-signal-safe, and touches no
+    // memory of ours.
     unsafe {
         cmd.pre_exec(|| {
-            if libc::setsid() < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
+            rustix::process::setsid()?;
             Ok(())
         });
     }
@@ -490,9 +489,9 @@ fn bounded(cmd: &mut Command, limit: Duration) -> std::io::Result<(Vec<u8>, Vec<
         std::thread::sleep(Duration::from_millis(10));
     };
     // Whatever the shell left behind in its session goes with it.
-    // SAFETY: kill with a negative pid signals that process group only.
-    unsafe {
-        libc::kill(-pid, libc::SIGKILL);
+    // Not reaped yet, so the group id is still the shell's.
+    if let Some(group) = rustix::process::Pid::from_raw(pid) {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
     }
     let _ = child.wait();
     let grace = Duration::from_millis(500);
@@ -820,17 +819,8 @@ fn in_docker_group() -> bool {
     let Some(gid) = gid else {
         return false;
     };
-    // SAFETY: getgroups with size 0 only counts; the second call writes at
-    // most `n` entries into a buffer of that size.
-    let groups = unsafe {
-        let n = libc::getgroups(0, std::ptr::null_mut());
-        let mut buf = vec![0 as libc::gid_t; n.max(0) as usize];
-        let m = libc::getgroups(n, buf.as_mut_ptr());
-        buf.truncate(m.max(0) as usize);
-        buf
-    };
-    // SAFETY: getegid cannot fail.
-    groups.contains(&gid) || unsafe { libc::getegid() } == gid
+    let groups = rustix::process::getgroups().unwrap_or_default();
+    groups.iter().any(|g| g.as_raw() == gid) || rustix::process::getegid().as_raw() == gid
 }
 
 #[cfg(test)]
