@@ -63,11 +63,8 @@ pub fn script(
             shell_quote(&prompt_binary()),
             r#"case ${PS1-} in *DCTX_SEGMENT*) ;; *) PS1='${DCTX_SEGMENT:+$DCTX_SEGMENT }'"${PS1-}" ;; esac"#,
         ),
-        InitShell::Zsh => (
-            ZSH,
-            shell_quote(&prompt_binary()),
-            r#"setopt prompt_subst; [[ ${PROMPT-} == *DCTX_SEGMENT* ]] || PROMPT='${DCTX_SEGMENT:+$DCTX_SEGMENT }'"${PROMPT-}""#,
-        ),
+        // Edited after the emulation ends (see ZSH_PROMPT_EDIT).
+        InitShell::Zsh => (ZSH, shell_quote(&prompt_binary()), ":"),
         InitShell::Fish => (
             FISH,
             fish_quote(&prompt_binary()),
@@ -120,8 +117,40 @@ pub fn script(
         text.push_str("\n# Completions for dctx and dctx-prompt (`dctx init --no-completions` leaves them out).\n");
         text.push_str(&crate::completions::script(shell));
     }
-    text
+    match shell {
+        InitShell::Bash => format!("{BASH_LOAD_START}\n{text}\n{BASH_LOAD_END}\n"),
+        InitShell::Zsh => {
+            let edit = if prepend_to_prompt {
+                format!("\n{ZSH_PROMPT_EDIT}\n")
+            } else {
+                "\n".to_owned()
+            };
+            format!("{ZSH_LOAD}{}{edit}", shell_quote(&text))
+        }
+        InitShell::Fish => text,
+    }
 }
+
+/// The first line bash evaluates, before any comment: the user's options
+/// are saved, then those that would change how the script parses or runs
+/// while it loads (comments, POSIX mode's function names, globs, strict
+/// modes) are set to bash's defaults. A fork, once per shell; the hook
+/// itself runs under the user's options and is written for any of them.
+const BASH_LOAD_START: &str = "__dctx_options=$(\\builtin shopt -p; \\builtin set +o); \\builtin set +o posix +o errexit +o nounset +o noglob +o allexport; \\builtin shopt -s interactive_comments; \\builtin shopt -u failglob nullglob nocasematch nocaseglob";
+
+/// The last line: the user's options as they were.
+const BASH_LOAD_END: &str =
+    "\\builtin eval \"${__dctx_options}\"; \\builtin unset __dctx_options";
+
+/// zsh parses and defines everything under its own options (`emulate -R
+/// zsh -c`), whatever the user set (`ksh_arrays`, `sh_glob`,
+/// `warn_nested_var`...), and each function defined there runs under them
+/// too (sticky emulation), at no cost per prompt beyond the switch itself.
+const ZSH_LOAD: &str = "\\builtin emulate -R zsh -c ";
+
+/// `--prompt` for zsh, outside the emulation: `setopt prompt_subst` is
+/// the user's shell's, and only where the hook was installed.
+const ZSH_PROMPT_EDIT: &str = r#"if [[ -o interactive && ${precmd_functions[(r)__dctx_precmd]-} == __dctx_precmd ]]; then \builtin setopt prompt_subst; [[ ${PROMPT-} == *DCTX_SEGMENT* ]] || PROMPT='${DCTX_SEGMENT:+$DCTX_SEGMENT }'"${PROMPT-}"; fi"#;
 
 /// The branches of `__dctx_docker_read_only`'s `case` (bash, zsh) or
 /// `switch` (fish) on the first word, and on the second under a management
@@ -226,7 +255,8 @@ fn key(shell: InitShell) -> String {
 /// terms for fish, whose stamp dir is `$s`.
 fn stamps_hold(shell: InitShell) -> String {
     let dir = match shell {
-        InitShell::Fish => "$s",
+        // Quoted: an empty list would expand to no word at all.
+        InitShell::Fish => "\"$s\"",
         _ => "${__DCTX_STAMPS-}",
     };
     let and = if shell == InitShell::Fish {
