@@ -314,26 +314,27 @@ fn init_combinations(shell: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The script zsh runs inside `emulate -R zsh -c '…'`, unquoted, so that
-/// `zsh -n` reads it too and not only the one quoted word.
+/// The script zsh runs inside `emulate -R zsh -c $'…'`, unquoted, so
+/// that `zsh -n` reads it too and not only the one quoted word.
 fn zsh_emulated_body(rendered: &str) -> String {
     let start = rendered
-        .find("emulate -R zsh -c '")
+        .find("emulate -R zsh -c $'")
         .expect("the zsh script loads under emulate")
-        + "emulate -R zsh -c '".len();
+        + "emulate -R zsh -c $'".len();
     let mut body = String::new();
-    let mut rest = &rendered[start..];
-    loop {
-        let end = rest.find('\'').expect("a closing quote");
-        body.push_str(&rest[..end]);
-        rest = &rest[end..];
-        if let Some(after) = rest.strip_prefix(r"'\''") {
-            body.push('\'');
-            rest = after;
-        } else {
-            return body;
+    let mut chars = rendered[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => return body,
+            '\\' => match chars.next() {
+                Some('n') => body.push('\n'),
+                Some(other) => body.push(other),
+                None => break,
+            },
+            _ => body.push(c),
         }
     }
+    panic!("no closing quote");
 }
 
 #[test]

@@ -29,6 +29,16 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// Quotes `s` as one line for zsh, `$'…'`: a plain single-quoted word
+/// holding newlines is an error under `csh_junkie_quotes`.
+fn zsh_ansi_quote(s: &str) -> String {
+    let escaped = s
+        .replace('\\', r"\\")
+        .replace('\'', r"\'")
+        .replace('\n', r"\n");
+    format!("$'{escaped}'")
+}
+
 /// Single-quotes `s` for fish, where `\\` and `\'` are the escapes.
 fn fish_quote(s: &str) -> String {
     format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'"))
@@ -125,7 +135,7 @@ pub fn script(
             } else {
                 "\n".to_owned()
             };
-            format!("{ZSH_LOAD}{}{edit}", shell_quote(&text))
+            format!("{ZSH_LOAD}{}{edit}", zsh_ansi_quote(&text))
         }
         InitShell::Fish => text,
     }
@@ -322,6 +332,11 @@ mod tests {
             shell_quote("/opt/it's here/dctx-prompt"),
             r"'/opt/it'\''s here/dctx-prompt'"
         );
+    }
+
+    #[test]
+    fn quotes_zsh_scripts_on_one_line() {
+        assert_eq!(zsh_ansi_quote("a\\b'c\nd"), r"$'a\\b\'c\nd'");
     }
 
     #[test]
