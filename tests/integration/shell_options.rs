@@ -9,9 +9,9 @@
 //! one shell (`errexit`, `posix`, `restricted`...) could not promise.
 //! They run a few at a time.
 
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::process::Command;
 use std::time::Duration;
 
 use dctx_tests::{path_with_dctx, require_tool, run_bounded, text, Daemon, Sandbox};
@@ -28,19 +28,47 @@ const SKIPPED: &[(&str, &str, &str)] = &[
     ("zsh", "verbose", "prints every line read by definition"),
     ("zsh", "exec", "off, commands are read and never run"),
     ("zsh", "singlecommand", "exits after one command"),
-    ("zsh", "restricted", "cannot be turned off again, forbids redirections"),
+    (
+        "zsh",
+        "restricted",
+        "cannot be turned off again, forbids redirections",
+    ),
     ("zsh", "interactive", "read-only"),
     ("zsh", "shinstdin", "read-only"),
     ("zsh", "login", "read-only"),
-    ("zsh", "privileged", "read-only for a shell started without it"),
+    (
+        "zsh",
+        "privileged",
+        "read-only for a shell started without it",
+    ),
     ("zsh", "stdin", "read-only (shinstdin)"),
     ("zsh", "onecmd", "exits after one command (singlecommand)"),
-    ("zsh", "monitor", "cannot be set without a terminal, which this test has none of"),
-    ("zsh", "ignoreeof", "refuses the end of input these shells end with"),
-    ("bash", "vi", "turns line editing on, which reads this test's piped input as a terminal"),
+    (
+        "zsh",
+        "monitor",
+        "cannot be set without a terminal, which this test has none of",
+    ),
+    (
+        "zsh",
+        "ignoreeof",
+        "refuses the end of input these shells end with",
+    ),
+    (
+        "bash",
+        "vi",
+        "turns line editing on, which reads this test's piped input as a terminal",
+    ),
     ("bash", "emacs", "the same as vi"),
-    ("bash", "ignoreeof", "refuses the end of input these shells end with"),
-    ("zsh", "printexitvalue", "prints the status of every failing command by definition"),
+    (
+        "bash",
+        "ignoreeof",
+        "refuses the end of input these shells end with",
+    ),
+    (
+        "zsh",
+        "printexitvalue",
+        "prints the status of every failing command by definition",
+    ),
 ];
 
 fn skipped(shell: &str, option: &str) -> bool {
@@ -65,7 +93,9 @@ fn options(sandbox: &Sandbox, shell: &str) -> Vec<(String, String)> {
             continue;
         }
         let flip = match kind {
-            "shopt" => format!("if shopt -q {name}; then shopt -u {name}; else shopt -s {name}; fi"),
+            "shopt" => {
+                format!("if shopt -q {name}; then shopt -u {name}; else shopt -s {name}; fi")
+            }
             "set" => format!("if [[ -o {name} ]]; then set +o {name}; else set -o {name}; fi"),
             _ => format!("if [[ -o {name} ]]; then unsetopt {name}; else setopt {name}; fi"),
         };

@@ -448,7 +448,9 @@ fn first_prompt_is_clean(shell: &str, rc: &str, command: &str, prompt: &str) {
     if shell == "fish" {
         // The README's fish line asks for dctx_segment in fish_prompt;
         // fish's greeting is none of dctx's output.
-        rc_text.push_str("set -g fish_greeting\nfunction fish_prompt; printf '[%s] > ' (dctx_segment); end\n");
+        rc_text.push_str(
+            "set -g fish_greeting\nfunction fish_prompt; printf '[%s] > ' (dctx_segment); end\n",
+        );
     }
     std::fs::write(&rc_path, rc_text).unwrap();
     let tmux = Tmux::start(
@@ -490,14 +492,22 @@ fn bash_first_prompt_is_clean() {
         "bash",
         ".bashrc",
         "bash --noprofile --rcfile .bashrc -i",
-        if running_as_root() { "[prod] ~#" } else { "[prod] ~$" },
+        if running_as_root() {
+            "[prod] ~#"
+        } else {
+            "[prod] ~$"
+        },
     );
 }
 
 #[test]
 fn zsh_first_prompt_is_clean() {
     // No global rc files: Debian's /etc/zsh/zshrc is none of the README's.
-    let prompt = if running_as_root() { "[prod] ~ #" } else { "[prod] ~ %" };
+    let prompt = if running_as_root() {
+        "[prod] ~ #"
+    } else {
+        "[prod] ~ %"
+    };
     first_prompt_is_clean("zsh", ".zshrc", "zsh -d -i", prompt);
 }
 

@@ -149,8 +149,7 @@ pub fn script(
 const BASH_LOAD_START: &str = "__dctx_options=$(\\builtin shopt -p; \\builtin set +o); \\builtin set +o posix +o errexit +o nounset +o noglob +o allexport; \\builtin shopt -s interactive_comments; \\builtin shopt -u failglob nullglob nocasematch nocaseglob";
 
 /// The last line: the user's options as they were.
-const BASH_LOAD_END: &str =
-    "\\builtin eval \"${__dctx_options}\"; \\builtin unset __dctx_options";
+const BASH_LOAD_END: &str = "\\builtin eval \"${__dctx_options}\"; \\builtin unset __dctx_options";
 
 /// zsh parses and defines everything under its own options (`emulate -R
 /// zsh -c`), whatever the user set (`ksh_arrays`, `sh_glob`,
