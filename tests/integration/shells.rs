@@ -711,7 +711,7 @@ fn a_helper_of_another_frame_version_is_replaced() {
             r#"eval "$(dctx init {shell})"; export DOCKER_CONTEXT=x; __dctx_precmd
 kill $__DCTX_HELPER_PID
 {{ IFS= read -r -d '' v; printf '2\0OLD\0\0'; sleep 5; }} <>"$__DCTX_DIR/in" >"$__DCTX_DIR/out" 2>/dev/null &
-__DCTX_HELPER_PID=$!
+__DCTX_HELPER_PID=$!; __dctx_started_at $!; __DCTX_HELPER_AT=$__dctx_at
 export DOCKER_CONTEXT=y; __dctx_precmd; echo "seg=$DCTX_SEGMENT"
 export DOCKER_CONTEXT=z; __dctx_precmd; echo "seg=$DCTX_SEGMENT"
 echo "helper=$(tr '\0' ' ' < /proc/$__DCTX_HELPER_PID/cmdline)""#
@@ -739,6 +739,87 @@ echo "helper=$(tr '\0' ' ' < /proc/$__DCTX_HELPER_PID/cmdline)""#
         assert!(
             helper.contains("--serve"),
             "{shell}: a new helper: {helper:?}"
+        );
+    }
+}
+
+/// A helper's pid can be reused once it is gone: the hook tells the new
+/// process apart by its start time and never kills it. Here the helper
+/// is stopped (so the answer times out) and the hook's pid points at
+/// another process of the user's, as if the pid had been reused.
+#[test]
+fn a_reused_helper_pid_is_never_killed() {
+    let sandbox = Sandbox::new();
+    let script = |shell: &str| {
+        format!(
+            r#"eval "$(dctx init {shell})"; export DOCKER_CONTEXT=x; __dctx_precmd
+helper=$__DCTX_HELPER_PID
+kill -STOP $helper
+sleep 1000 & decoy=$!
+__DCTX_HELPER_PID=$decoy
+export DOCKER_CONTEXT=y; __dctx_precmd; echo "seg=$DCTX_SEGMENT"
+if kill -0 $decoy 2>/dev/null; then echo decoy=alive; else echo decoy=dead; fi
+kill -9 $helper $decoy"#
+        )
+    };
+    let cases: [(&str, &[&str]); 2] = [
+        ("bash", &["--norc", "-i", "-c"]),
+        ("zsh", &["-f", "-i", "-c"]),
+    ];
+    for (shell, args) in cases {
+        if !require_tool(shell, "helper liveness test") {
+            continue;
+        }
+        let out = run(sandbox
+            .command(shell)
+            .args(args)
+            .arg(script(shell))
+            .env("PATH", dctx_tests::path_with_dctx()));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // The prompt still answers (one `dctx-prompt`), and the other
+        // process lives.
+        assert!(
+            stdout.ends_with("seg=y?\ndecoy=alive\n"),
+            "{shell}: {stdout:?} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The answer's three reads share one deadline: once it has passed, a
+/// read is refused even with the field already waiting; before it, the
+/// field is read.
+#[test]
+fn the_answers_reads_share_one_deadline() {
+    let sandbox = Sandbox::new();
+    let cases = [
+        (
+            "bash",
+            "__dctx_deadline=$(( ${EPOCHREALTIME//[!0-9]/} + 60000000 ))",
+        ),
+        ("zsh", "(( __dctx_deadline = EPOCHREALTIME + 60 ))"),
+    ];
+    for (shell, later) in cases {
+        if !require_tool(shell, "deadline test") {
+            continue;
+        }
+        let script = format!(
+            r#"eval "$(dctx init {shell})"
+exec 9< <(printf 'a\0b\0')
+__dctx_deadline=1
+if __dctx_read v; then echo "past: $v"; else echo "past: refused"; fi
+{later}
+if __dctx_read v; then echo "future: $v"; else echo "future: refused"; fi"#
+        );
+        let out = run(sandbox
+            .command(shell)
+            .args(["-c", &script])
+            .env("PATH", dctx_tests::path_with_dctx()));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "past: refused\nfuture: a\n",
+            "{shell}: {}",
+            String::from_utf8_lossy(&out.stderr)
         );
     }
 }

@@ -141,15 +141,18 @@ pub fn script(
     }
 }
 
-/// The first line bash evaluates, before any comment: the user's options
-/// are saved, then those that would change how the script parses or runs
-/// while it loads (comments, POSIX mode's function names, globs, strict
-/// modes) are set to bash's defaults. A fork, once per shell; the hook
-/// itself runs under the user's options and is written for any of them.
-const BASH_LOAD_START: &str = "__dctx_options=$(\\builtin shopt -p; \\builtin set +o); \\builtin set +o posix +o errexit +o nounset +o noglob +o allexport; \\builtin shopt -s interactive_comments; \\builtin shopt -u failglob nullglob nocasematch nocaseglob";
+/// The first line bash evaluates, before any comment: the options that
+/// would change how the script parses or runs while it loads (comments,
+/// POSIX mode's function names, globs, strict modes) are set to bash's
+/// defaults, and what they were is kept to restore. Builtins only, and
+/// only these options: setting some others again (`set -o emacs` in
+/// `bash -i -c`) can crash bash 5.2. The hook itself runs under the
+/// user's options and is written for any of them.
+const BASH_LOAD_START: &str = r#"__dctx_options=; for __dctx_o in posix errexit nounset noglob allexport; do if [[ -o ${__dctx_o} ]]; then __dctx_options+="\builtin set -o ${__dctx_o}; "; \builtin set +o "${__dctx_o}"; fi; done; for __dctx_o in failglob nullglob nocasematch nocaseglob; do if \builtin shopt -q "${__dctx_o}"; then __dctx_options+="\builtin shopt -s ${__dctx_o}; "; \builtin shopt -u "${__dctx_o}"; fi; done; if ! \builtin shopt -q interactive_comments; then __dctx_options+="\builtin shopt -u interactive_comments; "; \builtin shopt -s interactive_comments; fi"#;
 
 /// The last line: the user's options as they were.
-const BASH_LOAD_END: &str = "\\builtin eval \"${__dctx_options}\"; \\builtin unset __dctx_options";
+const BASH_LOAD_END: &str =
+    r#"\builtin eval "${__dctx_options}"; \builtin unset __dctx_options __dctx_o"#;
 
 /// zsh parses and defines everything under its own options (`emulate -R
 /// zsh -c`), whatever the user set (`ksh_arrays`, `sh_glob`,
