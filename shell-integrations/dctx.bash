@@ -101,7 +101,7 @@ __dctx_ask() {
     __dctx_deadline=${EPOCHREALTIME-0}
     __dctx_deadline=$((${__dctx_deadline//[!0-9]/} + 500000))
     # __DCTX_ENV: `dctx init` renders its lines; __dctx_read sets the rest.
-    # A failing read fails the test, under set -e too.
+    # A failed read is an answer too (the fallback below), under set -e too.
     # shellcheck disable=SC2154,SC2310
     if [[ -p ${__DCTX_DIR-}/in && -p ${__DCTX_DIR}/out ]] &&
         \builtin printf '%s\0' @DCTX_FRAME@ "${PWD}" "${__DCTX_ENV[@]}" 2>/dev/null 1<>"${__DCTX_DIR}/in" &&
