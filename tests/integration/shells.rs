@@ -464,15 +464,25 @@ fn first_prompt_is_clean(shell: &str, rc: &str, command: &str, prompt: &str) {
         ),
     );
     tmux.expect_prompt(prompt);
-    // A sentinel: whatever the start-up printed is on screen by now.
+    // A sentinel: whatever the start-up printed is on screen once its
+    // output and the prompt after it are.
     tmux.type_line("echo sentinel");
-    tmux.expect_prompt(prompt);
-    let screen: Vec<String> = tmux
-        .screen()
-        .lines()
-        .map(|l| l.trim_end().to_string())
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines = || -> Vec<String> {
+        tmux.screen()
+            .lines()
+            .map(|l| l.trim_end().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    wait_for(
+        "the sentinel and the prompt after it",
+        Duration::from_secs(10),
+        || {
+            let now = lines();
+            now.iter().any(|l| l == "sentinel") && now.last().is_some_and(|l| l == prompt)
+        },
+    );
+    let screen = lines();
     let expected = vec![
         format!("{prompt} echo sentinel"),
         "sentinel".to_string(),
