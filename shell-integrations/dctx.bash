@@ -20,10 +20,25 @@ __DCTX_PROMPT=@DCTX_PROMPT@
 DCTX_SEGMENT=${DCTX_SEGMENT-}
 
 __dctx_stop() {
-    if [[ -n ${__DCTX_HELPER_PID-} ]]; then
+    # Only the helper this shell started: its pid may since have been
+    # reused, and the process behind it now is someone else's.
+    # shellcheck disable=SC2310 # a failure is an answer here, under set -e too
+    if [[ -n ${__DCTX_HELPER_PID-} ]] && __dctx_started_at "${__DCTX_HELPER_PID}" &&
+        [[ ${__dctx_at} == "${__DCTX_HELPER_AT-}" ]]; then
         \builtin kill "${__DCTX_HELPER_PID}" 2>/dev/null
     fi
-    \builtin unset __DCTX_HELPER_PID __DCTX_DIR __DCTX_KEY
+    \builtin unset __DCTX_HELPER_PID __DCTX_HELPER_AT __DCTX_DIR __DCTX_KEY
+}
+
+# Sets __dctx_at to when process $1 started (field 22 of /proc/PID/stat,
+# read after the command name, which may hold spaces and parentheses).
+__dctx_started_at() {
+    __dctx_at=
+    \builtin local stat fields
+    IFS= \builtin read -r stat 2>/dev/null <"/proc/$1/stat" || \builtin return 1
+    IFS=' ' \builtin read -r -a fields <<<"${stat##*) }"
+    __dctx_at=${fields[19]-}
+    [[ -n ${__dctx_at} ]]
 }
 
 __dctx_start() {
@@ -31,9 +46,26 @@ __dctx_start() {
     # Once per shell: the helper's pid, then its private dir holding the
     # FIFOs `in` and `out`; nothing at all when it cannot start.
     \builtin local started
-    started=$(\command "${__DCTX_PROMPT}" --serve-fifos --shell @DCTX_SHELL@ --pid "$$" 2>/dev/null) || return 1
+    started=$(\command "${__DCTX_PROMPT}" --serve-fifos --shell @DCTX_SHELL@ --pid "$$" 2>/dev/null) || \builtin return 1
     __DCTX_HELPER_PID=${started%%$'\n'*}
     __DCTX_DIR=${started#*$'\n'}
+    # Its start time, while the pid is certainly still the helper's: what
+    # tells it apart later from a process that got the pid after it.
+    __dctx_started_at "${__DCTX_HELPER_PID}"
+    __DCTX_HELPER_AT=${__dctx_at}
+}
+
+# Reads one NUL-terminated field of the answer into $1 within what is left
+# of the answer's 0.5 s (__dctx_deadline, in microseconds); bash 4.4, with
+# no EPOCHREALTIME, gives each of the three reads a third.
+__dctx_read() {
+    \builtin local left=166666
+    if [[ -n ${EPOCHREALTIME-} ]]; then
+        left=$((__dctx_deadline - ${EPOCHREALTIME//[!0-9]/}))
+        ((left > 0)) || \builtin return 1
+    fi
+    \builtin printf -v left '%d.%06d' "$((left / 1000000))" "$((left % 1000000))"
+    IFS= \builtin read -r -d '' -t "${left}" -u 9 "$1"
 }
 
 __dctx_precmd() {
@@ -54,6 +86,8 @@ __dctx_precmd() {
 }
 
 __dctx_ask() {
+    # A cheap first look; a pid reused since passes it, but then the answer
+    # times out and __dctx_stop tells the two apart.
     if [[ -z ${__DCTX_HELPER_PID-} ]] || ! \builtin kill -0 "${__DCTX_HELPER_PID}" 2>/dev/null; then
         __dctx_start
     fi
@@ -63,12 +97,16 @@ __dctx_ask() {
     # Each FIFO is opened read-write for this question alone: such an open
     # never blocks, and nothing this shell runs inherits it. fd 0 stays the
     # terminal, where the helper finds this shell's tty (/proc/$$/fd/0).
-    # shellcheck disable=SC2154 # __DCTX_ENV: `dctx init` renders its lines.
+    # One deadline for the whole answer.
+    __dctx_deadline=${EPOCHREALTIME-0}
+    __dctx_deadline=$((${__dctx_deadline//[!0-9]/} + 500000))
+    # __DCTX_ENV: `dctx init` renders its lines; __dctx_read sets the rest.
+    # A failed read is an answer too (the fallback below), under set -e too.
+    # shellcheck disable=SC2154,SC2310
     if [[ -p ${__DCTX_DIR-}/in && -p ${__DCTX_DIR}/out ]] &&
         \builtin printf '%s\0' @DCTX_FRAME@ "${PWD}" "${__DCTX_ENV[@]}" 2>/dev/null 1<>"${__DCTX_DIR}/in" &&
-        { IFS= \builtin read -r -d '' -t 0.5 -u 9 __dctx_frame && [[ ${__dctx_frame} == @DCTX_FRAME@ ]] &&
-            IFS= \builtin read -r -d '' -t 0.5 -u 9 DCTX_SEGMENT &&
-            IFS= \builtin read -r -d '' -t 0.5 -u 9 __DCTX_STAMPS; } 9<>"${__DCTX_DIR}/out" 2>/dev/null; then
+        { __dctx_read __dctx_frame && [[ ${__dctx_frame} == @DCTX_FRAME@ ]] &&
+            __dctx_read DCTX_SEGMENT && __dctx_read __DCTX_STAMPS; } 9<>"${__DCTX_DIR}/out" 2>/dev/null; then
         # Kept only when the helper stamped what the answer was read from.
         __DCTX_KEY=${__DCTX_STAMPS:+${__DCTX_NEXT_KEY}}
     else

@@ -17,6 +17,7 @@ mod policy;
 mod polish;
 mod prompt;
 mod read_only;
+mod shell_options;
 mod shells;
 mod soak;
 mod switching;

@@ -298,12 +298,51 @@ fn integrations_do_nothing_in_non_interactive_shells() {
     }
 }
 
+/// Every flag combination of `dctx init SHELL`, as its arguments.
+fn init_combinations(shell: &str) -> Vec<Vec<String>> {
+    let flags = ["--prompt", "--starship", "--guard", "--no-completions"];
+    (0..1u32 << flags.len())
+        .map(|mask| {
+            let mut args = vec!["init".to_string(), shell.to_string()];
+            for (i, flag) in flags.iter().enumerate() {
+                if mask & (1 << i) != 0 {
+                    args.push((*flag).to_string());
+                }
+            }
+            args
+        })
+        .collect()
+}
+
+/// The script zsh runs inside `emulate -R zsh -c $'…'`, unquoted, so
+/// that `zsh -n` reads it too and not only the one quoted word.
+fn zsh_emulated_body(rendered: &str) -> String {
+    let start = rendered
+        .find("emulate -R zsh -c $'")
+        .expect("the zsh script loads under emulate")
+        + "emulate -R zsh -c $'".len();
+    let mut body = String::new();
+    let mut chars = rendered[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => return body,
+            '\\' => match chars.next() {
+                Some('n') => body.push('\n'),
+                Some(other) => body.push(other),
+                None => break,
+            },
+            _ => body.push(c),
+        }
+    }
+    panic!("no closing quote");
+}
+
 #[test]
 fn scripts_pass_their_linters() {
     let sandbox = Sandbox::new();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shell-integrations");
     let linters: [(&str, &str, &[&str]); 3] = [
-        ("bash", "shellcheck", &["-o", "all", "-s", "bash"]),
+        ("bash", "shellcheck", &["-s", "bash"]),
         ("zsh", "zsh", &["-n"]),
         ("fish", "fish", &["--no-execute"]),
     ];
@@ -311,34 +350,56 @@ fn scripts_pass_their_linters() {
         if !require_tool(linter, "lint test") {
             continue;
         }
-        let mut files = vec![dir.join(format!("dctx.{shell}"))];
-        for prompt in [false, true] {
-            let mut cmd = sandbox.dctx("dctx");
-            cmd.args(["init", shell]);
-            if prompt {
-                // The guard's `docker` function is linted in this one.
-                cmd.args(["--prompt", "--guard"]);
+        let mut files = vec![(dir.join(format!("dctx.{shell}")), true)];
+        for (n, combination) in init_combinations(shell).into_iter().enumerate() {
+            let rendered = dctx_tests::run_ok(sandbox.dctx("dctx").args(&combination));
+            let path = sandbox.path().join(format!("rendered-{n}.{shell}"));
+            std::fs::write(&path, &rendered).unwrap();
+            // clap_complete's generated bash is not held to shellcheck's
+            // optional checks; zsh -n and fish --no-execute see it all.
+            let optional = combination.iter().any(|a| a == "--no-completions");
+            files.push((path, optional));
+            if shell == "zsh" {
+                let body = sandbox.path().join(format!("rendered-{n}-body.zsh"));
+                std::fs::write(&body, zsh_emulated_body(&rendered)).unwrap();
+                files.push((body, true));
             }
-            if shell == "bash" {
-                // clap_complete's generated bash is not held to shellcheck's
-                // optional checks; zsh -n and fish --no-execute see it all.
-                cmd.arg("--no-completions");
-            }
-            let rendered = sandbox.path().join(format!("rendered-{prompt}.{shell}"));
-            std::fs::write(&rendered, dctx_tests::run_ok(&mut cmd)).unwrap();
-            files.push(rendered);
+            // Loaded where it does nothing, each one is silent.
+            let load = match shell {
+                "fish" => format!("dctx {} | source", combination.join(" ")),
+                _ => format!("eval \"$(dctx {})\"", combination.join(" ")),
+            };
+            let out = run(sandbox
+                .command(shell)
+                .env("PATH", dctx_tests::path_with_dctx())
+                .args(["-c", &load]));
+            assert!(
+                out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+                "{shell} -c '{load}': {out:?}"
+            );
         }
         if shell == "bash" {
             let root = dir.join("..");
             // The tmux plugin, its TPM entry point and the fuzz seeder are bash too.
-            files.extend([
-                root.join("tmux/dctx.tmux"),
-                root.join("dctx.tmux"),
-                root.join("fuzz/seed.sh"),
-            ]);
+            files.extend(
+                [
+                    root.join("tmux/dctx.tmux"),
+                    root.join("dctx.tmux"),
+                    root.join("fuzz/seed.sh"),
+                ]
+                .map(|f| (f, true)),
+            );
         }
-        for file in files {
-            let out = run(sandbox.command(linter).args(args).arg(&file));
+        for (file, optional) in files {
+            let mut cmd = sandbox.command(linter);
+            if shell == "bash" && optional {
+                cmd.args(["-o", "all"]);
+            } else if shell == "bash" {
+                // clap_complete splits compgen's words (SC2207), as
+                // completion functions do; the rest is held to the default set.
+                cmd.args(["-e", "SC2207"]);
+            }
+            let out = run(cmd.args(args).arg(&file));
             assert!(
                 out.status.success(),
                 "{linter} {}:\n{}{}",
@@ -348,6 +409,126 @@ fn scripts_pass_their_linters() {
             );
         }
     }
+}
+
+/// A new interactive shell with the README's lines in its rc file, in a
+/// terminal: once its first prompt is up, the whole screen is that prompt
+/// and nothing else (an error printed by the hook at start-up would sit
+/// above it, where reading only the last line cannot see it).
+fn first_prompt_is_clean(shell: &str, rc: &str, command: &str, prompt: &str) {
+    for tool in ["tmux", "docker", shell] {
+        if !require_tool(tool, &format!("{shell} first prompt test")) {
+            return;
+        }
+    }
+    let sandbox = Sandbox::new();
+    sandbox.create_contexts(&[("prod", "ssh://deploy@prod-01")]);
+    dctx_tests::run_ok(sandbox.docker().args(["context", "use", "prod"]));
+    let _daemon = Daemon::start(&sandbox);
+    let home = sandbox.home();
+    let rc_path = home.join(rc);
+    std::fs::create_dir_all(rc_path.parent().unwrap()).unwrap();
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .unwrap();
+    // The README's own lines for this shell, after its `# ~/.<rc>` line.
+    let marker = match shell {
+        "fish" => "# ~/.config/fish/config.fish".to_string(),
+        _ => format!("# ~/.{shell}rc"),
+    };
+    let lines: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| *l != marker)
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty() && !l.starts_with("```"))
+        .collect();
+    assert!(!lines.is_empty(), "README has {marker}");
+    let mut rc_text = lines.join("\n") + "\n";
+    if shell == "fish" {
+        // The README's fish line asks for dctx_segment in fish_prompt;
+        // fish's greeting is none of dctx's output.
+        rc_text.push_str(
+            "set -g fish_greeting\nfunction fish_prompt; printf '[%s] > ' (dctx_segment); end\n",
+        );
+    }
+    std::fs::write(&rc_path, rc_text).unwrap();
+    let tmux = Tmux::start(
+        &sandbox,
+        "first",
+        &format!(
+            "cd '{}' && env PATH='{}' ZDOTDIR='{}' {command}",
+            home.display(),
+            dctx_tests::path_with_dctx(),
+            home.display()
+        ),
+    );
+    tmux.expect_prompt(prompt);
+    // A sentinel: whatever the start-up printed is on screen once its
+    // output and the prompt after it are.
+    tmux.type_line("echo sentinel");
+    let lines = || -> Vec<String> {
+        tmux.screen()
+            .lines()
+            .map(|l| l.trim_end().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    wait_for(
+        "the sentinel and the prompt after it",
+        Duration::from_secs(10),
+        || {
+            let now = lines();
+            now.iter().any(|l| l == "sentinel") && now.last().is_some_and(|l| l == prompt)
+        },
+    );
+    let screen = lines();
+    let expected = vec![
+        format!("{prompt} echo sentinel"),
+        "sentinel".to_string(),
+        prompt.to_string(),
+    ];
+    assert_eq!(screen, expected, "{shell}'s whole screen");
+}
+
+/// Whether `\$` and `%#` show `#`.
+fn running_as_root() -> bool {
+    dctx_tests::run_ok(std::process::Command::new("id").arg("-u")).trim() == "0"
+}
+
+#[test]
+fn bash_first_prompt_is_clean() {
+    first_prompt_is_clean(
+        "bash",
+        ".bashrc",
+        "bash --noprofile --rcfile .bashrc -i",
+        if running_as_root() {
+            "[prod] ~#"
+        } else {
+            "[prod] ~$"
+        },
+    );
+}
+
+#[test]
+fn zsh_first_prompt_is_clean() {
+    // No global rc files: Debian's /etc/zsh/zshrc is none of the README's.
+    let prompt = if running_as_root() {
+        "[prod] ~ #"
+    } else {
+        "[prod] ~ %"
+    };
+    first_prompt_is_clean("zsh", ".zshrc", "zsh -d -i", prompt);
+}
+
+#[test]
+fn fish_first_prompt_is_clean() {
+    first_prompt_is_clean(
+        "fish",
+        ".config/fish/config.fish",
+        "env XDG_CONFIG_HOME=$PWD/.config fish -i",
+        "[prod] >",
+    );
 }
 
 /// The README's starship block, run the way starship's custom module runs
@@ -540,7 +721,7 @@ fn a_helper_of_another_frame_version_is_replaced() {
             r#"eval "$(dctx init {shell})"; export DOCKER_CONTEXT=x; __dctx_precmd
 kill $__DCTX_HELPER_PID
 {{ IFS= read -r -d '' v; printf '2\0OLD\0\0'; sleep 5; }} <>"$__DCTX_DIR/in" >"$__DCTX_DIR/out" 2>/dev/null &
-__DCTX_HELPER_PID=$!
+__DCTX_HELPER_PID=$!; __dctx_started_at $!; __DCTX_HELPER_AT=$__dctx_at
 export DOCKER_CONTEXT=y; __dctx_precmd; echo "seg=$DCTX_SEGMENT"
 export DOCKER_CONTEXT=z; __dctx_precmd; echo "seg=$DCTX_SEGMENT"
 echo "helper=$(tr '\0' ' ' < /proc/$__DCTX_HELPER_PID/cmdline)""#
@@ -568,6 +749,87 @@ echo "helper=$(tr '\0' ' ' < /proc/$__DCTX_HELPER_PID/cmdline)""#
         assert!(
             helper.contains("--serve"),
             "{shell}: a new helper: {helper:?}"
+        );
+    }
+}
+
+/// A helper's pid can be reused once it is gone: the hook tells the new
+/// process apart by its start time and never kills it. Here the helper
+/// is stopped (so the answer times out) and the hook's pid points at
+/// another process of the user's, as if the pid had been reused.
+#[test]
+fn a_reused_helper_pid_is_never_killed() {
+    let sandbox = Sandbox::new();
+    let script = |shell: &str| {
+        format!(
+            r#"eval "$(dctx init {shell})"; export DOCKER_CONTEXT=x; __dctx_precmd
+helper=$__DCTX_HELPER_PID
+kill -STOP $helper
+sleep 1000 & decoy=$!
+__DCTX_HELPER_PID=$decoy
+export DOCKER_CONTEXT=y; __dctx_precmd; echo "seg=$DCTX_SEGMENT"
+if kill -0 $decoy 2>/dev/null; then echo decoy=alive; else echo decoy=dead; fi
+kill -9 $helper $decoy"#
+        )
+    };
+    let cases: [(&str, &[&str]); 2] = [
+        ("bash", &["--norc", "-i", "-c"]),
+        ("zsh", &["-f", "-i", "-c"]),
+    ];
+    for (shell, args) in cases {
+        if !require_tool(shell, "helper liveness test") {
+            continue;
+        }
+        let out = run(sandbox
+            .command(shell)
+            .args(args)
+            .arg(script(shell))
+            .env("PATH", dctx_tests::path_with_dctx()));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // The prompt still answers (one `dctx-prompt`), and the other
+        // process lives.
+        assert!(
+            stdout.ends_with("seg=y?\ndecoy=alive\n"),
+            "{shell}: {stdout:?} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The answer's three reads share one deadline: once it has passed, a
+/// read is refused even with the field already waiting; before it, the
+/// field is read.
+#[test]
+fn the_answers_reads_share_one_deadline() {
+    let sandbox = Sandbox::new();
+    let cases = [
+        (
+            "bash",
+            "__dctx_deadline=$(( ${EPOCHREALTIME//[!0-9]/} + 60000000 ))",
+        ),
+        ("zsh", "(( __dctx_deadline = EPOCHREALTIME + 60 ))"),
+    ];
+    for (shell, later) in cases {
+        if !require_tool(shell, "deadline test") {
+            continue;
+        }
+        let script = format!(
+            r#"eval "$(dctx init {shell})"
+exec 9< <(printf 'a\0b\0')
+__dctx_deadline=1
+if __dctx_read v; then echo "past: $v"; else echo "past: refused"; fi
+{later}
+if __dctx_read v; then echo "future: $v"; else echo "future: refused"; fi"#
+        );
+        let out = run(sandbox
+            .command(shell)
+            .args(["-c", &script])
+            .env("PATH", dctx_tests::path_with_dctx()));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "past: refused\nfuture: a\n",
+            "{shell}: {}",
+            String::from_utf8_lossy(&out.stderr)
         );
     }
 }

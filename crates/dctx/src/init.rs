@@ -29,6 +29,16 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// Quotes `s` as one line for zsh, `$'…'`: a plain single-quoted word
+/// holding newlines is an error under `csh_junkie_quotes`.
+fn zsh_ansi_quote(s: &str) -> String {
+    let escaped = s
+        .replace('\\', r"\\")
+        .replace('\'', r"\'")
+        .replace('\n', r"\n");
+    format!("$'{escaped}'")
+}
+
 /// Single-quotes `s` for fish, where `\\` and `\'` are the escapes.
 fn fish_quote(s: &str) -> String {
     format!("'{}'", s.replace('\\', r"\\").replace('\'', r"\'"))
@@ -63,11 +73,8 @@ pub fn script(
             shell_quote(&prompt_binary()),
             r#"case ${PS1-} in *DCTX_SEGMENT*) ;; *) PS1='${DCTX_SEGMENT:+$DCTX_SEGMENT }'"${PS1-}" ;; esac"#,
         ),
-        InitShell::Zsh => (
-            ZSH,
-            shell_quote(&prompt_binary()),
-            r#"setopt prompt_subst; [[ ${PROMPT-} == *DCTX_SEGMENT* ]] || PROMPT='${DCTX_SEGMENT:+$DCTX_SEGMENT }'"${PROMPT-}""#,
-        ),
+        // Edited after the emulation ends (see ZSH_PROMPT_EDIT).
+        InitShell::Zsh => (ZSH, shell_quote(&prompt_binary()), ":"),
         InitShell::Fish => (
             FISH,
             fish_quote(&prompt_binary()),
@@ -120,8 +127,42 @@ pub fn script(
         text.push_str("\n# Completions for dctx and dctx-prompt (`dctx init --no-completions` leaves them out).\n");
         text.push_str(&crate::completions::script(shell));
     }
-    text
+    match shell {
+        InitShell::Bash => format!("{BASH_LOAD_START}\n{text}\n{BASH_LOAD_END}\n"),
+        InitShell::Zsh => {
+            let edit = if prepend_to_prompt {
+                format!("\n{ZSH_PROMPT_EDIT}\n")
+            } else {
+                "\n".to_owned()
+            };
+            format!("{ZSH_LOAD}{}{edit}", zsh_ansi_quote(&text))
+        }
+        InitShell::Fish => text,
+    }
 }
+
+/// The first line bash evaluates, before any comment: the options that
+/// would change how the script parses or runs while it loads (comments,
+/// POSIX mode's function names, globs, strict modes) are set to bash's
+/// defaults, and what they were is kept to restore. Builtins only, and
+/// only these options: setting some others again (`set -o emacs` in
+/// `bash -i -c`) can crash bash 5.2. The hook itself runs under the
+/// user's options and is written for any of them.
+const BASH_LOAD_START: &str = r#"__dctx_options=; for __dctx_o in posix errexit nounset noglob allexport; do if [[ -o ${__dctx_o} ]]; then __dctx_options+="\builtin set -o ${__dctx_o}; "; \builtin set +o "${__dctx_o}"; fi; done; for __dctx_o in failglob nullglob nocasematch nocaseglob; do if \builtin shopt -q "${__dctx_o}"; then __dctx_options+="\builtin shopt -s ${__dctx_o}; "; \builtin shopt -u "${__dctx_o}"; fi; done; if ! \builtin shopt -q interactive_comments; then __dctx_options+="\builtin shopt -u interactive_comments; "; \builtin shopt -s interactive_comments; fi"#;
+
+/// The last line: the user's options as they were.
+const BASH_LOAD_END: &str =
+    r#"\builtin eval "${__dctx_options}"; \builtin unset __dctx_options __dctx_o"#;
+
+/// zsh parses and defines everything under its own options (`emulate -R
+/// zsh -c`), whatever the user set (`ksh_arrays`, `sh_glob`,
+/// `warn_nested_var`...), and each function defined there runs under them
+/// too (sticky emulation), at no cost per prompt beyond the switch itself.
+const ZSH_LOAD: &str = "\\builtin emulate -R zsh -c ";
+
+/// `--prompt` for zsh, outside the emulation: `setopt prompt_subst` is
+/// the user's shell's, and only where the hook was installed.
+const ZSH_PROMPT_EDIT: &str = r#"if [[ -o interactive && ${precmd_functions[(r)__dctx_precmd]-} == __dctx_precmd ]]; then \builtin setopt prompt_subst; [[ ${PROMPT-} == *DCTX_SEGMENT* ]] || PROMPT='${DCTX_SEGMENT:+$DCTX_SEGMENT }'"${PROMPT-}"; fi"#;
 
 /// The branches of `__dctx_docker_read_only`'s `case` (bash, zsh) or
 /// `switch` (fish) on the first word, and on the second under a management
@@ -226,7 +267,8 @@ fn key(shell: InitShell) -> String {
 /// terms for fish, whose stamp dir is `$s`.
 fn stamps_hold(shell: InitShell) -> String {
     let dir = match shell {
-        InitShell::Fish => "$s",
+        // Quoted: an empty list would expand to no word at all.
+        InitShell::Fish => "\"$s\"",
         _ => "${__DCTX_STAMPS-}",
     };
     let and = if shell == InitShell::Fish {
@@ -292,6 +334,11 @@ mod tests {
             shell_quote("/opt/it's here/dctx-prompt"),
             r"'/opt/it'\''s here/dctx-prompt'"
         );
+    }
+
+    #[test]
+    fn quotes_zsh_scripts_on_one_line() {
+        assert_eq!(zsh_ansi_quote("a\\b'c\nd"), r"$'a\\b\'c\nd'");
     }
 
     #[test]
