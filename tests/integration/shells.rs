@@ -756,7 +756,9 @@ echo "helper=$(tr '\0' ' ' < /proc/$__DCTX_HELPER_PID/cmdline)""#
 /// A helper's pid can be reused once it is gone: the hook tells the new
 /// process apart by its start time and never kills it. Here the helper
 /// is stopped (so the answer times out) and the hook's pid points at
-/// another process of the user's, as if the pid had been reused.
+/// another process of the user's, as if the pid had been reused. (Start
+/// times count clock ticks: the decoy is one that started in a later
+/// tick than the helper, as a process that got a reused pid would.)
 #[test]
 fn a_reused_helper_pid_is_never_killed() {
     let sandbox = Sandbox::new();
@@ -765,7 +767,12 @@ fn a_reused_helper_pid_is_never_killed() {
             r#"eval "$(dctx init {shell})"; export DOCKER_CONTEXT=x; __dctx_precmd
 helper=$__DCTX_HELPER_PID
 kill -STOP $helper
-sleep 1000 & decoy=$!
+while :; do
+  sleep 1000 & decoy=$!
+  __dctx_started_at $decoy
+  [[ $__dctx_at != "$__DCTX_HELPER_AT" ]] && break
+  kill -9 $decoy
+done
 __DCTX_HELPER_PID=$decoy
 export DOCKER_CONTEXT=y; __dctx_precmd; echo "seg=$DCTX_SEGMENT"
 if kill -0 $decoy 2>/dev/null; then echo decoy=alive; else echo decoy=dead; fi
