@@ -64,6 +64,9 @@ pub struct RenderOptions<'a> {
     pub extra_problem: bool,
     /// What the daemon's probes know of the engine, if anything.
     pub engine: Option<&'a EngineReport>,
+    /// Show the local `default` context even when the settings hide it
+    /// (`dctx-prompt --show-default`), in the settings' format and style.
+    pub show_default: bool,
 }
 
 /// The segment for `r`. Empty only when the settings hide this context.
@@ -78,7 +81,8 @@ pub fn render(r: &Resolution, settings: &Settings, req: &RenderOptions) -> Strin
         ),
         None => {
             let local_default = r.name != DEFAULT_CONTEXT || r.host == DEFAULT_UNIX_HOST;
-            if !problem && settings.hides(&r.name) && local_default {
+            let shown = req.show_default && r.name == DEFAULT_CONTEXT;
+            if !problem && settings.hides(&r.name) && local_default && !shown {
                 return String::new();
             }
             (settings.format.as_str(), settings.style_for(&r.name))
@@ -127,6 +131,7 @@ mod tests {
             format,
             extra_problem: false,
             engine: None,
+            show_default: false,
         }
     }
 
@@ -169,6 +174,7 @@ mod tests {
                 format: None,
                 extra_problem: false,
                 engine: None,
+                show_default: false,
             },
         );
         assert_eq!(fish, "\x1b[1;33mtcp://h:2375\x1b[0m");
@@ -203,6 +209,7 @@ mod tests {
                 format: None,
                 extra_problem: false,
                 engine: None,
+                show_default: false,
             },
         );
         assert_eq!(zsh, "%{\x1b[1;31m%}prod-eu%{\x1b[0m%}");
@@ -220,6 +227,7 @@ mod tests {
                 format: Some("{description}"),
                 extra_problem: false,
                 engine: None,
+                show_default: false,
             },
         );
         assert_eq!(zsh, "Desc %%F{red} #[bold]");
@@ -231,6 +239,7 @@ mod tests {
                 format: Some("{description}"),
                 extra_problem: false,
                 engine: None,
+                show_default: false,
             },
         );
         assert_eq!(tmux, "Desc %F{red} ##[bold]");
@@ -295,6 +304,7 @@ mod tests {
             format: Some("{name} {engine} {engine_version} {latency}"),
             extra_problem: false,
             engine,
+            show_default: false,
         };
         let plain = render(&r, &s, &opts(Shell::Plain, Some(&engine)));
         assert_eq!(plain, "prod %F{red}evil$(x) 27.0 12ms≠⧖");
