@@ -41,9 +41,15 @@ fn tab(tmux: &Tmux, typed: &str, expected: &str) {
 /// Waits for a line reading `marker` on the screen, after typing `echo marker`.
 fn settle(tmux: &Tmux, marker: &str) {
     tmux.type_line(&format!("echo {marker}"));
-    wait_for(marker, PATIENCE, || {
-        tmux.screen().lines().any(|l| l.trim_end() == marker)
-    });
+    let start = std::time::Instant::now();
+    while !tmux.screen().lines().any(|l| l.trim_end() == marker) {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "no {marker} after {PATIENCE:?}:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// The README's order and its reverse: completions work whether compinit
@@ -137,13 +143,21 @@ fn completion_offers_no_internal_flags() {
             ("dctx use --", "--unset-host"),
             ("dctx-prompt --", "--show-default"),
         ] {
+            // Only what follows this marker is this line's listing.
+            let marker = format!("listing-{}", line.len());
+            settle(&tmux, &marker);
+            let listing = || {
+                let screen = tmux.screen();
+                let at = screen.rfind(&format!("\n{marker}\n")).unwrap_or(0);
+                screen[at..].to_string()
+            };
             tmux.run(&["send-keys", "-t", "t", "-l", line]);
             tmux.run(&["send-keys", "-t", "t", "Tab"]);
             tmux.run(&["send-keys", "-t", "t", "Tab"]);
             wait_for(&format!("{shell}: the flags after {line:?}"), PATIENCE, || {
-                tmux.screen().contains(shown)
+                listing().contains(shown)
             });
-            let screen = tmux.screen();
+            let screen = listing();
             for flag in hidden {
                 // `--serve` must not be offered, nor `--serve-fifos`.
                 assert!(
@@ -153,9 +167,8 @@ fn completion_offers_no_internal_flags() {
                     "{shell} offers {flag} after {line:?}:\n{screen}"
                 );
             }
-            tmux.run(&["send-keys", "-t", "t", "C-c"]);
-            tmux.run(&["send-keys", "-t", "t", "C-l"]);
-            settle(&tmux, &format!("cleared-{}", line.len()));
+            tmux.run(&["send-keys", "-t", "t", "C-e"]);
+            tmux.run(&["send-keys", "-t", "t", "C-u"]);
         }
     }
 }

@@ -49,7 +49,7 @@ __dctx_complete() {
 
 const ZSH_NAMES: &str = r#"
 __dctx_complete() {
-    if (( CURRENT == 3 )) && [[ ${words[2]} == (use|exec|pin|unpin) ]]; then
+    if (( CURRENT == 3 )) && [[ ${words[2]} == (use|exec|pin|unpin) && ${words[3]} != -* ]]; then
         \builtin local -a names
         names=(${(f)"$(\command ${words[1]} ls --names 2>/dev/null)"})
         compadd -a names
