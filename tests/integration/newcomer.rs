@@ -265,3 +265,98 @@ fn prompt_show_default_changes_only_the_hidden_default() {
         "default##[bold]"
     );
 }
+
+/// Every file under `dir`, with its contents, for "nothing changed here".
+fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push((path.clone(), std::fs::read(&path).unwrap_or_default()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// `dctx uninstall --dry-run` changes nothing and says what it would do;
+/// `dctx uninstall` stops the daemon and a shell's helper, removes the
+/// shim links and the systemd units, lists the startup lines that load
+/// dctx by file and line, and leaves Docker's files alone.
+#[test]
+fn uninstall_undoes_what_dctx_set_up() {
+    let sandbox = Sandbox::new();
+    sandbox.create_contexts(&[("staging", "tcp://10.0.0.2:2376")]);
+    let daemon = Daemon::start(&sandbox);
+    let Some(hooked) = dctx_tests::Hooked::start(&sandbox, "bash", "") else {
+        return;
+    };
+    hooked.tmux.expect_prompt("<|0>");
+    let runtime = sandbox.path().join("runtime").join("dctx");
+    wait_for("the shell's helper dir", PATIENCE, || {
+        std::fs::read_dir(runtime.join("shells")).is_ok_and(|mut d| d.next().is_some())
+    });
+
+    let shim = sandbox.home().join("shim");
+    run_ok(sandbox.dctx("dctx").args(["guard", "shim"]).arg(&shim));
+    let units = sandbox.path().join("xdg-config/systemd/user");
+    std::fs::create_dir_all(&units).unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for unit in ["dctx.socket", "dctx.service"] {
+        std::fs::copy(repo.join("crates/dctx-daemon/systemd").join(unit), units.join(unit)).unwrap();
+    }
+    std::fs::write(
+        sandbox.home().join(".bashrc"),
+        "export EDITOR=vi\n# dctx init bash, once\n  eval \"$(dctx init bash --guard)\"\n",
+    )
+    .unwrap();
+    let fish = sandbox.path().join("xdg-config/fish");
+    std::fs::create_dir_all(&fish).unwrap();
+    std::fs::write(fish.join("config.fish"), "dctx init fish | source\n").unwrap();
+    let docker_before = snapshot(&sandbox.home_docker());
+    let exists = |p: &std::path::Path| p.symlink_metadata().is_ok();
+    let answers = || std::os::unix::net::UnixStream::connect(sandbox.socket()).is_ok();
+
+    let dry = run_ok(sandbox.dctx("dctx").args(["uninstall", "--dry-run"]));
+    for expected in [
+        "would stop the dctx daemon (pid ",
+        "would stop the prompt helper ",
+        &format!("would remove the guard's shim {}", shim.join("docker").display()),
+        &format!("would remove {}", units.join("dctx.socket").display()),
+        &format!("{}:3: eval \"$(dctx init bash --guard)\"", sandbox.home().join(".bashrc").display()),
+        &format!("{}:1: dctx init fish | source", fish.join("config.fish").display()),
+    ] {
+        assert!(dry.contains(expected), "{expected:?} missing from:\n{dry}");
+    }
+    assert!(!dry.contains(":2:"), "a comment is no line to delete:\n{dry}");
+    assert!(exists(&shim.join("docker")) && exists(&units.join("dctx.service")) && answers());
+
+    let done = run_ok(sandbox.dctx("dctx").arg("uninstall"));
+    let helper: u32 = done
+        .lines()
+        .find_map(|l| l.strip_prefix("stopped the prompt helper "))
+        .and_then(|rest| rest.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no helper stopped:\n{done}"));
+    wait_for("the helper to exit", PATIENCE, || {
+        !std::path::Path::new(&format!("/proc/{helper}")).exists()
+            || std::fs::read_to_string(format!("/proc/{helper}/stat"))
+                .is_ok_and(|s| s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+    });
+    assert!(!answers(), "the daemon still answers:\n{done}");
+    for gone in [
+        shim.join("docker"),
+        shim.join("docker-compose"),
+        units.join("dctx.socket"),
+        units.join("dctx.service"),
+    ] {
+        assert!(!exists(&gone), "{} is still there:\n{done}", gone.display());
+    }
+    assert!(done.contains(":3: eval"), "{done}");
+    assert_eq!(snapshot(&sandbox.home_docker()), docker_before);
+    drop(daemon);
+}
