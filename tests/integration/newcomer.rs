@@ -360,3 +360,60 @@ fn uninstall_undoes_what_dctx_set_up() {
     assert_eq!(snapshot(&sandbox.home_docker()), docker_before);
     drop(daemon);
 }
+
+/// A shell whose dctx was uninstalled under it (the helper stopped, the
+/// binaries deleted) says so once, not at every prompt, and its prompt
+/// shows no segment and no error.
+#[test]
+fn a_shell_whose_dctx_is_gone_says_so_once() {
+    let sandbox = Sandbox::new();
+    for shell in ["bash", "zsh"] {
+        for tool in ["tmux", shell] {
+            if !require_tool(tool, "uninstalled-under-the-shell test") {
+                return;
+            }
+        }
+        // A copy of the binaries that can be deleted.
+        let bin = sandbox.path().join(format!("bin-{shell}"));
+        std::fs::create_dir_all(&bin).unwrap();
+        for name in ["dctx", "dctx-prompt"] {
+            std::fs::copy(bin_dir().join(name), bin.join(name)).unwrap();
+        }
+        let command = match shell {
+            "bash" => "bash --noprofile --norc -i",
+            _ => "zsh -f -i",
+        };
+        let tmux = Tmux::start(
+            &sandbox,
+            &format!("gone-{shell}"),
+            &format!("env PATH='{}:/usr/bin:/bin' {command}", bin.display()),
+        );
+        tmux.type_line("PS1='<${DCTX_SEGMENT}|$?> ' PROMPT='<${DCTX_SEGMENT}|%?> '; setopt prompt_subst 2>/dev/null");
+        tmux.type_line(&format!("eval \"$(dctx init {shell})\""));
+        tmux.type_line("export DOCKER_HOST=tcp://10.9.9.9:2375");
+        tmux.expect_prompt("<tcp://10.9.9.9:2375|0>");
+
+        run_ok(
+            sandbox
+                .command(bin.join("dctx"))
+                .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+                .arg("uninstall"),
+        );
+        std::fs::remove_dir_all(&bin).unwrap();
+        for _ in 0..3 {
+            tmux.type_line("true");
+        }
+        tmux.type_line("export DOCKER_HOST=tcp://10.8.8.8:2375");
+        tmux.type_line("echo done-here");
+        wait_for("the prompts after dctx went", PATIENCE, || {
+            tmux.screen().lines().any(|l| l.trim_end() == "done-here")
+        });
+        tmux.expect_prompt("<|0>");
+        let screen = tmux.screen();
+        assert_eq!(
+            screen.matches("cannot run (uninstalled?)").count(),
+            1,
+            "{shell}:\n{screen}"
+        );
+    }
+}
