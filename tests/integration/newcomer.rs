@@ -32,9 +32,11 @@ fn zsh<'a>(sandbox: &'a Sandbox, label: &str) -> Option<Tmux<'a>> {
 fn tab(tmux: &Tmux, typed: &str, expected: &str) {
     tmux.run(&["send-keys", "-t", "t", "-l", typed]);
     tmux.run(&["send-keys", "-t", "t", "Tab"]);
-    wait_for(&format!("{typed:?} completed to {expected:?}"), PATIENCE, || {
-        tmux.last_line().trim_end() == expected
-    });
+    wait_for(
+        &format!("{typed:?} completed to {expected:?}"),
+        PATIENCE,
+        || tmux.last_line().trim_end() == expected,
+    );
     tmux.run(&["send-keys", "-t", "t", "C-u"]);
 }
 
@@ -61,11 +63,17 @@ fn zsh_completes_whether_compinit_runs_before_or_after_init() {
     for (label, lines) in [
         (
             "zc-after",
-            ["eval \"$(dctx init zsh)\"", "autoload -Uz compinit && compinit -u"],
+            [
+                "eval \"$(dctx init zsh)\"",
+                "autoload -Uz compinit && compinit -u",
+            ],
         ),
         (
             "zc-before",
-            ["autoload -Uz compinit && compinit -u", "eval \"$(dctx init zsh)\""],
+            [
+                "autoload -Uz compinit && compinit -u",
+                "eval \"$(dctx init zsh)\"",
+            ],
         ),
     ] {
         let Some(tmux) = zsh(&sandbox, label) else {
@@ -79,7 +87,11 @@ fn zsh_completes_whether_compinit_runs_before_or_after_init() {
         settle(&tmux, "ready-two");
         tab(&tmux, "dctx comp", "> dctx completions");
         tab(&tmux, "dctx use sta", "> dctx use staging");
-        tab(&tmux, "dctx-prompt --show-d", "> dctx-prompt --show-default");
+        tab(
+            &tmux,
+            "dctx-prompt --show-d",
+            "> dctx-prompt --show-default",
+        );
     }
 }
 
@@ -154,9 +166,11 @@ fn completion_offers_no_internal_flags() {
             tmux.run(&["send-keys", "-t", "t", "-l", line]);
             tmux.run(&["send-keys", "-t", "t", "Tab"]);
             tmux.run(&["send-keys", "-t", "t", "Tab"]);
-            wait_for(&format!("{shell}: the flags after {line:?}"), PATIENCE, || {
-                listing().contains(shown)
-            });
+            wait_for(
+                &format!("{shell}: the flags after {line:?}"),
+                PATIENCE,
+                || listing().contains(shown),
+            );
             let screen = listing();
             for flag in hidden {
                 // `--serve` must not be offered, nor `--serve-fifos`.
@@ -215,7 +229,10 @@ fn tmux_show_default_keeps_an_override_visible() {
         &format!("tmux -L {} attach -t t", inner.name),
     );
     wait_for("the override's host", PATIENCE, || {
-        outer.last_line().trim_end().ends_with("tcp://10.9.9.9:2375 | END")
+        outer
+            .last_line()
+            .trim_end()
+            .ends_with("tcp://10.9.9.9:2375 | END")
     });
     // Styled as an override (bold yellow by default), not as a plain name.
     let styled = outer.styled_line(&["tcp://10.9.9.9:2375"]);
@@ -227,7 +244,10 @@ fn tmux_show_default_keeps_an_override_visible() {
     });
 
     // Hidden again: no dangling separator.
-    load(&[("status-right", "#{docker_context}END"), ("@dctx-show-default", "off")]);
+    load(&[
+        ("status-right", "#{docker_context}END"),
+        ("@dctx-show-default", "off"),
+    ]);
     inner.run(&["refresh-client", "-S"]);
     wait_for("the default hidden, with its separator", PATIENCE, || {
         let line = outer.last_line();
@@ -250,7 +270,10 @@ fn prompt_show_default_changes_only_the_hidden_default() {
     };
     assert_eq!(prompt(&[], None), "");
     assert_eq!(prompt(&["--show-default"], None), "default");
-    assert_eq!(prompt(&["--show-default", "--suffix", " | "], None), "default | ");
+    assert_eq!(
+        prompt(&["--show-default", "--suffix", " | "], None),
+        "default | "
+    );
     assert_eq!(prompt(&["--suffix", " | "], None), "");
     let host = "tcp://10.9.9.9:2375";
     for shell in ["plain", "tmux", "zsh"] {
@@ -261,7 +284,10 @@ fn prompt_show_default_changes_only_the_hidden_default() {
     }
     // The suffix is escaped like the segment: no tmux markup from it.
     assert_eq!(
-        prompt(&["--shell", "tmux", "--show-default", "--suffix", "#[bold]"], None),
+        prompt(
+            &["--shell", "tmux", "--show-default", "--suffix", "#[bold]"],
+            None
+        ),
         "default##[bold]"
     );
 }
@@ -308,7 +334,11 @@ fn uninstall_undoes_what_dctx_set_up() {
     std::fs::create_dir_all(&units).unwrap();
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     for unit in ["dctx.socket", "dctx.service"] {
-        std::fs::copy(repo.join("crates/dctx-daemon/systemd").join(unit), units.join(unit)).unwrap();
+        std::fs::copy(
+            repo.join("crates/dctx-daemon/systemd").join(unit),
+            units.join(unit),
+        )
+        .unwrap();
     }
     std::fs::write(
         sandbox.home().join(".bashrc"),
@@ -326,14 +356,26 @@ fn uninstall_undoes_what_dctx_set_up() {
     for expected in [
         "would stop the dctx daemon (pid ",
         "would stop the prompt helper ",
-        &format!("would remove the guard's shim {}", shim.join("docker").display()),
+        &format!(
+            "would remove the guard's shim {}",
+            shim.join("docker").display()
+        ),
         &format!("would remove {}", units.join("dctx.socket").display()),
-        &format!("{}:3: eval \"$(dctx init bash --guard)\"", sandbox.home().join(".bashrc").display()),
-        &format!("{}:1: dctx init fish | source", fish.join("config.fish").display()),
+        &format!(
+            "{}:3: eval \"$(dctx init bash --guard)\"",
+            sandbox.home().join(".bashrc").display()
+        ),
+        &format!(
+            "{}:1: dctx init fish | source",
+            fish.join("config.fish").display()
+        ),
     ] {
         assert!(dry.contains(expected), "{expected:?} missing from:\n{dry}");
     }
-    assert!(!dry.contains(":2:"), "a comment is no line to delete:\n{dry}");
+    assert!(
+        !dry.contains(":2:"),
+        "a comment is no line to delete:\n{dry}"
+    );
     assert!(exists(&shim.join("docker")) && exists(&units.join("dctx.service")) && answers());
 
     let done = run_ok(sandbox.dctx("dctx").arg("uninstall"));
@@ -344,8 +386,13 @@ fn uninstall_undoes_what_dctx_set_up() {
         .unwrap_or_else(|| panic!("no helper stopped:\n{done}"));
     wait_for("the helper to exit", PATIENCE, || {
         !std::path::Path::new(&format!("/proc/{helper}")).exists()
-            || std::fs::read_to_string(format!("/proc/{helper}/stat"))
-                .is_ok_and(|s| s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+            || std::fs::read_to_string(format!("/proc/{helper}/stat")).is_ok_and(|s| {
+                s.rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start()
+                    .starts_with('Z')
+            })
     });
     assert!(!answers(), "the daemon still answers:\n{done}");
     for gone in [

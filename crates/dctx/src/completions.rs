@@ -116,7 +116,8 @@ pub fn script(shell: InitShell) -> String {
     match shell {
         InitShell::Bash => text.push_str(BASH_NAMES),
         InitShell::Zsh => {
-            text = format!("#compdef dctx dctx-prompt\n\nautoload -U is-at-least\n{text}{ZSH_NAMES}");
+            text =
+                format!("#compdef dctx dctx-prompt\n\nautoload -U is-at-least\n{text}{ZSH_NAMES}");
         }
         InitShell::Fish => text.push_str(FISH_NAMES),
     }

@@ -122,7 +122,11 @@ fn record(vars: &Vars, dir: &Path) {
         return;
     }
     let _ = std::fs::create_dir_all(&state);
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&file) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&file)
+    {
         let _ = f.write_all(&[line, b"\n"].concat());
     }
 }

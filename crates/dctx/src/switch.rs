@@ -12,8 +12,8 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{bail, Context as _};
 use dctx_core::contexts::{list, Listed};
-use dctx_core::terminal_text::for_terminal;
 use dctx_core::resolution::Source;
+use dctx_core::terminal_text::for_terminal;
 use dctx_core::RealFs;
 use dctx_ipc::Vars;
 

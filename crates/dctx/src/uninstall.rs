@@ -7,8 +7,8 @@
 //! files are never touched.
 
 use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -165,7 +165,8 @@ fn remove_units(vars: &Vars) -> anyhow::Result<()> {
             .status();
     }
     for unit in units {
-        std::fs::remove_file(&unit).with_context(|| format!("could not remove {}", shown(&unit)))?;
+        std::fs::remove_file(&unit)
+            .with_context(|| format!("could not remove {}", shown(&unit)))?;
     }
     Ok(())
 }
@@ -186,7 +187,11 @@ fn helpers(runtime: &Path) -> Vec<(u32, u32)> {
     let me = euid();
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
             continue;
         };
         if entry.metadata().map(|m| m.uid()).ok() != Some(me) {
@@ -197,8 +202,7 @@ fn helpers(runtime: &Path) -> Vec<(u32, u32)> {
         };
         let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
         let is_prompt = args.first().is_some_and(|a| {
-            Path::new(OsStr::from_bytes(a)).file_name()
-                == Some(OsStr::new("dctx-prompt"))
+            Path::new(OsStr::from_bytes(a)).file_name() == Some(OsStr::new("dctx-prompt"))
         });
         if !is_prompt || !args.contains(&&b"--serve"[..]) {
             continue;
@@ -229,12 +233,16 @@ fn shim_links(vars: &Vars) -> Vec<PathBuf> {
                 .collect()
         })
         .unwrap_or_default();
-    dirs.extend(std::env::split_paths(vars.get("PATH").unwrap_or_default()).filter(|d| d.is_absolute()));
+    dirs.extend(
+        std::env::split_paths(vars.get("PATH").unwrap_or_default()).filter(|d| d.is_absolute()),
+    );
     let mut links = Vec::new();
     for dir in dirs {
         for name in ["docker", "docker-compose"] {
             let link = dir.join(name);
-            let is_link = link.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
+            let is_link = link
+                .symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink());
             if is_link && is_dctx(&link) && !links.contains(&link) {
                 links.push(link);
             }
