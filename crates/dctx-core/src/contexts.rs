@@ -234,6 +234,29 @@ mod tests {
     use crate::MemFs;
 
     #[test]
+    fn a_missing_current_context_is_listed_with_the_clis_error() {
+        let dir = Path::new("/h/.docker");
+        let fs = MemFs::new().with(dir.join("config.json"), r#"{"currentContext":"gone"}"#);
+        let env = Env::new(Vec::<(String, String)>::new(), Some("/h".into()));
+        let (rows, _) = listing(&env, &fs);
+        let names: Vec<_> = rows.iter().map(|r| (r.name.as_str(), r.current)).collect();
+        assert_eq!(names, [("default", false), ("gone", true)]);
+        // The CLI's rule (Docker 28.2.2, seen with real config dirs; the
+        // differential test checks it live): 45 columns, the last one `…`.
+        assert_eq!(rows[1].error, "context \"gone\": context not found: open /h/.…");
+        assert_eq!(rows[1].error.chars().count(), ERROR_COLUMNS);
+        // `list` (for switching, the guard, probes) has no such row.
+        assert_eq!(list(&env, &fs).0.len(), 1);
+    }
+
+    #[test]
+    fn go_quote_and_ellipsis_are_the_clis() {
+        assert_eq!(go_quote("a\"b\\c\n\u{1}\u{7f}é"), r#""a\"b\\c\n\x01\x7fé""#);
+        assert_eq!(ellipsis("abc", 3), "abc");
+        assert_eq!(ellipsis("abcd", 3), "ab…");
+    }
+
+    #[test]
     fn natural_order_is_the_clis() {
         // What `docker context ls` printed for these names (Docker 28.2.2).
         let mut names = ["staging", "ctx10", "default", "aaa", "Zeta", "ctx9", "prod"];

@@ -162,6 +162,26 @@ mod tests {
     }
 
     #[test]
+    fn show_default_unhides_the_local_default_only() {
+        let shown = RenderOptions {
+            show_default: true,
+            ..plain(None)
+        };
+        let local = resolution("default", Source::Default, DEFAULT_UNIX_HOST);
+        let mut s = Settings::default();
+        s.format = "docker:{name}".into();
+        assert_eq!(render(&local, &s, &shown), "docker:default");
+        // Another name the settings hide stays hidden: the flag is about
+        // the local default, not about every hide pattern.
+        s.hide.push("scratch*".into());
+        let scratch = resolution("scratch-1", Source::DockerContext, "tcp://h:1");
+        assert_eq!(render(&scratch, &s, &shown), "");
+        // An override renders exactly as without the flag.
+        let host = resolution("default", Source::DockerHost, "tcp://h:2375");
+        assert_eq!(render(&host, &s, &shown), render(&host, &s, &plain(None)));
+    }
+
+    #[test]
     fn docker_host_override_always_shows_its_host_styled() {
         let r = resolution("default", Source::DockerHost, "tcp://h:2375");
         let s = Settings::default();
