@@ -70,16 +70,18 @@ if [[ ${funcstack[1]} == _dctx ]]; then
 elif (( $+functions[compdef] )); then
     compdef _dctx dctx dctx-prompt
 else
-    # compinit has not run yet (it often comes later in .zshrc): register
-    # at the first prompt after it has. Without compinit ever, no
-    # completions and no error.
-    __dctx_compdef_later() {
-        (( $+functions[compdef] )) || return 0
-        compdef _dctx dctx dctx-prompt
-        precmd_functions=(${precmd_functions:#__dctx_compdef_later})
+    # compinit has not run yet (it often comes later in .zshrc): it
+    # registers these when it does, run once through this wrapper (which
+    # `autoload -Uz compinit` leaves in place). No hook at every prompt;
+    # without compinit ever, no completions and no error.
+    compinit() {
+        \builtin unfunction compinit
+        \builtin autoload -Uz compinit
+        compinit "$@"
+        \builtin local ret=$?
+        (( $+functions[compdef] )) && compdef _dctx dctx dctx-prompt
+        \builtin return ${ret}
     }
-    \builtin typeset -ga precmd_functions
-    precmd_functions+=(__dctx_compdef_later)
 fi
 "#;
 
