@@ -121,7 +121,10 @@ fn record(vars: &Vars, dir: &Path) {
     if line.contains(&b'\n') || known.split(|&b| b == b'\n').any(|l| l == line) {
         return;
     }
-    let _ = std::fs::create_dir_all(&state);
+    // Private, as every reader of the state dir (pins, the log) demands.
+    if dctx_ipc::paths::ensure_private_dir(&state).is_err() {
+        return;
+    }
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
