@@ -84,6 +84,7 @@ __dctx_ask() {
                 \builtin printf 'dctx: %s cannot run (uninstalled?); delete the dctx init line from your startup file\n' "${__DCTX_PROMPT}" >&2
             fi
             ;;
+        *) ;;
         esac
     fi
     @DCTX_EXPORT@
