@@ -243,7 +243,10 @@ mod tests {
         assert_eq!(names, [("default", false), ("gone", true)]);
         // The CLI's rule (Docker 28.2.2, seen with real config dirs; the
         // differential test checks it live): 45 columns, the last one `…`.
-        assert_eq!(rows[1].error, "context \"gone\": context not found: open /h/.…");
+        assert_eq!(
+            rows[1].error,
+            "context \"gone\": context not found: open /h/.…"
+        );
         assert_eq!(rows[1].error.chars().count(), ERROR_COLUMNS);
         // `list` (for switching, the guard, probes) has no such row.
         assert_eq!(list(&env, &fs).0.len(), 1);

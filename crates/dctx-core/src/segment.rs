@@ -168,8 +168,10 @@ mod tests {
             ..plain(None)
         };
         let local = resolution("default", Source::Default, DEFAULT_UNIX_HOST);
-        let mut s = Settings::default();
-        s.format = "docker:{name}".into();
+        let mut s = Settings {
+            format: "docker:{name}".into(),
+            ..Settings::default()
+        };
         assert_eq!(render(&local, &s, &shown), "docker:default");
         // Another name the settings hide stays hidden: the flag is about
         // the local default, not about every hide pattern.
