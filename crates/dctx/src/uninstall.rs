@@ -19,7 +19,8 @@ use dctx_ipc::paths::{euid, shells_dir, socket_path};
 use dctx_ipc::protocol::{Request, Response};
 use dctx_ipc::Vars;
 
-use crate::shim::{is_dctx, SHIM_RECORD};
+use crate::guard::real_program::is_dctx;
+use crate::shim::SHIM_RECORD;
 
 /// The units the README has users copy, in `~/.config/systemd/user`.
 const UNITS: [&str; 2] = ["dctx.socket", "dctx.service"];
