@@ -80,7 +80,7 @@ __dctx_ask() {
         case $? in 126 | 127)
             DCTX_SEGMENT=''
             if [[ -z ${__DCTX_GONE-} ]]; then
-                __DCTX_GONE=1
+                \builtin typeset -g __DCTX_GONE=1
                 \builtin printf 'dctx: %s cannot run (uninstalled?); delete the dctx init line from your startup file\n' "${__DCTX_PROMPT}" >&2
             fi
             ;;
