@@ -114,6 +114,17 @@ __dctx_ask() {
         __dctx_stop
         # shellcheck disable=SC2034 # read by PS1
         DCTX_SEGMENT=$(\command "${__DCTX_PROMPT}" --shell @DCTX_SHELL@ --pid "$$" 2>/dev/null)
+        # 126/127: dctx-prompt is gone (uninstalled): said once per shell,
+        # and no segment rather than an error in it.
+        case $? in 126 | 127)
+            DCTX_SEGMENT=''
+            if [[ -z ${__DCTX_GONE-} ]]; then
+                __DCTX_GONE=1
+                \builtin printf 'dctx: %s cannot run (uninstalled?); delete the dctx init line from your startup file\n' "${__DCTX_PROMPT}" >&2
+            fi
+            ;;
+        *) ;;
+        esac
     fi
     @DCTX_EXPORT@
 }

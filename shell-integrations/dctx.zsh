@@ -113,6 +113,17 @@ __dctx_ask() {
         # A stuck or dead helper must never hang or blank the prompt.
         __dctx_stop
         DCTX_SEGMENT=$(\command "${__DCTX_PROMPT}" --shell @DCTX_SHELL@ --pid $$ 2>/dev/null)
+        # 126/127: dctx-prompt is gone (uninstalled): said once per shell,
+        # and no segment rather than an error in it.
+        case $? in 126 | 127)
+            DCTX_SEGMENT=''
+            if [[ -z ${__DCTX_GONE-} ]]; then
+                \builtin typeset -g __DCTX_GONE=1
+                \builtin printf 'dctx: %s cannot run (uninstalled?); delete the dctx init line from your startup file\n' "${__DCTX_PROMPT}" >&2
+            fi
+            ;;
+        *) ;;
+        esac
     fi
     @DCTX_EXPORT@
 }

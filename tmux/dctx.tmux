@@ -12,7 +12,11 @@
 #   @dctx-format        a format such as '{name}' or 'docker:{name}@{host}';
 #                       a format is never hidden (default: your dctx settings,
 #                       which hide the local default context)
-#   @dctx-show-default  on: show the local `default` context too
+#   @dctx-show-default  on: show the local `default` context too, named
+#                       by your settings' format and style (an override
+#                       such as DOCKER_HOST still shows its host)
+#   @dctx-suffix        text after the segment, only while it is shown
+#                       (e.g. ' | ', so a hidden context leaves no separator)
 #   @dctx-pane-border   on: also replace #{docker_context} in pane-border-format
 # Panes whose shell has no dctx hook show the context of tmux's own
 # environment. Styles follow the dctx settings file, as #[...] markup.
@@ -31,10 +35,11 @@ __dctx_quote() {
 }
 
 __dctx_main() {
-    local prompt format command option value show_default pane_border
+    local prompt format command option value show_default pane_border suffix
     prompt=$(__dctx_option @dctx-prompt)
     show_default=$(__dctx_option @dctx-show-default)
     pane_border=$(__dctx_option @dctx-pane-border)
+    suffix=$(__dctx_option @dctx-suffix)
     if [[ -z ${prompt} ]]; then
         prompt=$(command -v dctx-prompt) || {
             tmux display-message "dctx: dctx-prompt not found; set @dctx-prompt"
@@ -42,12 +47,16 @@ __dctx_main() {
         }
     fi
     format=$(__dctx_option @dctx-format)
-    if [[ -z ${format} && ${show_default} == on ]]; then
-        format='{name}'
-    fi
     command="$(__dctx_quote "${prompt}") --shell tmux --tty #{pane_tty}"
     if [[ -n ${format} ]]; then
         command="${command} --format $(__dctx_quote "${format}")"
+    elif [[ ${show_default} == on ]]; then
+        # Not a format: that would print a DOCKER_HOST override as a
+        # plain `default`, with neither its host nor its style.
+        command="${command} --show-default"
+    fi
+    if [[ -n ${suffix} ]]; then
+        command="${command} --suffix $(__dctx_quote "${suffix}")"
     fi
     local options=(status-left status-right)
     if [[ ${pane_border} == on ]]; then

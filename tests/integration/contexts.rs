@@ -1,6 +1,7 @@
 //! `dctx ls` against `docker context ls --format json`, over generated
 //! config dirs: names (natural order, case, digits), descriptions,
-//! endpoints, which one is current, with DOCKER_CONTEXT and DOCKER_HOST.
+//! endpoints, which one is current, with DOCKER_CONTEXT and DOCKER_HOST,
+//! and the error row of a current context that does not exist.
 
 use dctx_tests::{require_tool, run, run_ok, Sandbox};
 
@@ -43,7 +44,17 @@ fn dctx_ls_lists_what_docker_context_ls_lists() {
         "unix:///run/other.sock",
         "tcp://h:1",
     ];
-    for case in 0..8 {
+    // Current contexts that do not exist: docker lists each with an error.
+    const MISSING: &[&str] = &[
+        "nosuch",
+        "a\"b\\c",
+        "bad/name",
+        "PROD",
+        "a-very-long-context-name-that-pushes-the-error-past-its-cut",
+        "é-ü",
+        " ",
+    ];
+    for case in 0..16 {
         let sandbox = Sandbox::new();
         let dir = sandbox.path().join(format!("cfg-{case}"));
         std::fs::create_dir_all(&dir).unwrap();
@@ -71,14 +82,20 @@ fn dctx_ls_lists_what_docker_context_ls_lists() {
                     .args(["context", "use", name]),
             );
         }
+        let missing = MISSING[rng.usize(..MISSING.len())];
+        if rng.u8(0..4) == 0 {
+            let config = serde_json::json!({ "currentContext": missing }).to_string();
+            std::fs::write(dir.join("config.json"), config).unwrap();
+        }
         let mut env = vec![("DOCKER_CONFIG".to_string(), dir.display().to_string())];
-        match rng.u8(0..4) {
+        match rng.u8(0..6) {
             0 if !made.is_empty() => env.push((
                 "DOCKER_CONTEXT".into(),
                 made[rng.usize(..made.len())].into(),
             )),
             1 => env.push(("DOCKER_HOST".into(), "tcp://10.9.9.9".into())),
             2 => env.push(("DOCKER_CONTEXT".into(), "default".into())),
+            3 | 4 => env.push(("DOCKER_CONTEXT".into(), missing.into())),
             _ => {}
         }
         let docker = run(sandbox.docker().envs(env.clone()).args([
@@ -100,6 +117,20 @@ fn dctx_ls_lists_what_docker_context_ls_lists() {
         assert_eq!(
             rows(&dctx),
             rows(&String::from_utf8_lossy(&docker.stdout)),
+            "case {case} (seed {seed}), env {env:?}, contexts {made:?}"
+        );
+        // The table too, up to dctx's own line on why the current one is.
+        let table = |out: &str| -> Vec<String> {
+            out.lines()
+                .take_while(|l| !l.is_empty())
+                .map(|l| l.trim_end().to_string())
+                .collect()
+        };
+        let docker_table = run_ok(sandbox.docker().envs(env.clone()).args(["context", "ls"]));
+        let dctx_table = run_ok(sandbox.dctx("dctx").envs(env.clone()).arg("ls"));
+        assert_eq!(
+            table(&dctx_table),
+            table(&docker_table),
             "case {case} (seed {seed}), env {env:?}, contexts {made:?}"
         );
     }

@@ -182,7 +182,10 @@ command dctx use prod 2>&1; echo "status=$?"
             .env("PATH", dctx_tests::path_with_dctx()),
     );
     assert!(
-        out.contains("DOCKER_HOST=tcp://10.9.9.9 is set in this shell and overrides any context"),
+        out.contains(
+            "DOCKER_HOST=tcp://10.9.9.9 is set in this shell and overrides it: \
+             docker still goes to tcp://10.9.9.9:2375; `dctx use --unset-host staging`"
+        ),
         "{out}"
     );
     assert!(out.contains("ctx=staging host=tcp://10.9.9.9\n"), "{out}");

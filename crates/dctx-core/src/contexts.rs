@@ -33,6 +33,19 @@ pub fn list(env: &Env, fs: &dyn FileSystem) -> (Vec<Listed>, Resolution) {
     (rows(env, fs, &current), current)
 }
 
+/// What `docker context ls` lists: [`list`]'s rows and, when the current
+/// context (named by `DOCKER_CONTEXT` or config.json) does not exist, a
+/// row for it with the CLI's error. Only a listing wants that row: it is
+/// no context to switch to, guard or probe.
+pub fn listing(env: &Env, fs: &dyn FileSystem) -> (Vec<Listed>, Resolution) {
+    let (mut rows, current) = list(env, fs);
+    if !current.exists && !rows.iter().any(|r| r.current) {
+        rows.push(missing_row(&current));
+        rows.sort_by(|a, b| natural_cmp(&a.name, &b.name));
+    }
+    (rows, current)
+}
+
 /// The contexts of `env`'s config dir, `current` (what `env` resolves to)
 /// marked: for a caller that has resolved already.
 pub fn rows(env: &Env, fs: &dyn FileSystem, current: &Resolution) -> Vec<Listed> {
@@ -76,6 +89,66 @@ fn default_row(env: &Env, fs: &dyn FileSystem) -> Listed {
         current: false,
         error: String::new(),
     }
+}
+
+/// The row the CLI adds for a current context that is not there (named by
+/// `DOCKER_CONTEXT` or config.json): no endpoint, and its lookup error cut
+/// to 45 columns, as `docker context ls` prints it in a table and in JSON.
+fn missing_row(current: &Resolution) -> Listed {
+    let path = crate::context_meta::meta_path(&current.config_dir, &current.name);
+    let error = format!(
+        "context {}: context not found: open {}: no such file or directory",
+        go_quote(&current.name),
+        path.display()
+    );
+    Listed {
+        name: current.name.clone(),
+        description: String::new(),
+        docker_endpoint: String::new(),
+        current: true,
+        error: ellipsis(&error, ERROR_COLUMNS).trim().to_string(),
+    }
+}
+
+/// The width the CLI cuts a listing's errors to (`formatter.Ellipsis`).
+const ERROR_COLUMNS: usize = 45;
+
+/// `s` cut to `width` characters, the last one `…`, as Go's
+/// `formatter.Ellipsis` does (counting each character as one column; the
+/// CLI counts East Asian wide ones as two).
+fn ellipsis(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    let mut cut: String = s.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// Go's `%q` of `s`: the quotes and backslashes escaped, control
+/// characters as escapes, everything printable as it is.
+fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The context stored in `dir` (one `contexts/meta/<id>`), if it holds a
@@ -159,6 +232,32 @@ mod tests {
     use super::*;
     use crate::context_meta::meta_path;
     use crate::MemFs;
+
+    #[test]
+    fn a_missing_current_context_is_listed_with_the_clis_error() {
+        let dir = Path::new("/h/.docker");
+        let fs = MemFs::new().with(dir.join("config.json"), r#"{"currentContext":"gone"}"#);
+        let env = Env::new(Vec::<(String, String)>::new(), Some("/h".into()));
+        let (rows, _) = listing(&env, &fs);
+        let names: Vec<_> = rows.iter().map(|r| (r.name.as_str(), r.current)).collect();
+        assert_eq!(names, [("default", false), ("gone", true)]);
+        // The CLI's rule (Docker 28.2.2, seen with real config dirs; the
+        // differential test checks it live): 45 columns, the last one `…`.
+        assert_eq!(
+            rows[1].error,
+            "context \"gone\": context not found: open /h/.…"
+        );
+        assert_eq!(rows[1].error.chars().count(), ERROR_COLUMNS);
+        // `list` (for switching, the guard, probes) has no such row.
+        assert_eq!(list(&env, &fs).0.len(), 1);
+    }
+
+    #[test]
+    fn go_quote_and_ellipsis_are_the_clis() {
+        assert_eq!(go_quote("a\"b\\c\n\u{1}\u{7f}é"), r#""a\"b\\c\n\x01\x7fé""#);
+        assert_eq!(ellipsis("abc", 3), "abc");
+        assert_eq!(ellipsis("abcd", 3), "ab…");
+    }
 
     #[test]
     fn natural_order_is_the_clis() {

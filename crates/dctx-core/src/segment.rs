@@ -64,6 +64,9 @@ pub struct RenderOptions<'a> {
     pub extra_problem: bool,
     /// What the daemon's probes know of the engine, if anything.
     pub engine: Option<&'a EngineReport>,
+    /// Show the local `default` context even when the settings hide it
+    /// (`dctx-prompt --show-default`), in the settings' format and style.
+    pub show_default: bool,
 }
 
 /// The segment for `r`. Empty only when the settings hide this context.
@@ -78,7 +81,8 @@ pub fn render(r: &Resolution, settings: &Settings, req: &RenderOptions) -> Strin
         ),
         None => {
             let local_default = r.name != DEFAULT_CONTEXT || r.host == DEFAULT_UNIX_HOST;
-            if !problem && settings.hides(&r.name) && local_default {
+            let shown = req.show_default && r.name == DEFAULT_CONTEXT;
+            if !problem && settings.hides(&r.name) && local_default && !shown {
                 return String::new();
             }
             (settings.format.as_str(), settings.style_for(&r.name))
@@ -127,6 +131,7 @@ mod tests {
             format,
             extra_problem: false,
             engine: None,
+            show_default: false,
         }
     }
 
@@ -157,6 +162,28 @@ mod tests {
     }
 
     #[test]
+    fn show_default_unhides_the_local_default_only() {
+        let shown = RenderOptions {
+            show_default: true,
+            ..plain(None)
+        };
+        let local = resolution("default", Source::Default, DEFAULT_UNIX_HOST);
+        let mut s = Settings {
+            format: "docker:{name}".into(),
+            ..Settings::default()
+        };
+        assert_eq!(render(&local, &s, &shown), "docker:default");
+        // Another name the settings hide stays hidden: the flag is about
+        // the local default, not about every hide pattern.
+        s.hide.push("scratch*".into());
+        let scratch = resolution("scratch-1", Source::DockerContext, "tcp://h:1");
+        assert_eq!(render(&scratch, &s, &shown), "");
+        // An override renders exactly as without the flag.
+        let host = resolution("default", Source::DockerHost, "tcp://h:2375");
+        assert_eq!(render(&host, &s, &shown), render(&host, &s, &plain(None)));
+    }
+
+    #[test]
     fn docker_host_override_always_shows_its_host_styled() {
         let r = resolution("default", Source::DockerHost, "tcp://h:2375");
         let s = Settings::default();
@@ -169,6 +196,7 @@ mod tests {
                 format: None,
                 extra_problem: false,
                 engine: None,
+                show_default: false,
             },
         );
         assert_eq!(fish, "\x1b[1;33mtcp://h:2375\x1b[0m");
@@ -203,6 +231,7 @@ mod tests {
                 format: None,
                 extra_problem: false,
                 engine: None,
+                show_default: false,
             },
         );
         assert_eq!(zsh, "%{\x1b[1;31m%}prod-eu%{\x1b[0m%}");
@@ -220,6 +249,7 @@ mod tests {
                 format: Some("{description}"),
                 extra_problem: false,
                 engine: None,
+                show_default: false,
             },
         );
         assert_eq!(zsh, "Desc %%F{red} #[bold]");
@@ -231,6 +261,7 @@ mod tests {
                 format: Some("{description}"),
                 extra_problem: false,
                 engine: None,
+                show_default: false,
             },
         );
         assert_eq!(tmux, "Desc %F{red} ##[bold]");
@@ -295,6 +326,7 @@ mod tests {
             format: Some("{name} {engine} {engine_version} {latency}"),
             extra_problem: false,
             engine,
+            show_default: false,
         };
         let plain = render(&r, &s, &opts(Shell::Plain, Some(&engine)));
         assert_eq!(plain, "prod %F{red}evil$(x) 27.0 12ms≠⧖");

@@ -86,6 +86,23 @@ struct RawRule {
     style: String,
 }
 
+/// toml's error with where it is, `line L, column C: …` (both from 1,
+/// columns in characters), so that a person can find it in the file.
+fn located(text: &str, e: &toml::de::Error) -> String {
+    let Some(span) = e.span() else {
+        return e.message().to_string();
+    };
+    let mut start = span.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let before = &text[..start];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    format!("line {line}, column {column}: {}", e.message())
+}
+
 impl Settings {
     /// Parses config.toml text; unset keys keep their built-in values.
     pub fn parse(text: &str) -> Result<Settings, String> {
@@ -274,7 +291,7 @@ fn system_problem_present(fs: &dyn FileSystem, path: &Path) -> bool {
 }
 
 fn parse_raw(text: &str) -> Result<RawSettings, String> {
-    toml::from_str(text).map_err(|e| e.message().to_string())
+    toml::from_str(text).map_err(|e| located(text, &e))
 }
 
 /// Where the settings live: `DCTX_CONFIG`, else
@@ -317,6 +334,17 @@ mod tests {
             s.style_for("prod").is_none(),
             "user rules replace the built-ins"
         );
+    }
+
+    #[test]
+    fn parse_errors_say_line_and_column() {
+        // Where a person's editor puts the cursor: lines and columns from 1.
+        let e = Settings::parse("format = \"{name}\"\n\n[guard]\n  mode = 3\n").unwrap_err();
+        assert!(e.starts_with("line 4, column 10: "), "{e}");
+        let e = Settings::parse("hide = [\"é\", \"x\"\nformat = 1").unwrap_err();
+        assert!(e.starts_with("line 2, column 1: "), "{e}");
+        let e = Settings::parse("fromat = \"x\"").unwrap_err();
+        assert!(e.starts_with("line 1, column 1: "), "{e}");
     }
 
     #[test]

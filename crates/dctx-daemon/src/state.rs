@@ -540,6 +540,7 @@ impl State {
             format: render_opts.format.as_deref(),
             extra_problem: problem.is_some(),
             engine: Some(&engine),
+            show_default: render_opts.show_default,
         };
         let mut segment = Segment::new(
             render(&resolution, &settings, &request),

@@ -54,6 +54,10 @@ pub struct Render {
     /// The client's settings file (`DCTX_CONFIG` or the XDG default).
     #[serde(default, with = "dctx_core::os_text::option_path")]
     pub settings: Option<PathBuf>,
+    /// Show the local `default` context that the settings would hide
+    /// (`dctx-prompt --show-default`); absent from older clients' requests.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub show_default: bool,
 }
 
 /// Everything a client can ask.
@@ -205,6 +209,7 @@ mod tests {
                 shell: Shell::Zsh,
                 format: None,
                 settings: None,
+                show_default: false,
             },
         };
         let line = encode_line(&req);

@@ -13,6 +13,7 @@ pub fn render(
     shell: Shell,
     format: Option<&str>,
     settings_path: Option<&Path>,
+    show_default: bool,
 ) -> String {
     let resolution = resolve(env, &RealFs);
     let (settings, settings_problem) = Settings::load_optional(&RealFs, settings_path);
@@ -22,6 +23,7 @@ pub fn render(
         shell,
         format,
         extra_problem: settings_problem.is_some(),
+        show_default,
     };
     render_segment(&resolution, &settings, &request)
 }

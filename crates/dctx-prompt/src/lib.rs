@@ -72,6 +72,14 @@ struct Args {
     /// Print this format, placeholders filled, never hidden
     #[arg(long, value_name = "FMT")]
     format: Option<String>,
+    /// Show the local `default` context too, in the settings' format and
+    /// style (which hide it); everything else as without this flag
+    #[arg(long, conflicts_with_all = ["serve", "keep"])]
+    show_default: bool,
+    /// Printed after the segment, only when the segment is not empty
+    /// (e.g. `--suffix ' | '` for a status bar), escaped like the segment
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["serve", "keep"])]
+    suffix: Option<String>,
     /// Escape styles for this line editor
     #[arg(long, value_name = "SHELL", default_value = "plain",
           value_parser = ["bash", "zsh", "fish", "tmux", "plain"])]
@@ -166,6 +174,7 @@ pub fn run(args: Vec<OsString>, vars: &Vars) -> ExitCode {
             shell,
             format: args.format.clone(),
             settings: settings_path.clone(),
+            show_default: args.show_default,
         };
         let env = env.clone().absolutized(&cwd);
         let request = match &args.tty {
@@ -182,19 +191,30 @@ pub fn run(args: Vec<OsString>, vars: &Vars) -> ExitCode {
         let runtime_dir = vars.runtime_dir();
         match daemon_path::ask(&runtime_dir, &request) {
             Ok(segment) => {
-                print_segment(&segment.text);
+                print_segment(&with_suffix(segment.text, &args, shell));
                 return ExitCode::SUCCESS;
             }
             Err(e) => daemon_path::recover(&runtime_dir, &e, vars.is_set("DCTX_NO_AUTOSTART")),
         }
     }
-    print_segment(&direct::render(
+    let segment = direct::render(
         &env,
         shell,
         args.format.as_deref(),
         settings_path.as_deref(),
-    ));
+        args.show_default,
+    );
+    print_segment(&with_suffix(segment, &args, shell));
     ExitCode::SUCCESS
+}
+
+/// `segment` and then `--suffix`, escaped for `shell`, unless `segment` is
+/// empty: a status bar's separator goes away with a hidden context.
+fn with_suffix(mut segment: String, args: &Args, shell: Shell) -> String {
+    if let Some(suffix) = args.suffix.as_deref().filter(|_| !segment.is_empty()) {
+        segment.push_str(&dctx_core::style::escape(shell, suffix));
+    }
+    segment
 }
 
 /// `--serve-fifos`: starts the helper and prints `<pid>\n<dir>\n`, or

@@ -228,6 +228,7 @@ impl Helper {
             shell: self.shell,
             format: self.format.clone(),
             settings: settings.clone(),
+            show_default: false,
         };
         let request = Request::Query {
             env: env.clone(),
@@ -282,7 +283,7 @@ impl Helper {
     }
 
     fn direct(&self, env: &Env, settings: Option<&Path>) -> String {
-        crate::direct::render(env, self.shell, self.format.as_deref(), settings)
+        crate::direct::render(env, self.shell, self.format.as_deref(), settings, false)
     }
 }
 

@@ -23,6 +23,7 @@ pub fn render_opts() -> Render {
         shell: Shell::Plain,
         format: Some(FORMAT.into()),
         settings: None,
+        show_default: false,
     }
 }
 
@@ -56,6 +57,7 @@ pub fn direct(env: &Env) -> Fact {
         format: Some(FORMAT),
         extra_problem: false,
         engine: None,
+        show_default: false,
     };
     let text = render(&r, &Settings::default(), &request);
     Fact::from(&Segment::new(text, &r, false))

@@ -124,6 +124,17 @@ pub enum Command {
         #[arg(value_enum)]
         shell: InitShell,
     },
+    /// Undo what dctx set up for you: stop the daemon and the prompt
+    /// helpers, remove the guard's shim links and dctx's systemd user
+    /// units, and list the startup-file lines that load dctx, to delete
+    ///
+    /// Docker's files are never touched; your startup files are only
+    /// read. The binaries stay: the last line says how to remove them.
+    Uninstall {
+        /// Say what would be done; do nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Find what could send a docker command to the wrong engine, and say
     /// how to fix it
     ///

@@ -100,7 +100,7 @@ fn system_settings_lines(vars: &Vars) -> String {
 
 /// `dctx ls`: the contexts, the one in use marked, and why it is.
 pub fn ls(vars: &Vars, format: &str, names: bool) -> anyhow::Result<()> {
-    let (rows, current) = list(&vars.docker_env(), &RealFs);
+    let (rows, current) = dctx_core::contexts::listing(&vars.docker_env(), &RealFs);
     let mut out = std::io::stdout().lock();
     if names {
         // One name a line, for completions: a name that cannot be one line

@@ -49,43 +49,178 @@ __dctx_complete() {
 
 const ZSH_NAMES: &str = r#"
 __dctx_complete() {
-    if (( CURRENT == 3 )) && [[ ${words[2]} == (use|exec|pin|unpin) ]]; then
+    if (( CURRENT == 3 )) && [[ ${words[2]} == (use|exec|pin|unpin) && ${words[3]} != -* ]]; then
         \builtin local -a names
         names=(${(f)"$(\command ${words[1]} ls --names 2>/dev/null)"})
         compadd -a names
         return
     fi
-    _dctx "$@"
+    __dctx_clap "$@"
 }
-compdef __dctx_complete dctx
+_dctx() {
+    if [[ ${service} == dctx-prompt ]]; then
+        _dctx-prompt "$@"
+    else
+        __dctx_complete "$@"
+    fi
+}
+if [[ ${funcstack[1]} == _dctx ]]; then
+    # Autoloaded from fpath by compinit: this file is _dctx's body.
+    _dctx "$@"
+elif (( $+functions[compdef] )); then
+    compdef _dctx dctx dctx-prompt
+else
+    # compinit has not run yet (it often comes later in .zshrc): it
+    # registers these when it does, run once through this wrapper (which
+    # `autoload -Uz compinit` leaves in place). No hook at every prompt;
+    # without compinit ever, no completions and no error.
+    compinit() {
+        \builtin unfunction compinit
+        \builtin autoload -Uz compinit
+        compinit "$@"
+        \builtin local ret=$?
+        (( $+functions[compdef] )) && compdef _dctx dctx dctx-prompt
+        \builtin return ${ret}
+    }
+fi
 "#;
 
 const FISH_NAMES: &str = r#"
 complete -c dctx -n '__fish_seen_subcommand_from use exec pin unpin; and test (count (commandline -opc)) -eq 2' -f -a '(command dctx ls --names 2>/dev/null)'
 "#;
 
-/// Completion code for `shell`.
+/// Completion code for `shell`. For zsh it is also a valid `_dctx` for a
+/// directory in `fpath` (its first line is `#compdef dctx dctx-prompt`).
 pub fn script(shell: InitShell) -> String {
     let target = match shell {
         InitShell::Bash => Target::Bash,
         InitShell::Zsh => Target::Zsh,
         InitShell::Fish => Target::Fish,
     };
-    let mut out = Vec::new();
-    clap_complete::generate(target, &mut Cli::command(), "dctx", &mut out);
-    clap_complete::generate(target, &mut dctx_prompt::command(), "dctx-prompt", &mut out);
-    let mut text = String::from_utf8_lossy(&out).into_owned();
-    text.push_str(match shell {
-        InitShell::Bash => BASH_NAMES,
-        InitShell::Zsh => ZSH_NAMES,
-        InitShell::Fish => FISH_NAMES,
-    });
-    if shell == InitShell::Zsh {
-        // Without compinit there is no compdef: then no completions, and
-        // no error either.
-        text = format!("if (( $+functions[compdef] )); then\n{text}\nfi\n");
+    let mut dctx = Cli::command();
+    let mut prompt = dctx_prompt::command();
+    let mut hidden = Vec::new();
+    hidden_flags(&dctx, &mut hidden);
+    hidden_flags(&prompt, &mut hidden);
+    let mut text = String::new();
+    for (cmd, name) in [(&mut dctx, "dctx"), (&mut prompt, "dctx-prompt")] {
+        let mut out = Vec::new();
+        clap_complete::generate(target, cmd, name, &mut out);
+        let generated = String::from_utf8_lossy(&out);
+        text.push_str(&match shell {
+            InitShell::Zsh => zsh_body(&generated, name),
+            _ => generated.into_owned(),
+        });
+    }
+    // The internal flags (what `dctx init`'s functions pass) are hidden
+    // from --help; clap_complete offers them anyway.
+    let mut text = without_hidden(shell, &text, &hidden);
+    match shell {
+        InitShell::Bash => text.push_str(BASH_NAMES),
+        InitShell::Zsh => {
+            text =
+                format!("#compdef dctx dctx-prompt\n\nautoload -U is-at-least\n{text}{ZSH_NAMES}");
+        }
+        InitShell::Fish => text.push_str(FISH_NAMES),
     }
     text
+}
+
+/// The long names of `cmd`'s hidden flags, its subcommands' included.
+fn hidden_flags(cmd: &clap::Command, out: &mut Vec<String>) {
+    for arg in cmd.get_arguments() {
+        if let (true, Some(long)) = (arg.is_hide_set(), arg.get_long()) {
+            out.push(long.to_string());
+        }
+    }
+    for sub in cmd.get_subcommands() {
+        hidden_flags(sub, out);
+    }
+}
+
+/// clap's zsh code for `name` without its own `#compdef` line and its
+/// registration, which [`ZSH_NAMES`] does once for both commands; `_dctx`
+/// becomes `__dctx_clap`, wrapped by the `_dctx` that also completes names.
+fn zsh_body(generated: &str, name: &str) -> String {
+    let trailer = format!("if [ \"$funcstack[1]\" = \"_{name}\" ]; then");
+    let body = match generated.find(&trailer) {
+        Some(at) => &generated[..at],
+        None => generated,
+    };
+    let mut out = String::new();
+    for line in body.lines() {
+        if line.starts_with("#compdef") || line == "autoload -U is-at-least" {
+            continue;
+        }
+        if line == "_dctx() {" {
+            out.push_str("__dctx_clap() {\n");
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `text` without the offers of the flags in `hidden`.
+fn without_hidden(shell: InitShell, text: &str, hidden: &[String]) -> String {
+    let is_hidden = |flag: &str| {
+        flag.strip_prefix("--")
+            .is_some_and(|f| hidden.iter().any(|h| h == f))
+    };
+    let mut out = String::with_capacity(text.len());
+    // A fish line left out may go on over more lines, inside "…" (its
+    // possible values, one a line): those go too.
+    let mut in_removed = false;
+    let odd_quotes = |line: &str| {
+        let bytes = line.as_bytes();
+        let quotes = (0..bytes.len())
+            .filter(|&i| bytes[i] == b'"' && (i == 0 || bytes[i - 1] != b'\\'))
+            .count();
+        quotes % 2 == 1
+    };
+    for line in text.lines() {
+        if in_removed {
+            in_removed = !odd_quotes(line);
+            continue;
+        }
+        let trimmed = line.trim_start();
+        match shell {
+            InitShell::Bash if trimmed.starts_with("opts=\"") => {
+                let indent = &line[..line.len() - trimmed.len()];
+                let words = trimmed["opts=\"".len()..].trim_end_matches('"');
+                let kept: Vec<&str> = words.split(' ').filter(|w| !is_hidden(w)).collect();
+                out.push_str(&format!("{indent}opts=\"{}\"\n", kept.join(" ")));
+                continue;
+            }
+            InitShell::Zsh if trimmed.starts_with('\'') && trimmed.ends_with(" \\") => {
+                let spec = &trimmed[1..];
+                // An exclusion list `(…)` and a repeat mark `*` may come first.
+                let spec = match spec.strip_prefix('(') {
+                    Some(rest) => rest.split_once(')').map_or(rest, |(_, r)| r),
+                    None => spec,
+                };
+                let spec = spec.trim_start_matches('*');
+                let flag = spec.split(['[', '=']).next().unwrap_or("");
+                if is_hidden(flag) {
+                    continue;
+                }
+            }
+            InitShell::Fish => {
+                let mut words = trimmed.split(' ');
+                if words.any(|w| w == "-l")
+                    && words.next().is_some_and(|f| is_hidden(&format!("--{f}")))
+                {
+                    in_removed = odd_quotes(line);
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 pub fn run(shell: InitShell) -> anyhow::Result<()> {

@@ -14,6 +14,7 @@ mod init;
 pub mod shim;
 mod suggest;
 mod switch;
+mod uninstall;
 
 use std::process::ExitCode;
 
@@ -67,6 +68,7 @@ pub fn run(cli: Cli, vars: &Vars) -> anyhow::Result<ExitCode> {
             }
         },
         Command::Doctor { json } => doctor::run(vars, json),
+        Command::Uninstall { dry_run } => uninstall::run(vars, dry_run).map(|()| ExitCode::SUCCESS),
         Command::Completions { shell } => completions::run(shell).map(|()| ExitCode::SUCCESS),
     }
 }

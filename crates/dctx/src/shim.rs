@@ -14,6 +14,10 @@ use dctx_ipc::Vars;
 use crate::guard::real_program::{real_docker, real_program};
 use crate::guard::Invocation;
 
+/// The file in dctx's state dir listing, a line each, the dirs `dctx
+/// guard shim` installed links in, for `dctx uninstall`.
+pub const SHIM_RECORD: &str = "shim-dirs";
+
 /// The programs the shim stands in for.
 const PROGRAMS: [Program; 2] = [Program::Docker, Program::Compose];
 
@@ -99,7 +103,35 @@ pub fn install(vars: &Vars, dir: &Path, force: bool) -> anyhow::Result<()> {
             .with_context(|| format!("could not create {}", link.display()))?;
         println!("installed {} -> {}", link.display(), own.display());
     }
+    record(vars, dir);
     report_path(vars, dir)
+}
+
+/// Adds `dir` to [`SHIM_RECORD`], once. Best effort: `dctx uninstall`
+/// also looks for shims on PATH.
+fn record(vars: &Vars, dir: &Path) {
+    use std::io::Write;
+    use std::os::unix::ffi::OsStrExt;
+    let (Some(state), Ok(dir)) = (vars.state_dir(), std::fs::canonicalize(dir)) else {
+        return;
+    };
+    let file = state.join(SHIM_RECORD);
+    let known = std::fs::read(&file).unwrap_or_default();
+    let line = dir.as_os_str().as_bytes();
+    if line.contains(&b'\n') || known.split(|&b| b == b'\n').any(|l| l == line) {
+        return;
+    }
+    // Private, as every reader of the state dir (pins, the log) demands.
+    if dctx_ipc::paths::ensure_private_dir(&state).is_err() {
+        return;
+    }
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&file)
+    {
+        let _ = f.write_all(&[line, b"\n"].concat());
+    }
 }
 
 /// Says where the shim must sit on PATH, and which docker it will run.

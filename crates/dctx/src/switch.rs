@@ -12,6 +12,7 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{bail, Context as _};
 use dctx_core::contexts::{list, Listed};
+use dctx_core::resolution::Source;
 use dctx_core::terminal_text::for_terminal;
 use dctx_core::RealFs;
 use dctx_ipc::Vars;
@@ -89,11 +90,16 @@ pub fn run(vars: &Vars, choice: Choice) -> anyhow::Result<ExitCode> {
         target.describe(),
         was.describe()
     );
-    if let Some(host) = vars.get("DOCKER_HOST").filter(|_| !choice.unset_host) {
+    // Resolved as docker would: an empty DOCKER_HOST overrides nothing,
+    // and the endpoint shown is the one docker connects to.
+    let now = dctx_core::resolve(&vars.docker_env(), &RealFs);
+    if now.source == Source::DockerHost && !choice.unset_host {
+        let host = vars.get("DOCKER_HOST").unwrap_or_default();
         eprintln!(
-            "dctx: warning: DOCKER_HOST={} is set in this shell and overrides any context for docker; \
-             `dctx use --unset-host {}` unsets it too",
+            "dctx: DOCKER_HOST={} is set in this shell and overrides it: docker still goes to {}; \
+             `dctx use --unset-host {}`",
             for_terminal(&host.to_string_lossy()),
+            for_terminal(&now.host),
             match &target {
                 Target::Context(name) => for_terminal(name),
                 Target::Config => "--unset".into(),

@@ -1,3 +1,8 @@
+//! The `dctx-prompt` binary, built by the `dctx` package so that one
+//! `cargo install --path crates/dctx` installs both commands. Everything
+//! is in the `dctx-prompt` library, which starts no async runtime: this
+//! file must use nothing else (not the `dctx` library, which links tokio).
+
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
