@@ -123,21 +123,34 @@ pub fn script(
         };
         text.push_str(&template.replace("@DCTX_GUARD_READ_ONLY@", &read_only_cases(shell, table)));
     }
-    if completions {
-        text.push_str("\n# Completions for dctx and dctx-prompt (`dctx init --no-completions` leaves them out).\n");
-        text.push_str(&crate::completions::script(shell));
-    }
+    let completion = completions.then(|| {
+        format!(
+            "\n# Completions for dctx and dctx-prompt (`dctx init --no-completions` leaves them out).\n{}",
+            crate::completions::script(shell)
+        )
+    });
     match shell {
-        InitShell::Bash => format!("{BASH_LOAD_START}\n{text}\n{BASH_LOAD_END}\n"),
+        InitShell::Bash => format!(
+            "{BASH_LOAD_START}\n{text}{}\n{BASH_LOAD_END}\n",
+            completion.unwrap_or_default()
+        ),
         InitShell::Zsh => {
             let edit = if prepend_to_prompt {
                 format!("\n{ZSH_PROMPT_EDIT}\n")
             } else {
                 "\n".to_owned()
             };
-            format!("{ZSH_LOAD}{}{edit}", zsh_ansi_quote(&text))
+            // Completion functions run under the options compsys sets for
+            // them: defined under sticky emulation they would lose those
+            // (`_arguments` fails). They are parsed under zsh's own
+            // options, in a function that restores the user's, and
+            // defined without stickiness.
+            let completion = completion
+                .map(|c| format!("\n{ZSH_COMPLETION_LOAD}{}; }}", zsh_ansi_quote(&c)))
+                .unwrap_or_default();
+            format!("{ZSH_LOAD}{}{completion}{edit}", zsh_ansi_quote(&text))
         }
-        InitShell::Fish => text,
+        InitShell::Fish => text + &completion.unwrap_or_default(),
     }
 }
 
@@ -159,6 +172,12 @@ const BASH_LOAD_END: &str =
 /// `warn_nested_var`...), and each function defined there runs under them
 /// too (sticky emulation), at no cost per prompt beyond the switch itself.
 const ZSH_LOAD: &str = "\\builtin emulate -R zsh -c ";
+
+/// The completions for zsh: parsed under zsh's options (`emulate -L`
+/// restores the user's when the function returns), defined without sticky
+/// emulation, so that they run under compsys's own options.
+const ZSH_COMPLETION_LOAD: &str =
+    "() { \\builtin emulate -L zsh; \\builtin setopt interactive_comments; \\builtin eval ";
 
 /// `--prompt` for zsh, outside the emulation: `setopt prompt_subst` is
 /// the user's shell's, and only where the hook was installed.
