@@ -94,12 +94,12 @@ fn subcommands(dctx: &Path) -> Vec<String> {
 }
 
 /// A man page as a reader sees it: through `man -l` when man is installed,
-/// else its roff source.
+/// else its (gunzipped) roff source.
 fn rendered(page: &Path) -> String {
     let has_man = std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("man").is_file()));
     if !has_man {
-        return std::fs::read_to_string(page).expect("man page");
+        return run_ok(Command::new("gzip").arg("-dcf").arg(page));
     }
     let out = run(Command::new("man")
         .arg("-l")
