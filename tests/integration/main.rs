@@ -14,6 +14,7 @@ mod guard_compose;
 mod guard_shell;
 mod guard_table;
 mod newcomer;
+mod package;
 mod policy;
 mod polish;
 mod prompt;
