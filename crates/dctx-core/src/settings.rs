@@ -157,13 +157,59 @@ impl Settings {
     /// hang a prompt). A missing file means the built-ins; a bad one means
     /// the built-ins plus the reason, so the prompt can flag it.
     pub fn load(fs: &dyn FileSystem, path: &Path) -> (Settings, Option<String>) {
-        match read_text(fs, path).and_then(|text| match text {
-            Some(text) => Settings::parse(&text)
-                .map_err(|e| format!("could not parse {}: {e}", path.display())),
-            None => Ok(Settings::default()),
-        }) {
-            Ok(s) => (s, None),
+        match read_text(fs, path) {
+            Ok(Some(text)) => {
+                let (s, problem) = Settings::default().over_leniently(&text, None);
+                (
+                    s,
+                    problem.map(|e| format!("could not parse {}: {e}", path.display())),
+                )
+            }
+            Ok(None) => (Settings::default(), None),
             Err(e) => (Settings::default(), Some(e)),
+        }
+    }
+
+    /// `text` over these settings, keeping what parses: a mistake in one
+    /// table (`[guard]`, say) leaves the others in force, and the problem
+    /// says so. Callers that must fail safe (the guard) see the problem.
+    fn over_leniently(&self, text: &str, file: Option<&str>) -> (Settings, Option<String>) {
+        let error = match parse_raw(text).and_then(|raw| self.over(raw, file)) {
+            Ok(s) => return (s, None),
+            Err(e) => e,
+        };
+        // A file that is not TOML at all: nothing of it can be trusted.
+        let Ok(table) = toml::from_str::<toml::Table>(text) else {
+            return (self.clone(), Some(error));
+        };
+        let keys: Vec<String> = table.keys().cloned().collect();
+        let without = |dropped: &[&String]| -> Option<Settings> {
+            let mut t = table.clone();
+            t.retain(|k, _| !dropped.iter().any(|d| d.as_str() == k));
+            let raw: RawSettings = toml::Value::Table(t).try_into().ok()?;
+            self.over(raw, file).ok()
+        };
+        // The one key whose value is wrong, else the fewest in file order.
+        let single = keys.iter().find_map(|k| Some((k, without(&[k])?)));
+        let found = match single {
+            Some((k, s)) => Some((vec![k.clone()], s)),
+            None => (1..=keys.len()).find_map(|n| {
+                let dropped: Vec<&String> = keys.iter().take(n).collect();
+                Some((
+                    dropped.iter().map(|k| k.to_string()).collect(),
+                    without(&dropped)?,
+                ))
+            }),
+        };
+        match found {
+            Some((dropped, s)) => (
+                s,
+                Some(format!(
+                    "{error} (the rest of the file is used; not: {})",
+                    dropped.join(", ")
+                )),
+            ),
+            None => (self.clone(), Some(error)),
         }
     }
 
@@ -200,18 +246,19 @@ impl Settings {
             None => (Settings::default(), None),
         };
         let user_raw = match user {
-            Some(path) => read_text(fs, path).and_then(|text| {
+            Some(path) => read_text(fs, path).map(|text| {
                 text.map(|t| {
-                    parse_raw(&t)
-                        .and_then(|raw| defaults.over(raw, Some(&label(path))))
-                        .map_err(|e| format!("could not parse {}: {e}", path.display()))
+                    let (s, problem) = defaults.over_leniently(&t, Some(&label(path)));
+                    (
+                        s,
+                        problem.map(|e| format!("could not parse {}: {e}", path.display())),
+                    )
                 })
-                .transpose()
             }),
             None => Ok(None),
         };
         let (mut settings, problem) = match user_raw {
-            Ok(Some(s)) => (s, None),
+            Ok(Some((s, problem))) => (s, problem),
             Ok(None) => (defaults.clone(), None),
             Err(e) => (defaults.clone(), Some(e)),
         };
@@ -310,6 +357,27 @@ pub fn config_path(var: impl Fn(&str) -> Option<OsString>, home: Option<&Path>) 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_broken_table_leaves_the_rest_of_the_file_in_force() {
+        let fs = crate::MemFs::new().with(
+            "/c.toml",
+            "format = \"<{name}>\"\n[guard]\nmode = \"ask\"\n[[rule]]\npattern = \"x*\"\nstyle = \"red\"\n",
+        );
+        let (s, problem) = Settings::load(&fs, Path::new("/c.toml"));
+        assert_eq!(s.format, "<{name}>");
+        assert_eq!(s.rules.len(), 1);
+        assert_eq!(s.guard, GuardSettings::default());
+        let problem = problem.expect("the guard's problem is reported: the guard fails safe on it");
+        assert!(
+            problem.contains("guard.mode") && problem.contains("not: guard"),
+            "{problem}"
+        );
+        // Not TOML at all: nothing of it is used.
+        let fs = crate::MemFs::new().with("/c.toml", "format = \"<{name}>\"\n[guard\n");
+        let (s, problem) = Settings::load(&fs, Path::new("/c.toml"));
+        assert_eq!((s.format.as_str(), problem.is_some()), ("{name}", true));
+    }
+
     use super::*;
 
     #[test]
