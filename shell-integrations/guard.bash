@@ -14,7 +14,8 @@ if [[ $- == *i* ]]; then
     # every other line, and any that starts with a flag, goes to the guard.
     function __dctx_docker_read_only {
         case ${1-} in
-            @DCTX_GUARD_READ_ONLY@
+            # (dctx init renders the read-only commands' branches here.)
+            @DCTX_GUARD_READ_ONLY@) ;;
             *) ;;
         esac
         \builtin return 1

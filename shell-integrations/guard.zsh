@@ -15,7 +15,8 @@ if [[ -o interactive ]]; then
     function __dctx_docker_read_only {
         \builtin emulate -L zsh
         case ${1-} in
-            @DCTX_GUARD_READ_ONLY@
+            # (dctx init renders the read-only commands' branches here.)
+            @DCTX_GUARD_READ_ONLY@) ;;
             *) ;;
         esac
         \builtin return 1

@@ -121,7 +121,13 @@ pub fn script(
             InitShell::Zsh => GUARD_ZSH,
             InitShell::Fish => GUARD_FISH,
         };
-        text.push_str(&template.replace("@DCTX_GUARD_READ_ONLY@", &read_only_cases(shell, table)));
+        // In bash and zsh the placeholder is a case item of its own, so
+        // that the template file parses (and lints) as it is.
+        let placeholder = match shell {
+            InitShell::Fish => "@DCTX_GUARD_READ_ONLY@",
+            InitShell::Bash | InitShell::Zsh => "@DCTX_GUARD_READ_ONLY@) ;;",
+        };
+        text.push_str(&template.replace(placeholder, &read_only_cases(shell, table)));
     }
     let completion = completions.then(|| {
         format!(
