@@ -73,3 +73,27 @@ fn every_placeholder_is_documented_where_users_look() {
     let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(help.contains(&list), "{help}");
 }
+
+/// The README's first command, `cargo run --release -q -p dctx -- status`,
+/// in the test's own profile: the package has two binaries, and cargo
+/// must know which one `cargo run` means.
+#[test]
+fn the_readmes_run_command_knows_which_binary() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(readme.contains("cargo run --release -q -p dctx -- status"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["run", "-q", "-p", "dctx", "--", "--version"])
+        .current_dir(root)
+        .output()
+        .expect("cargo run");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("dctx "),
+        "{}",
+        text(&out.stdout)
+    );
+}
