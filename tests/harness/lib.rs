@@ -310,6 +310,33 @@ impl Sandbox {
     }
 }
 
+/// A live process standing in for a shell: the daemon follows shells by
+/// pid and forgets the dead. Killed on drop.
+pub struct FakeShell(std::process::Child);
+
+impl FakeShell {
+    pub fn new() -> FakeShell {
+        FakeShell(Command::new("sleep").arg("600").spawn().expect("sleep"))
+    }
+
+    pub fn pid(&self) -> String {
+        self.0.id().to_string()
+    }
+}
+
+impl Default for FakeShell {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for FakeShell {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `dctx daemon run` in the foreground for one test; stopped on drop.
 pub struct Daemon {
     child: Option<std::process::Child>,

@@ -4,35 +4,14 @@
 //! probed.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+
 use std::time::Duration;
 
 use dctx_tests::engine::FakeEngine;
-use dctx_tests::{require_tool, run, text, wait_for, Daemon, Sandbox};
+use dctx_tests::{require_tool, run, text, wait_for, Daemon, FakeShell, Sandbox};
 
 /// Generous: a probe is a docker process on a loaded 2-core machine.
 const EVENTUALLY: Duration = Duration::from_secs(60);
-
-/// A live process standing in for a shell (the daemon follows shells by
-/// pid and forgets the dead).
-struct FakeShell(Child);
-
-impl FakeShell {
-    fn new() -> FakeShell {
-        FakeShell(Command::new("sleep").arg("600").spawn().expect("sleep"))
-    }
-
-    fn pid(&self) -> String {
-        self.0.id().to_string()
-    }
-}
-
-impl Drop for FakeShell {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn write_settings(sandbox: &Sandbox, file: &str, text: &str) -> PathBuf {
     let path = sandbox.path().join(file);

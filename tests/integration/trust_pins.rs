@@ -7,31 +7,14 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Child;
 use std::time::Duration;
 
 use dctx_tests::engine::FakeEngine;
-use dctx_tests::{require_tool, run, text, wait_for, Daemon, Sandbox};
+use dctx_tests::{require_tool, run, text, wait_for, Daemon, FakeShell, Sandbox};
 
 /// Generous: a probe is a docker process on a loaded 2-core machine.
 const EVENTUALLY: Duration = Duration::from_secs(60);
-
-/// A live process standing in for a shell (the daemon follows shells by
-/// pid).
-struct FakeShell(Child);
-
-impl FakeShell {
-    fn new() -> FakeShell {
-        FakeShell(Command::new("sleep").arg("600").spawn().expect("sleep"))
-    }
-}
-
-impl Drop for FakeShell {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 struct World {
     sandbox: Sandbox,
@@ -87,7 +70,7 @@ impl World {
         let out = run(self
             .sandbox
             .dctx("dctx-prompt")
-            .args(["--pid", &self.shell.0.id().to_string(), "--shell", "plain"])
+            .args(["--pid", &self.shell.pid(), "--shell", "plain"])
             .env("DCTX_CONFIG", &self.settings)
             .envs(PROD));
         text(&out.stdout)
