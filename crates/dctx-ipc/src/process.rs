@@ -154,17 +154,24 @@ mod tests {
     fn a_start_time_names_one_process() {
         let me = start_time(std::process::id()).expect("this process has a start time");
         assert_eq!(start_time(std::process::id()), Some(me));
+        // The child leads a group of its own, so its group is its pid and
+        // its session is ours. (Our own session can read as 0 in a PID
+        // namespace whose session leader is outside it, as on CI, so it is
+        // compared, never built from getsid.)
+        use std::os::unix::process::CommandExt;
         let mut child = std::process::Command::new("sleep")
             .arg("10")
+            .process_group(0)
             .spawn()
             .unwrap();
         let theirs = start_time(child.id()).expect("a running child");
         assert!(theirs >= me);
         let (group, session, started) = group_and_session(child.id()).unwrap();
         assert_eq!(started, theirs);
-        let raw = |pid: rustix::process::Pid| pid.as_raw_pid() as u32;
-        assert_eq!(group, raw(rustix::process::getpgrp()));
-        assert_eq!(session, raw(rustix::process::getsid(None).unwrap()));
+        assert_eq!(group, child.id());
+        let (my_group, my_session, _) = group_and_session(std::process::id()).unwrap();
+        assert_eq!(session, my_session);
+        assert_ne!(group, my_group);
         child.kill().unwrap();
         child.wait().unwrap();
         assert_eq!(start_time(child.id()), None, "reaped");
