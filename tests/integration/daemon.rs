@@ -349,7 +349,11 @@ fn racing_starts_end_with_exactly_one_daemon() {
     });
     assert_eq!(daemons_in(&sandbox), vec![pid as u32]);
     let second = run(sandbox.dctx("dctx").args(["daemon", "run"]));
-    assert!(!second.status.success());
+    assert_eq!(
+        second.status.code(),
+        Some(dctx_ipc::lock::ALREADY_RUNNING_EXIT.into()),
+        "what `dctx daemon start` tells a lost race by"
+    );
     assert!(String::from_utf8_lossy(&second.stderr).contains("already running"));
     run_ok(sandbox.dctx("dctx").args(["daemon", "stop"]));
 }

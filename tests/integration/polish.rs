@@ -14,7 +14,7 @@ fn version_names_the_build_that_the_daemon_handshake_compares() {
             format!(
                 "{bin} {} (build {})\n",
                 env!("CARGO_PKG_VERSION"),
-                dctx_ipc::client::BUILD_ID
+                dctx_ipc::build_id::BUILD_ID
             )
         );
     }

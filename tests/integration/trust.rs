@@ -507,7 +507,7 @@ fn impostor(
                 .unwrap();
             let mut reader = std::io::BufReader::new(&stream);
             let hello = serde_json::json!({"type": "hello", "protocol": dctx_ipc::protocol::PROTOCOL_VERSION,
-                "version": dctx_ipc::client::VERSION, "build": dctx_ipc::client::BUILD_ID, "pid": 1});
+                "version": dctx_ipc::build_id::VERSION, "build": dctx_ipc::build_id::BUILD_ID, "pid": 1});
             let segment = serde_json::json!({"type": "segment", "text": "PWNED\u{1b}]0;owned\u{7}", "name": "x",
                 "host": "x", "source": "config", "problem": null, "matched_shell": true, "watched": true});
             let mut line = String::new();

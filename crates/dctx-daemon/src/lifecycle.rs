@@ -1,17 +1,20 @@
 //! Starting and stopping the one daemon per user: the private runtime dir,
-//! the lock that makes racing starts end with exactly one daemon, stale
-//! socket recovery, systemd socket activation, and signal handling.
+//! the lock that makes racing starts end with exactly one daemon (its
+//! protocol is `dctx_ipc::lock`'s), stale socket recovery, systemd socket
+//! activation, and signal handling.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
 use dctx_core::fs::FileId;
-use dctx_ipc::client::{BUILD_ID, READY_LINE, VERSION};
+use dctx_ipc::build_id::{BUILD_ID, VERSION};
+use dctx_ipc::lock::DaemonLock;
 use dctx_ipc::paths::{change_mark_path, ensure_private_dir, lock_path, socket_path};
+use dctx_ipc::spawn::READY_LINE;
 use dctx_ipc::Vars;
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{info, warn};
@@ -19,70 +22,6 @@ use tracing::{info, warn};
 use crate::listener::Listener;
 use crate::server::{serve, Shared};
 use crate::state::State;
-
-/// How a daemon that finds the lock taken says so; `dctx daemon start`
-/// recognises it in the readiness report.
-pub const ALREADY_RUNNING: &str = "another dctx daemon is already running";
-
-/// How many times a busy lock is tried (2 ms apart) before it counts as
-/// another daemon's.
-const LOCK_TRIES: u32 = 50;
-
-/// Holds the per-user lock for the daemon's lifetime.
-pub struct Lock {
-    file: File,
-}
-
-impl Lock {
-    /// The lock file this daemon holds (device and inode): removing or
-    /// replacing the file lets another daemon lock a new one.
-    fn inode(&self) -> Option<(u64, u64)> {
-        use std::os::unix::fs::MetadataExt;
-        let m = self.file.metadata().ok()?;
-        Some((m.dev(), m.ino()))
-    }
-}
-
-/// Takes the daemon lock, or says which daemon holds it.
-pub fn acquire_lock(runtime_dir: &Path) -> anyhow::Result<Lock> {
-    let path = lock_path(runtime_dir);
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(&path)
-        .with_context(|| format!("could not open {}", path.display()))?;
-    // Clients probe the lock with a shared lock held for an instant (is a
-    // daemon running?); under a thousand prompts one of those can be in
-    // the way just as a daemon starts, so a busy lock is tried again for a
-    // moment before it counts as another daemon's.
-    let mut tries = 0;
-    loop {
-        match file.try_lock() {
-            Ok(()) => break,
-            Err(std::fs::TryLockError::WouldBlock) if tries < LOCK_TRIES => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(2));
-            }
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let mut pid = String::new();
-                let _ = file.read_to_string(&mut pid);
-                bail!("{ALREADY_RUNNING} (pid {})", pid.trim());
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("could not lock {}", path.display()))
-            }
-        }
-    }
-    file.set_len(0)?;
-    file.rewind()?;
-    write!(file, "{}", std::process::id())?;
-    Ok(Lock { file })
-}
 
 /// Removes a socket file nobody listens on (connection refused). A live
 /// listener's socket is left alone.
@@ -163,7 +102,9 @@ fn serve_until_stopped(
     vars: &Vars,
 ) -> anyhow::Result<()> {
     ensure_private_dir(runtime_dir)?;
-    let lock = acquire_lock(runtime_dir)?;
+    // Typed: `dctx daemon run` exits with `lock::ALREADY_RUNNING_EXIT`
+    // when another daemon holds it.
+    let lock = DaemonLock::acquire(&lock_path(runtime_dir))?;
     // A daemon killed before it could stop its probes left them running:
     // only the lock holder may judge and kill them.
     let probe_records = dctx_ipc::paths::probe_groups_dir(runtime_dir);

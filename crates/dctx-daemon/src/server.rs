@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dctx_ipc::client::{BUILD_ID, VERSION};
+use dctx_ipc::build_id::{BUILD_ID, VERSION};
 use dctx_ipc::protocol::{
     decode_request, encode_line, DaemonStatus, Request, Response, MAX_REQUEST_BYTES,
     PROTOCOL_VERSION,

@@ -1,5 +1,7 @@
 //! A blocking client for the daemon, with a deadline on every step so that
-//! a stuck or absent daemon costs a prompt milliseconds, never a hang.
+//! a stuck or absent daemon costs a prompt milliseconds, never a hang; it
+//! trusts a socket only in a private dir and only with a listener of its
+//! own uid. Starting a daemon is `spawn.rs`'s, the lock `lock.rs`'s.
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::fd::AsFd;
@@ -10,24 +12,8 @@ use interprocess::local_socket::traits::Stream as _;
 use interprocess::local_socket::{ConnectOptions, GenericFilePath, Stream, ToFsName};
 use interprocess::ConnectWaitMode;
 
+use crate::build_id::{BUILD_ID, VERSION};
 use crate::protocol::{encode_line, Request, Response, PROTOCOL_VERSION};
-
-/// This build's version.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// This build's id (a digest of its sources, see `build.rs`), which a
-/// daemon must share to be used: the version is the same for every commit.
-pub const BUILD_ID: &str = env!("DCTX_BUILD_ID");
-
-/// What `--version` prints after the program's name: the version and the
-/// build id, which tells two builds of one version apart (and is what a
-/// running daemon is compared by).
-pub const VERSION_LINE: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (build ",
-    env!("DCTX_BUILD_ID"),
-    ")"
-);
 
 /// The daemon on the socket is another build of dctx (an upgrade left the
 /// old one running): its answers may follow other rules, so callers stop it
@@ -224,140 +210,6 @@ pub fn shutdown(socket: &Path, timeout: Duration) -> Result<(), ClientError> {
     }
 }
 
-/// Whether some daemon holds the per-user lock (it is running or starting),
-/// judged by the pid it wrote there and without taking the lock: a probe
-/// holding even a shared lock for an instant could make a daemon that is
-/// starting at that moment believe another one runs. The file is read like
-/// Docker's (non-blocking, regular files only, bounded): a FIFO planted
-/// there must not hang a prompt.
-pub fn daemon_lock_held(runtime_dir: &Path) -> bool {
-    use dctx_core::FileSystem;
-    let Ok(text) = dctx_core::RealFs.read(&crate::paths::lock_path(runtime_dir)) else {
-        return false;
-    };
-    let Some(pid) = std::str::from_utf8(&text)
-        .ok()
-        .and_then(|t| t.trim().parse::<u32>().ok())
-    else {
-        return false;
-    };
-    // A pid outlives its process: it must still be a dctx daemon.
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    let mut args = cmdline.split(|&b| b == 0);
-    crate::process::alive(pid) && args.any(|a| a == b"daemon") && args.any(|a| a == b"run")
-}
-
-/// The variable naming the descriptor on which a daemon started by
-/// [`spawn_daemon`] reports that it is ready, or why it could not start.
-pub const READY_FD_VAR: &str = "DCTX_READY_FD";
-
-/// What a daemon writes on its readiness descriptor: one line.
-pub const READY_LINE: &str = "ready";
-
-/// Starts `dctx daemon run --background`, [`detach`]ed: closing the
-/// terminal does not kill it, and it keeps nothing of its starter. Its
-/// stderr goes to `log` so early failures are not lost.
-///
-/// With `ready`, returns the read end of a pipe on which the daemon writes
-/// [`READY_LINE`] once it serves, or the reason it could not start;
-/// end of file without either means it died.
-pub fn spawn_daemon(
-    dctx: &Path,
-    log: Option<&Path>,
-    ready: bool,
-) -> io::Result<(std::process::Child, Option<std::fs::File>)> {
-    use std::os::fd::AsRawFd;
-    use std::process::{Command, Stdio};
-    let stderr = match log.and_then(|p| crate::paths::open_log(p).ok()) {
-        Some(file) => Stdio::from(file),
-        None => Stdio::null(),
-    };
-    let pipe = if ready {
-        Some(rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?)
-    } else {
-        None
-    };
-    let keep = pipe.as_ref().map(|(_, w)| w.as_raw_fd());
-    let mut cmd = Command::new(dctx);
-    cmd.args(["daemon", "run", "--background"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(stderr);
-    match keep {
-        Some(fd) => cmd.env(READY_FD_VAR, fd.to_string()),
-        None => cmd.env_remove(READY_FD_VAR),
-    };
-    detach(&mut cmd, keep);
-    let child = cmd.spawn()?;
-    Ok((child, pipe.map(|(r, _w)| std::fs::File::from(r))))
-}
-
-/// Makes `cmd` start detached from this process: in a session of its own
-/// (the terminal's Ctrl-C and hang-up are not for it), in `/` (it must not
-/// keep a mount busy), and with no descriptor of ours but its stdio and
-/// `keep` (a pipe or a lock the caller holds must not live on in it).
-pub fn detach(cmd: &mut std::process::Command, keep: Option<std::os::fd::RawFd>) {
-    use std::os::unix::process::CommandExt;
-    let keep = keep.unwrap_or(-1);
-    cmd.current_dir("/");
-    // SAFETY: only async-signal-safe calls (setsid, fcntl, syscall) run
-    // between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            let _ = rustix::process::setsid();
-            // std's own error pipe is close-on-exec already.
-            cloexec_from(3, keep);
-            if keep >= 0 && libc::fcntl(keep, libc::F_SETFD, 0) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-}
-
-/// Marks every descriptor from `first` up close-on-exec, except `keep`.
-/// Async-signal-safe: for use between fork and exec.
-fn cloexec_from(first: i32, keep: i32) {
-    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
-    let range = |lo: i32, hi: libc::c_uint| -> bool {
-        // SAFETY: close_range with CLOEXEC only changes descriptor flags.
-        lo as libc::c_uint > hi
-            || unsafe {
-                libc::syscall(
-                    libc::SYS_close_range,
-                    lo as libc::c_uint,
-                    hi,
-                    CLOSE_RANGE_CLOEXEC,
-                )
-            } == 0
-    };
-    let done = if keep >= first {
-        range(first, (keep - 1) as libc::c_uint) && range(keep + 1, libc::c_uint::MAX)
-    } else {
-        range(first, libc::c_uint::MAX)
-    };
-    if !done {
-        // Kernels before 5.11: one descriptor at a time, up to the limit.
-        // SAFETY: sysconf and fcntl are async-signal-safe; fcntl on a
-        // descriptor that is not open fails and changes nothing.
-        let max = unsafe { libc::sysconf(libc::_SC_OPEN_MAX) }.clamp(256, 65536) as i32;
-        for fd in (first..max).filter(|&fd| fd != keep) {
-            // SAFETY: as above.
-            unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-        }
-    }
-}
-
-/// The binary `name` next to the running one (an install puts dctx and
-/// dctx-prompt side by side), else `name` to be found on PATH.
-pub fn sibling(name: &str) -> std::path::PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.join(name)))
-        .filter(|p| p.is_file())
-        .unwrap_or_else(|| name.into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,11 +250,5 @@ mod tests {
             assert_eq!(other.pid, 4242);
             assert_eq!(other.build, build.unwrap_or_default());
         }
-    }
-
-    #[test]
-    fn the_build_id_is_short_hex() {
-        assert_eq!(BUILD_ID.len(), 16);
-        assert!(BUILD_ID.bytes().all(|b| b.is_ascii_hexdigit()));
     }
 }

@@ -7,13 +7,16 @@
 //! an async runtime. Nothing here reads the process environment: the
 //! binaries take a [`Vars`] snapshot at their edge and pass it down.
 
+pub mod build_id;
 pub mod client;
 pub mod helper_frame;
+pub mod lock;
 pub mod paths;
 pub mod pins;
 pub mod probe;
 pub mod process;
 pub mod protocol;
+pub mod spawn;
 pub mod stamps;
 pub mod vars;
 

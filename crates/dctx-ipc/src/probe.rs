@@ -309,14 +309,7 @@ mod tests {
         sh.stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
-        // SAFETY: setsid is a raw syscall, async-signal-safe.
-        unsafe {
-            use std::os::unix::process::CommandExt;
-            sh.pre_exec(|| {
-                rustix::process::setsid()?;
-                Ok(())
-            });
-        }
+        crate::spawn::in_own_session(&mut sh);
         sh
     }
 

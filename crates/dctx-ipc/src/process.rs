@@ -121,13 +121,13 @@ pub fn probe_command(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    use rustix::process::{getpid, getppid, set_parent_process_death_signal, setsid, Signal};
+    use rustix::process::{getpid, getppid, set_parent_process_death_signal, Signal};
+    crate::spawn::in_own_session(&mut cmd);
     let parent = getpid();
-    // SAFETY: the closure makes raw syscalls only (setsid, prctl, getppid),
-    // which are async-signal-safe, and allocates nothing.
+    // SAFETY: the closure makes raw syscalls only (prctl, getppid), which
+    // are async-signal-safe, and allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
-            setsid()?;
             set_parent_process_death_signal(Some(Signal::KILL))?;
             // The parent may have died before prctl: then nobody waits.
             if getppid() != Some(parent) {

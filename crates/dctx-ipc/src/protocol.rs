@@ -101,7 +101,7 @@ pub enum Response {
     Hello {
         protocol: u32,
         version: String,
-        /// The daemon's build id (`client::BUILD_ID`); empty from daemons
+        /// The daemon's build id (`build_id::BUILD_ID`); empty from daemons
         /// older than it, which are then of another build.
         #[serde(default)]
         build: String,
@@ -228,7 +228,7 @@ mod tests {
         let socket = dir.path().join("dctx.sock");
         let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
         let hello = serde_json::json!({"type": "hello", "protocol": PROTOCOL_VERSION - 1,
-            "version": crate::client::VERSION, "build": crate::client::BUILD_ID, "pid": 77});
+            "version": crate::build_id::VERSION, "build": crate::build_id::BUILD_ID, "pid": 77});
         std::thread::spawn(move || {
             let (stream, _) = listener.accept().unwrap();
             let mut line = String::new();

@@ -91,7 +91,7 @@ pub const DCTX_VARS: &[&str] = &[
     "NO_COLOR",
     "LISTEN_PID",
     "LISTEN_FDS",
-    crate::client::READY_FD_VAR,
+    crate::spawn::READY_FD_VAR,
 ];
 
 /// Variables by name; an empty value counts as unset everywhere dctx

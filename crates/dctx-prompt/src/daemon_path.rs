@@ -9,9 +9,11 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use dctx_core::Env;
-use dctx_ipc::client::{daemon_lock_held, shutdown, sibling, spawn_daemon, Client, ClientError};
-use dctx_ipc::paths::{ensure_private_dir, socket_path, spawn_stamp_path};
+use dctx_ipc::client::{shutdown, Client, ClientError};
+use dctx_ipc::lock::DaemonLock;
+use dctx_ipc::paths::{ensure_private_dir, lock_path, socket_path, spawn_stamp_path};
 use dctx_ipc::protocol::{Caller, Render, Request, Response, Segment};
+use dctx_ipc::spawn::{sibling, spawn_daemon};
 use dctx_ipc::Vars;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(10);
@@ -77,7 +79,7 @@ pub fn recover(runtime_dir: &Path, error: &ClientError, autostart_off: bool) {
         // not, the lock is still held and nothing is started.
         let _ = shutdown(&socket_path(runtime_dir), REPLY_TIMEOUT);
         let deadline = Instant::now() + LOCK_RELEASE_WAIT;
-        while daemon_lock_held(runtime_dir) && Instant::now() < deadline {
+        while DaemonLock::holder(&lock_path(runtime_dir)).is_some() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
     }
@@ -90,7 +92,9 @@ pub fn autostart(runtime_dir: &Path, autostart_off: bool) {
     if autostart_off {
         return;
     }
-    if ensure_private_dir(runtime_dir).is_err() || daemon_lock_held(runtime_dir) {
+    if ensure_private_dir(runtime_dir).is_err()
+        || DaemonLock::holder(&lock_path(runtime_dir)).is_some()
+    {
         return;
     }
     let stamp = spawn_stamp_path(runtime_dir);

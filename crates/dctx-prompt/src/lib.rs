@@ -24,7 +24,7 @@ pub const FAILURE_MARKER: &str = "dctx?";
 #[derive(Debug, Parser)]
 #[command(
     name = "dctx-prompt",
-    version = dctx_ipc::client::VERSION_LINE,
+    version = dctx_ipc::build_id::VERSION_LINE,
     about = "Print the Docker context segment for a prompt or status bar",
     long_about = concat!(
         "Print the Docker context segment for a prompt or status bar.\n\n\

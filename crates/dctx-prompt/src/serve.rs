@@ -337,7 +337,7 @@ pub fn start(pid: u32, args: &[OsString], runtime_dir: &Path) -> io::Result<(u32
         .stderr(std::process::Stdio::null());
     // Its own session: the terminal's Ctrl-C and hang-up are the shell's
     // business; the helper ends when the shell does.
-    dctx_ipc::client::detach(&mut cmd, Some(keep));
+    dctx_ipc::spawn::detach(&mut cmd, Some(keep));
     let child = cmd.spawn()?;
     Ok((child.id(), dir))
 }

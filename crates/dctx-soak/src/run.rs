@@ -4,8 +4,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use dctx_ipc::client::{sibling, Client};
+use dctx_ipc::client::Client;
 use dctx_ipc::protocol::{Request, Response};
+use dctx_ipc::spawn::sibling;
 
 use crate::args::Args;
 use crate::control::Control;

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "dctx",
-    version = dctx_ipc::client::VERSION_LINE,
+    version = dctx_ipc::build_id::VERSION_LINE,
     about = "Always know which Docker daemon your next command will hit",
     long_about = "Always know which Docker daemon your next command will hit.\n\n\
         dctx resolves the active Docker context exactly as the Docker CLI does \

@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use dctx_daemon::lifecycle::ALREADY_RUNNING;
-use dctx_ipc::client::{
-    shutdown, sibling, spawn_daemon, Client, ClientError, BUILD_ID, READY_LINE, VERSION,
-};
+use dctx_ipc::build_id::{BUILD_ID, VERSION};
+use dctx_ipc::client::{shutdown, Client, ClientError};
+use dctx_ipc::lock::{LockError, ALREADY_RUNNING_EXIT};
 use dctx_ipc::paths::{ensure_private_dir, socket_path};
 use dctx_ipc::protocol::{DaemonStatus, Request, Response};
+use dctx_ipc::spawn::{sibling, spawn_daemon, READY_FD_VAR, READY_LINE};
 use dctx_ipc::Vars;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -52,11 +52,7 @@ pub fn one_line_status(vars: &Vars) -> String {
 /// inherits the variable but not the descriptor, which is close-on-exec.
 fn take_ready_pipe(vars: &Vars) -> Option<std::fs::File> {
     use std::os::fd::FromRawFd;
-    let fd: i32 = vars
-        .get(dctx_ipc::client::READY_FD_VAR)?
-        .to_str()?
-        .parse()
-        .ok()?;
+    let fd: i32 = vars.get(READY_FD_VAR)?.to_str()?.parse().ok()?;
     // Through /proc, which stats the descriptor itself; a closed one fails.
     use std::os::unix::fs::FileTypeExt;
     let is_pipe = fd > 2
@@ -65,7 +61,10 @@ fn take_ready_pipe(vars: &Vars) -> Option<std::fs::File> {
     is_pipe.then(|| unsafe { std::fs::File::from_raw_fd(fd) })
 }
 
-pub fn run(vars: &Vars, background: bool) -> anyhow::Result<()> {
+/// Runs the daemon here until it is stopped. Another daemon holding the
+/// lock is said on stderr and is exit status [`ALREADY_RUNNING_EXIT`]:
+/// `dctx daemon start` tells a lost race from a failure by it.
+pub fn run(vars: &Vars, background: bool) -> anyhow::Result<ExitCode> {
     let ready = take_ready_pipe(vars);
     let level = vars.get("DCTX_LOG").and_then(|l| l.to_str());
     if background {
@@ -85,7 +84,13 @@ pub fn run(vars: &Vars, background: bool) -> anyhow::Result<()> {
         // In the background nobody sees stderr; the log is where to look.
         tracing::error!("{e:#}");
     }
-    result
+    match result {
+        Err(e) if matches!(e.downcast_ref(), Some(LockError::AlreadyRunning { .. })) => {
+            eprintln!("dctx: {e:#}");
+            Ok(ExitCode::from(ALREADY_RUNNING_EXIT))
+        }
+        other => other.map(|()| ExitCode::SUCCESS),
+    }
 }
 
 /// Waits at most `timeout` for the daemon's one-line readiness report;
@@ -159,11 +164,13 @@ pub fn start(vars: &Vars) -> anyhow::Result<()> {
             Ok(())
         }
         Some(error) => {
-            let _ = child.wait();
+            let lost_race = child
+                .wait()
+                .is_ok_and(|s| s.code() == Some(ALREADY_RUNNING_EXIT.into()));
             let why = error.strip_prefix("error: ").unwrap_or(error);
             // A racing start won the lock; its daemon is just as good, once
             // it serves (it reports that to its own starter, not to us).
-            if why.contains(ALREADY_RUNNING) {
+            if lost_race {
                 let deadline = Instant::now() + READY_TIMEOUT;
                 while Instant::now() < deadline {
                     if let Ok(status) = daemon_status(&socket) {

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -445,14 +444,7 @@ fn untraced_files(home: &Path) -> Vec<Finding> {
 /// `limit` passes; then its process group is killed. (stdout, stderr,
 /// whether it finished.)
 fn bounded(cmd: &mut Command, limit: Duration) -> std::io::Result<(Vec<u8>, Vec<u8>, bool)> {
-    // SAFETY: setsid is a raw syscall, async-signal-safe, and touches no
-    // memory of ours.
-    unsafe {
-        cmd.pre_exec(|| {
-            rustix::process::setsid()?;
-            Ok(())
-        });
-    }
+    dctx_ipc::spawn::in_own_session(cmd);
     let mut child = cmd.spawn()?;
     let pid = child.id() as i32;
     let reader = |pipe: Option<Box<dyn Read + Send>>| {

@@ -45,7 +45,7 @@ fn fish_quote(s: &str) -> String {
 }
 
 fn prompt_binary() -> String {
-    dctx_ipc::client::sibling("dctx-prompt")
+    dctx_ipc::spawn::sibling("dctx-prompt")
         .to_string_lossy()
         .into_owned()
 }
@@ -96,7 +96,7 @@ pub fn script(
             r#"test -n "$DCTX_SEGMENT"; and set -gx DCTX_SEGMENT $DCTX_SEGMENT; or set -e DCTX_SEGMENT"#,
         ),
     };
-    let dctx = dctx_ipc::client::sibling("dctx")
+    let dctx = dctx_ipc::spawn::sibling("dctx")
         .to_string_lossy()
         .into_owned();
     let dctx = match shell {

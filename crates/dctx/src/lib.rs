@@ -34,9 +34,7 @@ pub fn run(cli: Cli, vars: &Vars) -> anyhow::Result<ExitCode> {
         Command::Exec { name, command } => commands::exec(vars, &name, &command),
         Command::Pin { context } => engine::pin(vars, context).map(|()| ExitCode::SUCCESS),
         Command::Unpin { context } => engine::unpin(vars, context).map(|()| ExitCode::SUCCESS),
-        Command::Daemon(DaemonCommand::Run { background }) => {
-            daemon::run(vars, background).map(|()| ExitCode::SUCCESS)
-        }
+        Command::Daemon(DaemonCommand::Run { background }) => daemon::run(vars, background),
         Command::Daemon(DaemonCommand::Start) => daemon::start(vars).map(|()| ExitCode::SUCCESS),
         Command::Daemon(DaemonCommand::Stop) => daemon::stop(vars).map(|()| ExitCode::SUCCESS),
         Command::Daemon(DaemonCommand::Status) => daemon::status(vars),
