@@ -7,12 +7,12 @@
 # holds: the same exported variables (docker sees no others), the same
 # daemon change mark, the config dir still resolving where it did, and no
 # file behind the answer newer than the helper's stamp of it (builtin
-# tests only; see crates/dctx-prompt/src/stamps.rs). Otherwise it sends
+# tests only; see crates/dctx-ipc/src/stamps.rs). Otherwise it sends
 # its variables to a helper (`dctx-prompt --serve`, one per shell, started
 # on first use) through a FIFO in its private dir and reads back the
 # segment: a builtin printf and a builtin read, no fork. If the helper is
 # gone or slow, one `dctx-prompt` call answers instead and the helper is
-# restarted at the next prompt. The frames are dctx_core::helper_frame's.
+# restarted at the next prompt. The frames are crates/dctx-ipc/src/helper_frame.rs's.
 
 __DCTX_PROMPT=@DCTX_PROMPT@
 # DCTX_SEGMENT is read by the user's PS1, which shellcheck cannot see.

@@ -17,7 +17,8 @@ set -g __dctx_key
 set -g __dctx_stamps
 
 function __dctx_ask --description 'dctx: ask for the segment, and the stamps to keep it by'
-    set -l out (command $__dctx_prompt --shell @DCTX_SHELL@ --pid $fish_pid --keep 2>/dev/null | string split0)
+    # The answer's format and --frame: crates/dctx-ipc/src/helper_frame.rs.
+    set -l out (command $__dctx_prompt --shell @DCTX_SHELL@ --pid $fish_pid --keep --frame @DCTX_FRAME@ 2>/dev/null | string split0)
     set -g DCTX_SEGMENT "$out[1]"
     set -g __dctx_stamps "$out[2]"
 end

@@ -8,12 +8,12 @@
 # holds: the same exported variables (docker sees no others), the same
 # daemon change mark, the config dir still resolving where it did, and no
 # file behind the answer newer than the helper's stamp of it (builtin
-# tests only; see crates/dctx-prompt/src/stamps.rs). Otherwise it sends
+# tests only; see crates/dctx-ipc/src/stamps.rs). Otherwise it sends
 # its variables to a helper (`dctx-prompt --serve`, one per shell) through
 # a FIFO in its private dir and reads back the segment with builtins only:
 # no fork. If the helper is gone or slow, one `dctx-prompt` call answers
 # instead and the helper is restarted. The frames are
-# dctx_core::helper_frame's.
+# crates/dctx-ipc/src/helper_frame.rs's.
 
 # Every global is declared here, so that assigning it in a function stays
 # quiet under warn_create_global.

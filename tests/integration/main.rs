@@ -13,6 +13,7 @@ mod guard_attack;
 mod guard_compose;
 mod guard_shell;
 mod guard_table;
+mod helper_frame;
 mod newcomer;
 mod package;
 mod policy;

@@ -62,7 +62,7 @@ pub fn change_mark_path(runtime_dir: &Path) -> PathBuf {
 }
 
 /// The files one shell's prompt hook checks instead of asking (see
-/// `dctx-prompt`'s `stamps.rs`).
+/// `stamps.rs`).
 pub fn shell_stamps_dir(runtime_dir: &Path, shell_pid: u32) -> PathBuf {
     shells_dir(runtime_dir).join(shell_pid.to_string())
 }

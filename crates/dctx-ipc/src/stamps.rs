@@ -14,7 +14,7 @@
 //! | `p`  | `/proc/<daemon pid>`     | (fish only: `test -e`, the daemon lives) |
 //!
 //! The hook asks again when the variables it sends changed (see
-//! `frame.rs`), `[[ g -ef gs ]]` fails (the daemon replaced its mark, or
+//! `helper_frame.rs`), `[[ g -ef gs ]]` fails (the daemon replaced its mark, or
 //! either is gone), `[[ d -ef dr ]]` fails (a symlink on the config dir's
 //! path was re-pointed: `ln -sfn envs/prod envs/current` leaves every file
 //! the stamps know as it was), or `[[ c -nt cs ]]` or `[[ m -nt ms ]]`

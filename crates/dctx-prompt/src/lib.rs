@@ -15,6 +15,7 @@ mod serve;
 
 use clap::Parser;
 use dctx_core::Shell;
+use dctx_ipc::helper_frame::{self, Kept, Started};
 use dctx_ipc::protocol::{Render, Request as DaemonRequest};
 use dctx_ipc::Vars;
 
@@ -62,9 +63,13 @@ struct Args {
     serve_fifos: bool,
     /// Answer for the shell --pid, which has no helper (fish), and print
     /// the segment and, when the shell may keep it, its stamp dir, each
-    /// NUL-terminated
+    /// NUL-terminated (dctx_ipc::helper_frame::Kept)
     #[arg(long, hide = true, requires = "pid", conflicts_with_all = ["serve", "tty"])]
     keep: bool,
+    /// With --keep: the frame version the calling script speaks
+    /// (dctx_ipc::helper_frame::FRAME_VERSION)
+    #[arg(long, hide = true, value_name = "VERSION", requires = "keep")]
+    frame: Option<String>,
     /// With --serve: a pidfd of the shell, inherited; the helper exits
     /// when it does
     #[arg(long, hide = true, value_name = "FD", requires = "serve")]
@@ -124,17 +129,9 @@ pub fn run(args: Vec<OsString>, vars: &Vars) -> ExitCode {
         let caller = daemon_path::caller(args.pid, vars);
         let helper = serve::Helper::new(shell, args.format.clone(), caller, vars);
         let cwd = std::env::current_dir().unwrap_or_default();
-        let (segment, kept) = helper.answer_once(vars, cwd);
-        let mut out = std::io::stdout().lock();
-        let dir = kept.map(|d| d.into_os_string()).unwrap_or_default();
-        for field in [
-            segment.as_bytes(),
-            std::os::unix::ffi::OsStrExt::as_bytes(dir.as_os_str()),
-        ] {
-            let _ = out.write_all(field);
-            let _ = out.write_all(b"\0");
-        }
-        let _ = out.flush();
+        let this_version = Kept::is_this_version(args.frame.as_deref());
+        let kept = helper.answer_once(vars, cwd, this_version);
+        let _ = kept.write(&mut std::io::stdout().lock());
         return ExitCode::SUCCESS;
     }
     if args.serve {
@@ -162,6 +159,19 @@ pub fn run(args: Vec<OsString>, vars: &Vars) -> ExitCode {
     }
     let env = vars.docker_env();
     let settings_path = vars.settings_path();
+    // The fallback of a script of another frame version, whose helper
+    // left the mark: the right segment still, and the word to restart.
+    let stale = args
+        .pid
+        .is_some_and(|pid| script_is_stale(&vars.runtime_dir(), pid));
+    let finish = |segment: String| {
+        let segment = if stale {
+            helper_frame::with_restart_hint(&segment)
+        } else {
+            segment
+        };
+        print_segment(&with_suffix(segment, &args, shell));
+    };
     // The daemon is worth a connection when it knows something this
     // process does not: the shell on a tty (tmux), or so that it learns of
     // the shell a hook asks for (`--pid`), for tmux to look up. Otherwise
@@ -191,7 +201,7 @@ pub fn run(args: Vec<OsString>, vars: &Vars) -> ExitCode {
         let runtime_dir = vars.runtime_dir();
         match daemon_path::ask(&runtime_dir, &request) {
             Ok(segment) => {
-                print_segment(&with_suffix(segment.text, &args, shell));
+                finish(segment.text);
                 return ExitCode::SUCCESS;
             }
             Err(e) => daemon_path::recover(&runtime_dir, &e, vars.is_set("DCTX_NO_AUTOSTART")),
@@ -204,8 +214,16 @@ pub fn run(args: Vec<OsString>, vars: &Vars) -> ExitCode {
         settings_path.as_deref(),
         args.show_default,
     );
-    print_segment(&with_suffix(segment, &args, shell));
+    finish(segment);
     ExitCode::SUCCESS
+}
+
+/// Whether shell `pid`'s helper found its script speaking another frame
+/// version (`helper_frame::stale_mark`), in a runtime dir that is ours.
+fn script_is_stale(runtime_dir: &std::path::Path, pid: u32) -> bool {
+    let dir = dctx_ipc::paths::shell_stamps_dir(runtime_dir, pid);
+    std::fs::symlink_metadata(helper_frame::stale_mark(&dir)).is_ok_and(|m| m.is_file())
+        && dctx_ipc::paths::check_private_dir(&dir).is_ok()
 }
 
 /// `segment` and then `--suffix`, escaped for `shell`, unless `segment` is
@@ -217,8 +235,8 @@ fn with_suffix(mut segment: String, args: &Args, shell: Shell) -> String {
     segment
 }
 
-/// `--serve-fifos`: starts the helper and prints `<pid>\n<dir>\n`, or
-/// nothing (and exits 1) when it cannot, so the hook resolves per prompt.
+/// `--serve-fifos`: starts the helper and prints [`Started`], or nothing
+/// (and exits 1) when it cannot, so the hook resolves per prompt.
 fn start_helper(args: &Args, vars: &Vars) -> ExitCode {
     let Some(pid) = args.pid else {
         return ExitCode::FAILURE;
@@ -234,13 +252,8 @@ fn start_helper(args: &Args, vars: &Vars) -> ExitCode {
         helper_args.extend(["--format".into(), format.into()]);
     }
     match serve::start(pid, &helper_args, &vars.runtime_dir()) {
-        Ok((helper, dir)) => {
-            use std::os::unix::ffi::OsStrExt;
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{helper}");
-            let _ = out.write_all(dir.as_os_str().as_bytes());
-            let _ = out.write_all(b"\n");
-            let _ = out.flush();
+        Ok((pid, dir)) => {
+            let _ = Started { pid, dir }.write(&mut std::io::stdout().lock());
             ExitCode::SUCCESS
         }
         Err(_) => ExitCode::FAILURE,

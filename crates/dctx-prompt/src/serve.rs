@@ -8,17 +8,18 @@
 //! stdin and stdout, then prints the helper's pid and the dir. The hook
 //! opens the FIFOs read-write for each question only (a read-write open of
 //! a FIFO never blocks, and nothing the shell runs inherits them) and
-//! speaks the frames of `dctx_ipc::helper_frame`. The helper exits when its shell does
-//! (it holds a pidfd of the shell), or when asked in another frame version.
+//! speaks the frames of `dctx_ipc::helper_frame`. The helper exits when its
+//! shell does (it holds a pidfd of the shell), or when asked in another
+//! frame version, leaving the mark that makes the script's fallback say
+//! "restart this shell".
 //!
 //! It keeps one connection to the daemon, reconnects after a restart, and
 //! answers directly when the daemon is away, so every request gets an
 //! answer within ~40 ms.
 
 use std::ffi::OsString;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use dctx_core::context_meta::meta_path;
@@ -32,7 +33,7 @@ use dctx_ipc::stamps::{Before, Stamps};
 use dctx_ipc::Vars;
 
 use crate::daemon_path::{autostart, recover, CONNECT_TIMEOUT, REPLY_TIMEOUT};
-use dctx_ipc::helper_frame::{FRAME_VERSION, REQUEST_FIELDS, REQUEST_VARS};
+use dctx_ipc::helper_frame::{self, Answer, Incoming, Kept, Request as Frame};
 
 pub struct Helper {
     shell: Shell,
@@ -76,37 +77,58 @@ impl Helper {
         shell: Option<BorrowedFd<'_>>,
         mut output: impl Write,
     ) -> io::Result<()> {
-        let mut fields = Vec::with_capacity(REQUEST_FIELDS + 1);
         loop {
             if let Some(fd) = input_fd.filter(|_| input.buffer().is_empty()) {
                 if !self.wait_for_input(fd, shell)? {
                     return Ok(());
                 }
             }
-            fields.clear();
-            for _ in 0..=REQUEST_FIELDS {
-                let mut field = Vec::new();
-                if input.read_until(0, &mut field)? == 0 {
+            let request = match Frame::read(input)? {
+                None => return Ok(()),
+                Some(Incoming::Request(request)) => request,
+                Some(Incoming::OtherVersion(version)) => {
+                    // A script of another build (a shell that loaded dctx
+                    // before an upgrade): leave the mark its fallback
+                    // shows, say which version this is, so that it falls
+                    // back at once, and make way.
+                    self.mark_stale(&version);
+                    Answer::other_version().write(&mut output)?;
                     return Ok(());
                 }
-                if field.last() == Some(&0) {
-                    field.pop();
-                }
-                if fields.is_empty() && field != FRAME_VERSION.as_bytes() {
-                    // A script of another build: say which version this
-                    // is, so it falls back at once, and make way for a
-                    // helper of its own build.
-                    write_answer(&mut output, "", b"")?;
-                    return Ok(());
-                }
-                fields.push(OsString::from_vec(field));
-            }
-            let (segment, kept) = self.serve_one(&fields[1..]);
-            let dir = match &self.stamps {
-                Some(stamps) if kept => stamps.dir().as_os_str().as_bytes(),
-                _ => b"",
             };
-            write_answer(&mut output, &segment, dir)?;
+            let (segment, kept) = self.serve_one(&request);
+            let stamps = match &self.stamps {
+                Some(stamps) if kept => Some(stamps.dir().to_path_buf()),
+                _ => None,
+            };
+            Answer::new(segment, stamps).write(&mut output)?;
+        }
+    }
+
+    /// Leaves the shell's dir holding nothing but
+    /// [`helper_frame::stale_mark`], with the version the script spoke:
+    /// no stamps that script might check by other rules, and no FIFOs of
+    /// a helper that is going.
+    fn mark_stale(&mut self, version: &[u8]) {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Its drop empties the dir: before the mark, not after.
+        drop(self.stamps.take());
+        if self.caller.pid == 0 {
+            return;
+        }
+        let dir = dctx_ipc::paths::shell_stamps_dir(&self.runtime_dir, self.caller.pid);
+        if dctx_ipc::paths::ensure_private_dir(&dir).is_err() {
+            return;
+        }
+        if let Ok(mut file) = std::fs::File::options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(helper_frame::stale_mark(&dir))
+        {
+            let _ = file.write_all(version);
         }
     }
 
@@ -115,37 +137,40 @@ impl Helper {
     /// directory, and leaves the stamps in place when the shell may keep
     /// the segment; returns it and the stamp dir, if kept. With no helper
     /// to notice the daemon going away, the stamps also name the daemon
-    /// that answered, so the hook can check that it still lives.
-    pub fn answer_once(mut self, vars: &Vars, cwd: PathBuf) -> (String, Option<PathBuf>) {
-        let mut fields = vec![cwd.into_os_string()];
-        fields.extend(
-            REQUEST_VARS
-                .iter()
-                .map(|k| vars.get(k).map(ToOwned::to_owned).unwrap_or_default()),
-        );
-        let (segment, kept) = self.serve_one(&fields);
+    /// that answered, so the hook can check that it still lives. A script
+    /// of another frame version (`this_version` false) keeps nothing and
+    /// is told to restart its shell.
+    pub fn answer_once(mut self, vars: &Vars, cwd: PathBuf, this_version: bool) -> Kept {
+        if !this_version {
+            // Its checks may not be this version's: no stamps to trust.
+            self.stamps = None;
+        }
+        let request = Frame::new(cwd.into_os_string(), |k| vars.get(k).map(ToOwned::to_owned));
+        let (segment, kept) = self.serve_one(&request);
+        if !this_version {
+            return Kept::for_other_version(&segment);
+        }
         let daemon = self.client.as_ref().and_then(Client::daemon_pid);
-        match (self.stamps.take(), daemon) {
+        let stamps = match (self.stamps.take(), daemon) {
             (Some(stamps), Some(pid)) if kept && stamps.link_daemon(pid).is_ok() => {
                 let dir = stamps.dir().to_path_buf();
                 stamps.persist();
-                (segment, Some(dir))
+                Some(dir)
             }
-            _ => (segment, None),
-        }
+            _ => None,
+        };
+        Kept { segment, stamps }
     }
 
-    /// Answers one request (`PWD`, then [`REQUEST_VARS`]): the segment,
-    /// and whether the shell may keep it.
-    fn serve_one(&mut self, fields: &[OsString]) -> (String, bool) {
-        let cwd = PathBuf::from(&fields[0]);
-        let var = |name: &str| {
-            let i = REQUEST_VARS.iter().position(|v| *v == name)?;
-            Some(fields[1 + i].clone()).filter(|v| !v.is_empty())
-        };
+    /// Answers one request: the segment, and whether the shell may keep it.
+    fn serve_one(&mut self, request: &Frame) -> (String, bool) {
+        let cwd = PathBuf::from(&request.pwd);
+        let var = |name: &str| request.get(name).map(ToOwned::to_owned);
         let home = var("HOME").map(PathBuf::from).or_else(|| self.home.clone());
         let settings = config_path(var, home.as_deref());
-        let vars = REQUEST_VARS.iter().filter_map(|&k| Some((k, var(k)?)));
+        let vars = helper_frame::REQUEST_VARS
+            .iter()
+            .filter_map(|&k| Some((k, var(k)?)));
         let env = Env::new(vars, home);
         // The shell keeps answers whatever its directory, so one that
         // depends on the directory is not to be kept.
@@ -287,16 +312,6 @@ impl Helper {
     }
 }
 
-/// One answer frame: this helper's frame version, the segment, and the
-/// stamp dir (empty: not to be kept), each NUL-terminated.
-fn write_answer(output: &mut impl Write, segment: &str, stamps: &[u8]) -> io::Result<()> {
-    for field in [FRAME_VERSION.as_bytes(), segment.as_bytes(), stamps] {
-        output.write_all(field)?;
-        output.write_all(b"\0")?;
-    }
-    output.flush()
-}
-
 /// `--serve-fifos`: makes shell `pid`'s dir and FIFOs and starts its
 /// helper, detached, with them as its stdin and stdout; returns the
 /// helper's pid and the dir. `args` are the helper's own arguments.
@@ -357,6 +372,7 @@ fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dctx_ipc::helper_frame::{FRAME_VERSION, REQUEST_VARS};
 
     fn request(pwd: &str, vars: &[(&str, &str)]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -457,10 +473,24 @@ mod tests {
         assert_eq!(output, expected.into_bytes());
     }
 
+    /// A script of another version (here 3, with fewer variables) is
+    /// answered with this version alone, the helper exits without reading
+    /// the rest as a request, and the mark for the script's fallback is left.
     #[test]
     fn a_request_in_another_frame_version_ends_the_helper() {
-        let mut helper = helper("{name}", PathBuf::from("/nonexistent/dctx"));
-        let mut input = b"2\0/\0\0prod\0\0\0\0\0".to_vec();
+        let dir = tempfile::tempdir().unwrap();
+        let vars = Vars::new([("XDG_RUNTIME_DIR", dir.path())]);
+        let runtime = vars.runtime_dir();
+        assert!(runtime.starts_with(dir.path()));
+        // As `--serve-fifos` makes it.
+        let shell_dir = dctx_ipc::stamps::prepare_shell_dir(&runtime, std::process::id()).unwrap();
+        let caller = Caller {
+            pid: std::process::id(),
+            ..Caller::default()
+        };
+        let mut helper = Helper::new(Shell::Plain, None, caller, &vars);
+        helper.autostart = false;
+        let mut input = b"3\0/\0\0prod\0\0\0\0\0".to_vec();
         input.extend(request("/", &[("DOCKER_CONTEXT", "x")]));
         let mut output = Vec::new();
         helper
@@ -471,5 +501,15 @@ mod tests {
             format!("{FRAME_VERSION}\0\0\0").into_bytes(),
             "an old script is told this helper's version, and nothing else"
         );
+        assert_eq!(
+            std::fs::read(helper_frame::stale_mark(&shell_dir)).unwrap(),
+            b"3",
+            "the mark the script's fallback shows"
+        );
+        let left: Vec<_> = std::fs::read_dir(&shell_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["stale"], "no stamps an old script could trust");
     }
 }
