@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 mod daemon_path;
 mod direct;
+mod fifos;
 mod serve;
 
 use clap::Parser;
@@ -251,7 +252,7 @@ fn start_helper(args: &Args, vars: &Vars) -> ExitCode {
     if let Some(format) = &args.format {
         helper_args.extend(["--format".into(), format.into()]);
     }
-    match serve::start(pid, &helper_args, &vars.runtime_dir()) {
+    match fifos::start(pid, &helper_args, &vars.runtime_dir()) {
         Ok((pid, dir)) => {
             let _ = Started { pid, dir }.write(&mut std::io::stdout().lock());
             ExitCode::SUCCESS

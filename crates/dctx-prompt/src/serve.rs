@@ -1,11 +1,9 @@
 //! `dctx-prompt --serve`: one long-lived helper per shell, so that a bash or
 //! zsh prompt costs a write and a read on a FIFO instead of a fork and exec.
 //!
-//! [`start`] (`--serve-fifos`, run once by the hook) makes the shell's
+//! `fifos.rs` (`--serve-fifos`, run once by the hook) makes the shell's
 //! private dir `<runtime dir>/shells/<pid>/` with two FIFOs, `in` and
-//! `out`, and starts the helper detached (its own session, `/` as its
-//! directory, nothing inherited) with the FIFOs opened read-write as its
-//! stdin and stdout, then prints the helper's pid and the dir. The hook
+//! `out`, and starts the helper detached on them. The hook
 //! opens the FIFOs read-write for each question only (a read-write open of
 //! a FIFO never blocks, and nothing the shell runs inherits them) and
 //! speaks the frames of `dctx_ipc::helper_frame`. The helper exits when its
@@ -17,9 +15,8 @@
 //! answers directly when the daemon is away, so every request gets an
 //! answer within ~40 ms.
 
-use std::ffi::OsString;
 use std::io::{self, BufReader, Read, Write};
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 
 use dctx_core::context_meta::meta_path;
@@ -310,63 +307,6 @@ impl Helper {
     fn direct(&self, env: &Env, settings: Option<&Path>) -> String {
         crate::direct::render(env, self.shell, self.format.as_deref(), settings, false)
     }
-}
-
-/// `--serve-fifos`: makes shell `pid`'s dir and FIFOs and starts its
-/// helper, detached, with them as its stdin and stdout; returns the
-/// helper's pid and the dir. `args` are the helper's own arguments.
-pub fn start(pid: u32, args: &[OsString], runtime_dir: &Path) -> io::Result<(u32, PathBuf)> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = dctx_ipc::stamps::prepare_shell_dir(runtime_dir, pid)?;
-    let mut ends = Vec::new();
-    for name in ["in", "out"] {
-        let path = dir.join(name);
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &path,
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-            0,
-        )?;
-        // Read-write: never blocks, and the helper is a writer of its own
-        // input, so the shell's opening and closing per question is no EOF.
-        let end = std::fs::File::options()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&path)?;
-        ends.push(end);
-    }
-    // Taken while the shell is certainly alive (it waits for us), so the
-    // pid cannot have been reused yet; the helper inherits it.
-    let pidfd = pidfd_open(pid)?;
-    let keep = pidfd.as_raw_fd();
-    let out = ends.pop().expect("two ends");
-    let input = ends.pop().expect("two ends");
-    let mut cmd = std::process::Command::new(std::env::current_exe()?);
-    cmd.args(args)
-        .arg("--shell-pidfd")
-        .arg(keep.to_string())
-        .stdin(input)
-        .stdout(out)
-        .stderr(std::process::Stdio::null());
-    // Its own session: the terminal's Ctrl-C and hang-up are the shell's
-    // business; the helper ends when the shell does.
-    dctx_ipc::spawn::detach(&mut cmd, Some(keep));
-    let child = cmd.spawn()?;
-    Ok((child.id(), dir))
-}
-
-/// A descriptor that becomes readable when process `pid` exits.
-fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
-    let pid = i32::try_from(pid)
-        .ok()
-        .and_then(rustix::process::Pid::from_raw)
-        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
-    Ok(rustix::process::pidfd_open(
-        pid,
-        rustix::process::PidfdFlags::empty(),
-    )?)
 }
 
 #[cfg(test)]
