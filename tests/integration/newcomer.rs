@@ -129,7 +129,14 @@ fn zsh_completions_autoload_from_fpath() {
 #[test]
 fn completion_offers_no_internal_flags() {
     let sandbox = Sandbox::new();
-    let hidden = ["--emit", "--previous", "--serve", "--keep", "--shell-pidfd"];
+    let hidden = [
+        "--emit",
+        "--previous",
+        "--serve",
+        "--keep",
+        "--frame",
+        "--shell-pidfd",
+    ];
     for shell in ["bash", "zsh"] {
         for tool in ["tmux", shell] {
             if !require_tool(tool, "completion flag test") {
