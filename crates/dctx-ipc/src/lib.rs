@@ -1,7 +1,17 @@
-//! How dctx's processes talk to each other, in one place: the daemon
-//! protocol and its blocking client, where the runtime files live and who
-//! may trust them, and the contract with the bash and zsh hooks (the
-//! helper's frames, the change mark and the per-shell stamps).
+//! How dctx's processes talk to each other, in one place, and the few OS
+//! facts they share.
+//!
+//! Between processes: the daemon protocol (`protocol`) and its blocking
+//! client (`client`), which build may talk to which (`build_id`), the
+//! daemon lock (`lock`), how dctx starts its own processes (`spawn`), and
+//! the contract with the shell scripts (`helper_frame`, and `stamps`: the
+//! change mark and the per-shell stamps the hooks check).
+//!
+//! Shared OS facts, not IPC, kept here because every binary needs them and
+//! this crate is the floor they all stand on: the environment snapshot
+//! (`vars`), where runtime files live and who may trust them (`paths`),
+//! process facts (`process`), the engine probe runner (`probe`) and the
+//! pins file (`pins`).
 //!
 //! Everything here is synchronous, so the prompt client can use it without
 //! an async runtime. Nothing here reads the process environment: the
