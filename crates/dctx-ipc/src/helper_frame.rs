@@ -42,8 +42,9 @@ use dctx_core::env::DOCKER_VARS;
 use crate::vars::PROBE_VARS;
 
 /// The version of every format here. Bumped on any change to them, or to
-/// what the hooks check in the stamp dir (`stamps::HOOK_CHECKS`), or to
-/// [`REQUEST_VARS`]: a test pins what version 4 is.
+/// what the hooks check in the stamp dir (`stamps::HOOK_CHECKS`,
+/// `stamps::DAEMON_ALIVE`), or to [`REQUEST_VARS`]: a test pins what
+/// version 4 is.
 pub const FRAME_VERSION: &str = "4";
 
 /// What a `--keep` without `--frame` speaks: fish scripts from before the
@@ -327,7 +328,7 @@ impl Kept {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stamps::{Check, HOOK_CHECKS};
+    use crate::stamps::{Check, DAEMON_ALIVE, HOOK_CHECKS};
 
     #[test]
     fn every_docker_variable_is_carried() {
@@ -379,6 +380,7 @@ mod tests {
                 Check::NotNewer("m", "ms"),
             ]
         );
+        assert_eq!(DAEMON_ALIVE, Check::Exists("p"), "fish's one more");
     }
 
     #[test]
