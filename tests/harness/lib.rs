@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use dctx_core::InitShell;
 use tempfile::TempDir;
 
 pub use fake_engine as engine;
@@ -694,10 +695,15 @@ impl<'a> Hooked<'a> {
                 return None;
             }
         }
-        let command = match shell {
-            "bash" => "bash --noprofile --norc -i",
-            "zsh" => "zsh -f -i",
-            _ => "fish --no-config -i",
+        // An unknown name is a test's mistake: refused, never run as some
+        // other shell.
+        let kind: InitShell = shell
+            .parse()
+            .unwrap_or_else(|e| panic!("Hooked::start: {e}"));
+        let command = match kind {
+            InitShell::Bash => "bash --noprofile --norc -i",
+            InitShell::Zsh => "zsh -f -i",
+            InitShell::Fish => "fish --no-config -i",
         };
         let tmux = Tmux::start(
             sandbox,
@@ -707,13 +713,13 @@ impl<'a> Hooked<'a> {
         if !setup.is_empty() {
             tmux.type_line(setup);
         }
-        let (init, prompt) = match shell {
-            "bash" => ("eval \"$(dctx init bash)\"", "PS1='<${DCTX_SEGMENT}|$?> '"),
-            "zsh" => (
+        let (init, prompt) = match kind {
+            InitShell::Bash => ("eval \"$(dctx init bash)\"", "PS1='<${DCTX_SEGMENT}|$?> '"),
+            InitShell::Zsh => (
                 "eval \"$(dctx init zsh)\"",
                 "setopt prompt_subst; PROMPT='<${DCTX_SEGMENT}|%?> '",
             ),
-            _ => (
+            InitShell::Fish => (
                 "dctx init fish | source",
                 "function fish_prompt; set -l s $status; printf '<%s|%s> ' \"$DCTX_SEGMENT\" $s; end",
             ),

@@ -27,10 +27,12 @@ pub mod host;
 pub mod os_text;
 pub mod pattern;
 pub mod pflag;
+pub mod quote;
 pub mod report;
 pub mod resolution;
 pub mod segment;
 pub mod settings;
+pub mod shell;
 pub mod style;
 pub mod terminal_text;
 
@@ -38,4 +40,4 @@ pub use env::Env;
 pub use fs::{FileSystem, MemFs, RealFs};
 pub use resolution::{resolve, Problem, Resolution, Source};
 pub use settings::Settings;
-pub use style::Shell;
+pub use shell::{InitShell, Shell};

@@ -10,7 +10,8 @@ use crate::format::fill;
 use crate::host::DEFAULT_UNIX_HOST;
 use crate::resolution::{Resolution, Source, DEFAULT_CONTEXT};
 use crate::settings::Settings;
-use crate::style::{escape, Shell};
+use crate::shell::Shell;
+use crate::style::escape;
 
 /// Appended when something is off; `dctx status` says what.
 pub const PROBLEM_MARKER: &str = "?";

@@ -4,36 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
-/// The shells and status bars a segment can be rendered for (lowercase on
-/// the wire, as on the command line).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-    Tmux,
-    #[default]
-    Plain,
-}
-
-impl FromStr for Shell {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "bash" => Ok(Shell::Bash),
-            "zsh" => Ok(Shell::Zsh),
-            "fish" => Ok(Shell::Fish),
-            "tmux" => Ok(Shell::Tmux),
-            "plain" => Ok(Shell::Plain),
-            _ => Err(format!(
-                "unknown shell {s:?} (expected bash, zsh, fish, tmux or plain)"
-            )),
-        }
-    }
-}
+use crate::shell::Shell;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Color {

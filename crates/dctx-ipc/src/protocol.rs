@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use dctx_core::engine::EngineReport;
 use dctx_core::env::Env;
 use dctx_core::resolution::{Resolution, Source};
-use dctx_core::style::Shell;
+use dctx_core::Shell;
 
 /// Bumped on any incompatible change to [`Request`] or [`Response`], or
 /// to what a daemon promises besides them (2: the change mark; 3: engine

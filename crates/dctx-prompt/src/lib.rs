@@ -87,9 +87,8 @@ struct Args {
     #[arg(long, value_name = "TEXT", conflicts_with_all = ["serve", "keep"])]
     suffix: Option<String>,
     /// Escape styles for this line editor
-    #[arg(long, value_name = "SHELL", default_value = "plain",
-          value_parser = ["bash", "zsh", "fish", "tmux", "plain"])]
-    shell: String,
+    #[arg(long, value_name = "SHELL", value_enum, default_value_t = Shell::Plain)]
+    shell: Shell,
 }
 
 /// The placeholders line of `--help`, from the one list.
@@ -122,7 +121,7 @@ pub fn run(args: Vec<OsString>, vars: &Vars) -> ExitCode {
             return ExitCode::SUCCESS;
         }
     };
-    let shell: Shell = args.shell.parse().unwrap_or_default();
+    let shell = args.shell;
     if args.serve_fifos {
         return start_helper(&args, vars);
     }
@@ -245,7 +244,7 @@ fn start_helper(args: &Args, vars: &Vars) -> ExitCode {
     let mut helper_args: Vec<OsString> = vec![
         "--serve".into(),
         "--shell".into(),
-        args.shell.clone().into(),
+        args.shell.as_str().into(),
         "--pid".into(),
         pid.to_string().into(),
     ];

@@ -1,6 +1,7 @@
 //! The command line: every subcommand and flag, with the help text users see.
 
 use clap::{Parser, Subcommand};
+pub use dctx_core::InitShell;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -199,13 +200,6 @@ pub enum GuardCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum InitShell {
-    Bash,
-    Zsh,
-    Fish,
 }
 
 #[derive(Debug, Subcommand)]
