@@ -12,12 +12,15 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{bail, Context as _};
 use dctx_core::contexts::{list, Listed};
+use dctx_core::quote::{self, HasNul};
 use dctx_core::resolution::Source;
 use dctx_core::terminal_text::for_terminal;
 use dctx_core::RealFs;
 use dctx_ipc::Vars;
 
-use crate::cli::{Choice, InitShell};
+use dctx_core::InitShell;
+
+use crate::cli::Choice;
 
 /// Where the shell ends up: a context, or following config.json.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +80,8 @@ pub fn run(vars: &Vars, choice: Choice) -> anyhow::Result<ExitCode> {
         .get("DOCKER_CONTEXT")
         .map(|c| c.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let code = emit(shell, &target, &current, choice.unset_host);
+    let code = emit(shell, &target, &current, choice.unset_host)
+        .context("a name holding a NUL byte cannot be set in a shell; nothing changed")?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{code}").context("could not write to stdout")?;
     let was = if current.is_empty() {
@@ -121,16 +125,23 @@ fn check_exists(name: &str, usable: &[&Listed]) -> anyhow::Result<()> {
     )
 }
 
-/// The shell code that makes the switch.
-fn emit(shell: InitShell, target: &Target, previous: &str, unset_host: bool) -> String {
+/// The shell code that makes the switch, on one line for fish (the `dctx`
+/// function reads it with a command substitution, which splits at
+/// newlines); `HasNul` for a name no shell variable can hold.
+fn emit(
+    shell: InitShell,
+    target: &Target,
+    previous: &str,
+    unset_host: bool,
+) -> Result<String, HasNul> {
     let mut parts = Vec::new();
     match shell {
         InitShell::Fish => {
             parts.push(match target {
-                Target::Context(name) => format!("set -gx DOCKER_CONTEXT {}", fish_quote(name)),
+                Target::Context(name) => format!("set -gx DOCKER_CONTEXT {}", quote::fish(name)?),
                 Target::Config => "set -e DOCKER_CONTEXT".into(),
             });
-            parts.push(format!("set -g __dctx_previous {}", fish_quote(previous)));
+            parts.push(format!("set -g __dctx_previous {}", quote::fish(previous)?));
             if unset_host {
                 parts.push("set -e DOCKER_HOST".into());
             }
@@ -138,7 +149,7 @@ fn emit(shell: InitShell, target: &Target, previous: &str, unset_host: bool) -> 
         InitShell::Bash | InitShell::Zsh => {
             parts.push(match target {
                 Target::Context(name) => {
-                    format!("\\builtin export DOCKER_CONTEXT={}", sh_quote(name))
+                    format!("\\builtin export DOCKER_CONTEXT={}", quote::sh(name)?)
                 }
                 Target::Config => "\\builtin unset DOCKER_CONTEXT".into(),
             });
@@ -149,35 +160,13 @@ fn emit(shell: InitShell, target: &Target, previous: &str, unset_host: bool) -> 
             } else {
                 ""
             };
-            parts.push(format!("{global}__DCTX_PREVIOUS={}", sh_quote(previous)));
+            parts.push(format!("{global}__DCTX_PREVIOUS={}", quote::sh(previous)?));
             if unset_host {
                 parts.push("\\builtin unset DOCKER_HOST".into());
             }
         }
     }
-    parts.join("; ")
-}
-
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-/// Fish code for the word `s`, on one line: the `dctx` function reads the
-/// code with a command substitution, which splits at newlines. Control
-/// characters (a newline too) go outside the quotes as `\uXXXX`, which
-/// fish reads back as that very character.
-fn fish_quote(s: &str) -> String {
-    let mut out = String::from("'");
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str(r"\\"),
-            '\'' => out.push_str(r"\'"),
-            c if c.is_control() => out.push_str(&format!("'\\u{:04x}'", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
+    Ok(parts.join("; "))
 }
 
 /// `--global`: what `docker context use` does, by the docker CLI itself
@@ -354,23 +343,27 @@ mod tests {
     fn emitted_code_sets_or_unsets_only_this_shells_variables() {
         let prod = Target::Context("it's prod".into());
         assert_eq!(
-            emit(InitShell::Bash, &prod, "dev", false),
+            emit(InitShell::Bash, &prod, "dev", false).unwrap(),
             r"\builtin export DOCKER_CONTEXT='it'\''s prod'; __DCTX_PREVIOUS='dev'"
         );
         assert_eq!(
-            emit(InitShell::Zsh, &Target::Config, "", true),
+            emit(InitShell::Zsh, &Target::Config, "", true).unwrap(),
             r"\builtin unset DOCKER_CONTEXT; \builtin typeset -g __DCTX_PREVIOUS=''; \builtin unset DOCKER_HOST"
         );
         assert_eq!(
-            emit(InitShell::Fish, &prod, "", false),
+            emit(InitShell::Fish, &prod, "", false).unwrap(),
             r"set -gx DOCKER_CONTEXT 'it\'s prod'; set -g __dctx_previous ''"
         );
         // One line whatever the name: fish reads the code line by line.
         let odd = Target::Context("a\nb\u{1b}c\\".into());
         assert_eq!(
-            emit(InitShell::Fish, &odd, "", false),
+            emit(InitShell::Fish, &odd, "", false).unwrap(),
             r"set -gx DOCKER_CONTEXT 'a'\u000a'b'\u001b'c\\'; set -g __dctx_previous ''"
         );
+        let nul = Target::Context("a\0b".into());
+        for shell in InitShell::ALL {
+            assert_eq!(emit(shell, &nul, "", false), Err(HasNul), "{shell}");
+        }
     }
 
     fn row(name: &str, current: bool) -> Listed {

@@ -1,35 +1,18 @@
-//! Command lines as text a user can read and paste: shell quoting, the
-//! safer command with `--context NAME` where the CLI accepts it, and
-//! control characters shown instead of sent to a terminal.
+//! Command lines as text a user can read and paste: words quoted (by
+//! [`crate::quote::sh_line`]), the safer command with `--context NAME`
+//! where the CLI accepts it, and control characters shown instead of sent
+//! to a terminal.
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 
 use crate::docker_args::CommandLine;
 
-/// `s` as one word for bash, zsh and fish: bare when that is safe, else
-/// single-quoted; control characters as `$'\xNN'` (bash and zsh).
+/// `s` as one word a user can paste into bash or zsh, on one line
+/// ([`crate::quote::sh_line`]); a word with a NUL, which no shell word
+/// holds, is shown escaped instead.
 pub fn shell_word(s: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
-    if !s.is_empty() && s.chars().all(safe) {
-        return s.to_string();
-    }
-    if s.chars().any(char::is_control) {
-        let mut out = String::from("$'");
-        for c in s.chars() {
-            match c {
-                '\'' | '\\' => {
-                    out.push('\\');
-                    out.push(c);
-                }
-                c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-                c => out.push(c),
-            }
-        }
-        out.push('\'');
-        return out;
-    }
-    format!("'{}'", s.replace('\'', r"'\''"))
+    crate::quote::sh_line(s).unwrap_or_else(|_| visible(s))
 }
 
 /// `argv` as one line of shell.
@@ -117,6 +100,7 @@ mod tests {
         assert_eq!(shell_word("a b"), "'a b'");
         assert_eq!(shell_word(""), "''");
         assert_eq!(shell_word("x\x1b[31m"), r"$'x\u001b[31m'");
+        assert_eq!(shell_word("a\0b"), r"a\u{0}b");
         assert_eq!(visible("p\x1b]0;x\x07"), r"p\u{1b}]0;x\u{7}");
     }
 }
