@@ -1,3 +1,13 @@
+__dctx_options=; for __dctx_o in posix errexit nounset noglob allexport; do if [[ -o ${__dctx_o} ]]; then __dctx_options+="\builtin set -o ${__dctx_o}; "; \builtin set +o "${__dctx_o}"; fi; done; for __dctx_o in failglob nullglob nocasematch nocaseglob; do if \builtin shopt -q "${__dctx_o}"; then __dctx_options+="\builtin shopt -s ${__dctx_o}; "; \builtin shopt -u "${__dctx_o}"; fi; done; if ! \builtin shopt -q interactive_comments; then __dctx_options+="\builtin shopt -u interactive_comments; "; \builtin shopt -s interactive_comments; fi
+# (The line above is the first bash reads, before any comment: it sets the
+# options that would change how this script parses or runs while it loads
+# (comments, POSIX mode's function names, globs, strict modes) to bash's
+# defaults and keeps what they were; restore.bash, the last line `dctx
+# init bash` prints, puts them back. Builtins only, and only these
+# options: setting some others again (`set -o emacs` in `bash -i -c`) can
+# crash bash 5.2. The hook itself runs under the user's options and is
+# written for any of them.)
+#
 # dctx: the Docker context in your bash prompt (bash 4.4 or newer).
 # Load it from ~/.bashrc with:   eval "$(dctx init bash)"
 # Then put ${DCTX_SEGMENT} in PS1, e.g.  PS1='${DCTX_SEGMENT:+[$DCTX_SEGMENT] }\w\$ '
@@ -74,10 +84,15 @@ __dctx_precmd() {
     # What the answer depends on besides files: the attributes and value
     # of each variable the helper is sent; the helper keeps no answer that
     # depends on PWD.
-    __DCTX_NEXT_KEY=@DCTX_KEY@
-    # The stamps' checks (dctx_ipc::stamps::HOOK_CHECKS), rendered by `dctx init`.
-    # shellcheck disable=SC2078 # a placeholder in the template only
-    if [[ ${__DCTX_NEXT_KEY} == "${__DCTX_KEY-}" && @DCTX_STAMPS_HOLD@ ]]; then
+    # One expansion per variable of dctx_ipc::helper_frame::REQUEST_VARS, in
+    # its order (`dctx init`'s tests hold this line to that list): this runs
+    # at every prompt, where the exported values alone would cost three
+    # times as much. `declare -x V='…'`, or nothing when unset (safe under
+    # set -u).
+    __DCTX_NEXT_KEY=${HOME+${HOME@A}}${DCTX_CONFIG+${DCTX_CONFIG@A}}${XDG_CONFIG_HOME+${XDG_CONFIG_HOME@A}}${DOCKER_HOST+${DOCKER_HOST@A}}${DOCKER_CONTEXT+${DOCKER_CONTEXT@A}}${DOCKER_CONFIG+${DOCKER_CONFIG@A}}${DOCKER_TLS_VERIFY+${DOCKER_TLS_VERIFY@A}}${DOCKER_TLS+${DOCKER_TLS@A}}${DOCKER_CERT_PATH+${DOCKER_CERT_PATH@A}}${PATH+${PATH@A}}${SSH_AUTH_SOCK+${SSH_AUTH_SOCK@A}}${HTTP_PROXY+${HTTP_PROXY@A}}${HTTPS_PROXY+${HTTPS_PROXY@A}}${NO_PROXY+${NO_PROXY@A}}${ALL_PROXY+${ALL_PROXY@A}}${http_proxy+${http_proxy@A}}${https_proxy+${https_proxy@A}}${no_proxy+${no_proxy@A}}${all_proxy+${all_proxy@A}}
+    # The stamps' checks: dctx_ipc::stamps::HOOK_CHECKS (held to it by
+    # `dctx init`'s tests).
+    if [[ ${__DCTX_NEXT_KEY} == "${__DCTX_KEY-}" && ${__DCTX_STAMPS-}/g -ef ${__DCTX_STAMPS-}/gs && ${__DCTX_STAMPS-}/d -ef ${__DCTX_STAMPS-}/dr && ! ${__DCTX_STAMPS-}/c -nt ${__DCTX_STAMPS-}/cs && ! ${__DCTX_STAMPS-}/m -nt ${__DCTX_STAMPS-}/ms ]]; then
         return "${__dctx_status}"
     fi
     # Kept apart because bash copies a function's whole body on every call.
@@ -92,15 +107,35 @@ __dctx_ask() {
         __dctx_start
     fi
     # Sent: each variable's value if this shell exports it (docker sees
-    # no others), else nothing.
-    @DCTX_READ_ENV@
+    # no others), else nothing; REQUEST_VARS again, in order (`${V@a}` is
+    # bash 4.4's).
+    __DCTX_ENV=("" "" "" "" "" "" "" "" "" "" "" "" "" "" "" "" "" "" "")
+    [[ ${HOME+${HOME@a}} == *x* ]] && __DCTX_ENV[0]=${HOME}
+    [[ ${DCTX_CONFIG+${DCTX_CONFIG@a}} == *x* ]] && __DCTX_ENV[1]=${DCTX_CONFIG}
+    [[ ${XDG_CONFIG_HOME+${XDG_CONFIG_HOME@a}} == *x* ]] && __DCTX_ENV[2]=${XDG_CONFIG_HOME}
+    [[ ${DOCKER_HOST+${DOCKER_HOST@a}} == *x* ]] && __DCTX_ENV[3]=${DOCKER_HOST}
+    [[ ${DOCKER_CONTEXT+${DOCKER_CONTEXT@a}} == *x* ]] && __DCTX_ENV[4]=${DOCKER_CONTEXT}
+    [[ ${DOCKER_CONFIG+${DOCKER_CONFIG@a}} == *x* ]] && __DCTX_ENV[5]=${DOCKER_CONFIG}
+    [[ ${DOCKER_TLS_VERIFY+${DOCKER_TLS_VERIFY@a}} == *x* ]] && __DCTX_ENV[6]=${DOCKER_TLS_VERIFY}
+    [[ ${DOCKER_TLS+${DOCKER_TLS@a}} == *x* ]] && __DCTX_ENV[7]=${DOCKER_TLS}
+    [[ ${DOCKER_CERT_PATH+${DOCKER_CERT_PATH@a}} == *x* ]] && __DCTX_ENV[8]=${DOCKER_CERT_PATH}
+    [[ ${PATH+${PATH@a}} == *x* ]] && __DCTX_ENV[9]=${PATH}
+    [[ ${SSH_AUTH_SOCK+${SSH_AUTH_SOCK@a}} == *x* ]] && __DCTX_ENV[10]=${SSH_AUTH_SOCK}
+    [[ ${HTTP_PROXY+${HTTP_PROXY@a}} == *x* ]] && __DCTX_ENV[11]=${HTTP_PROXY}
+    [[ ${HTTPS_PROXY+${HTTPS_PROXY@a}} == *x* ]] && __DCTX_ENV[12]=${HTTPS_PROXY}
+    [[ ${NO_PROXY+${NO_PROXY@a}} == *x* ]] && __DCTX_ENV[13]=${NO_PROXY}
+    [[ ${ALL_PROXY+${ALL_PROXY@a}} == *x* ]] && __DCTX_ENV[14]=${ALL_PROXY}
+    [[ ${http_proxy+${http_proxy@a}} == *x* ]] && __DCTX_ENV[15]=${http_proxy}
+    [[ ${https_proxy+${https_proxy@a}} == *x* ]] && __DCTX_ENV[16]=${https_proxy}
+    [[ ${no_proxy+${no_proxy@a}} == *x* ]] && __DCTX_ENV[17]=${no_proxy}
+    [[ ${all_proxy+${all_proxy@a}} == *x* ]] && __DCTX_ENV[18]=${all_proxy}
     # Each FIFO is opened read-write for this question alone: such an open
     # never blocks, and nothing this shell runs inherits it. fd 0 stays the
     # terminal, where the helper finds this shell's tty (/proc/$$/fd/0).
     # One deadline for the whole answer.
     __dctx_deadline=${EPOCHREALTIME-0}
     __dctx_deadline=$((${__dctx_deadline//[!0-9]/} + 500000))
-    # __DCTX_ENV: `dctx init` renders its lines; __dctx_read sets the rest.
+    # __dctx_read sets __dctx_frame and __DCTX_STAMPS (by name).
     # A failed read is an answer too (the fallback below), under set -e too.
     # shellcheck disable=SC2154,SC2310
     if [[ -p ${__DCTX_DIR-}/in && -p ${__DCTX_DIR}/out ]] &&
@@ -126,7 +161,10 @@ __dctx_ask() {
         *) ;;
         esac
     fi
-    @DCTX_EXPORT@
+    # @IF starship@
+    # For starship's env_var module, which shows only a defined variable.
+    if [[ -n ${DCTX_SEGMENT-} ]]; then \builtin export DCTX_SEGMENT; else \builtin unset DCTX_SEGMENT; fi
+    # @END@
 }
 
 __DCTX_BIN=@DCTX_BIN@
@@ -167,7 +205,10 @@ if [[ $- == *i* ]]; then
     # ${V@A} and ${V@a} are bash 4.4's; older shells get a word, not errors.
     if ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 4))); then
         __dctx_install
-        @DCTX_PROMPT_EDIT@
+        # @IF prompt@
+        # `--prompt`, once: loading twice does not stack segments.
+        case ${PS1-} in *DCTX_SEGMENT*) ;; *) PS1='${DCTX_SEGMENT:+$DCTX_SEGMENT }'"${PS1-}" ;; esac
+        # @END@
     else
         \builtin printf 'dctx: needs bash 4.4 or newer (this is %s); the prompt is left as it was\n' "${BASH_VERSION}" >&2
     fi

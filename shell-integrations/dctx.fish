@@ -56,18 +56,36 @@ if status is-interactive
             # variables sent, and how many of them are not exported (docker
             # sees only exported ones). One builtin for all: fish pays
             # several microseconds for each.
-            @DCTX_KEY@
+            # REQUEST_VARS of dctx_ipc::helper_frame, in order (`dctx init`'s
+            # tests hold these lines to that list).
+            set -qx HOME DCTX_CONFIG XDG_CONFIG_HOME DOCKER_HOST DOCKER_CONTEXT DOCKER_CONFIG DOCKER_TLS_VERIFY DOCKER_TLS DOCKER_CERT_PATH PATH SSH_AUTH_SOCK HTTP_PROXY HTTPS_PROXY NO_PROXY ALL_PROXY http_proxy https_proxy no_proxy all_proxy
+            set -l key $status\x1f"$HOME"\x1f"$DCTX_CONFIG"\x1f"$XDG_CONFIG_HOME"\x1f"$DOCKER_HOST"\x1f"$DOCKER_CONTEXT"\x1f"$DOCKER_CONFIG"\x1f"$DOCKER_TLS_VERIFY"\x1f"$DOCKER_TLS"\x1f"$DOCKER_CERT_PATH"\x1f"$PATH"\x1f"$SSH_AUTH_SOCK"\x1f"$HTTP_PROXY"\x1f"$HTTPS_PROXY"\x1f"$NO_PROXY"\x1f"$ALL_PROXY"\x1f"$http_proxy"\x1f"$https_proxy"\x1f"$no_proxy"\x1f"$all_proxy"
             set -l s $__dctx_stamps
-            # The stamps' checks (dctx_ipc::stamps), rendered by `dctx init`.
-            if not test -n "$s" -a "$key" = "$__dctx_key" -a @DCTX_STAMPS_HOLD@
+            # The stamps' checks: dctx_ipc::stamps::HOOK_CHECKS and
+            # DAEMON_ALIVE (held to them by `dctx init`'s tests).
+            if not test -n "$s" -a "$key" = "$__dctx_key" -a "$s"/g -ef "$s"/gs -a "$s"/d -ef "$s"/dr -a ! "$s"/c -nt "$s"/cs -a ! "$s"/m -nt "$s"/ms -a -e "$s"/p
                 __dctx_ask
                 # Kept only when the answer came with its stamps.
                 set -g __dctx_key (test -n "$__dctx_stamps"; and printf '%s' $key)
             end
-            @DCTX_EXPORT@
+            # @IF starship@
+            # For starship's env_var module, which shows only a defined variable.
+            test -n "$DCTX_SEGMENT"; and set -gx DCTX_SEGMENT $DCTX_SEGMENT; or set -e DCTX_SEGMENT
+            # @END@
             return $__dctx_status
         end
-        @DCTX_PROMPT_EDIT@
+        # @IF prompt@
+        # `--prompt`: the segment before the user's prompt, once.
+        if not functions -q __dctx_user_prompt; and functions -q fish_prompt
+            functions -c fish_prompt __dctx_user_prompt
+            function fish_prompt
+                set -l __dctx_status $status
+                test -n "$DCTX_SEGMENT"; and printf '%s ' $DCTX_SEGMENT
+                __dctx_return $__dctx_status
+                __dctx_user_prompt
+            end
+        end
+        # @END@
     else
         printf 'dctx: needs fish 3.1 or newer (this is %s); the prompt is left as it was\n' $version >&2
     end

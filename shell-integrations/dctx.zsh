@@ -81,9 +81,12 @@ __dctx_precmd() {
     # What the answer depends on besides files: the type (exported or
     # not) and value of each variable the helper is sent; the helper keeps
     # no answer that depends on PWD.
-    __DCTX_NEXT_KEY=@DCTX_KEY@
-    # The stamps' checks (dctx_ipc::stamps::HOOK_CHECKS), rendered by `dctx init`.
-    if [[ ${__DCTX_NEXT_KEY} == "${__DCTX_KEY-}" && @DCTX_STAMPS_HOLD@ ]]; then
+    # One expansion per variable of dctx_ipc::helper_frame::REQUEST_VARS, in
+    # its order (`dctx init`'s tests hold this line to that list).
+    __DCTX_NEXT_KEY=${(t)HOME-}=${HOME-}$'\x1f'${(t)DCTX_CONFIG-}=${DCTX_CONFIG-}$'\x1f'${(t)XDG_CONFIG_HOME-}=${XDG_CONFIG_HOME-}$'\x1f'${(t)DOCKER_HOST-}=${DOCKER_HOST-}$'\x1f'${(t)DOCKER_CONTEXT-}=${DOCKER_CONTEXT-}$'\x1f'${(t)DOCKER_CONFIG-}=${DOCKER_CONFIG-}$'\x1f'${(t)DOCKER_TLS_VERIFY-}=${DOCKER_TLS_VERIFY-}$'\x1f'${(t)DOCKER_TLS-}=${DOCKER_TLS-}$'\x1f'${(t)DOCKER_CERT_PATH-}=${DOCKER_CERT_PATH-}$'\x1f'${(t)PATH-}=${PATH-}$'\x1f'${(t)SSH_AUTH_SOCK-}=${SSH_AUTH_SOCK-}$'\x1f'${(t)HTTP_PROXY-}=${HTTP_PROXY-}$'\x1f'${(t)HTTPS_PROXY-}=${HTTPS_PROXY-}$'\x1f'${(t)NO_PROXY-}=${NO_PROXY-}$'\x1f'${(t)ALL_PROXY-}=${ALL_PROXY-}$'\x1f'${(t)http_proxy-}=${http_proxy-}$'\x1f'${(t)https_proxy-}=${https_proxy-}$'\x1f'${(t)no_proxy-}=${no_proxy-}$'\x1f'${(t)all_proxy-}=${all_proxy-}$'\x1f'
+    # The stamps' checks: dctx_ipc::stamps::HOOK_CHECKS (held to it by
+    # `dctx init`'s tests).
+    if [[ ${__DCTX_NEXT_KEY} == "${__DCTX_KEY-}" && ${__DCTX_STAMPS-}/g -ef ${__DCTX_STAMPS-}/gs && ${__DCTX_STAMPS-}/d -ef ${__DCTX_STAMPS-}/dr && ! ${__DCTX_STAMPS-}/c -nt ${__DCTX_STAMPS-}/cs && ! ${__DCTX_STAMPS-}/m -nt ${__DCTX_STAMPS-}/ms ]]; then
         return
     fi
     __dctx_ask
@@ -96,8 +99,27 @@ __dctx_ask() {
         __dctx_start
     fi
     # Sent: each variable's value if this shell exports it (docker sees
-    # no others), else nothing.
-    @DCTX_READ_ENV@
+    # no others), else nothing; REQUEST_VARS again, in order.
+    __DCTX_ENV=("" "" "" "" "" "" "" "" "" "" "" "" "" "" "" "" "" "" "")
+    [[ ${(t)HOME-} == *export* ]] && __DCTX_ENV[1]=${HOME}
+    [[ ${(t)DCTX_CONFIG-} == *export* ]] && __DCTX_ENV[2]=${DCTX_CONFIG}
+    [[ ${(t)XDG_CONFIG_HOME-} == *export* ]] && __DCTX_ENV[3]=${XDG_CONFIG_HOME}
+    [[ ${(t)DOCKER_HOST-} == *export* ]] && __DCTX_ENV[4]=${DOCKER_HOST}
+    [[ ${(t)DOCKER_CONTEXT-} == *export* ]] && __DCTX_ENV[5]=${DOCKER_CONTEXT}
+    [[ ${(t)DOCKER_CONFIG-} == *export* ]] && __DCTX_ENV[6]=${DOCKER_CONFIG}
+    [[ ${(t)DOCKER_TLS_VERIFY-} == *export* ]] && __DCTX_ENV[7]=${DOCKER_TLS_VERIFY}
+    [[ ${(t)DOCKER_TLS-} == *export* ]] && __DCTX_ENV[8]=${DOCKER_TLS}
+    [[ ${(t)DOCKER_CERT_PATH-} == *export* ]] && __DCTX_ENV[9]=${DOCKER_CERT_PATH}
+    [[ ${(t)PATH-} == *export* ]] && __DCTX_ENV[10]=${PATH}
+    [[ ${(t)SSH_AUTH_SOCK-} == *export* ]] && __DCTX_ENV[11]=${SSH_AUTH_SOCK}
+    [[ ${(t)HTTP_PROXY-} == *export* ]] && __DCTX_ENV[12]=${HTTP_PROXY}
+    [[ ${(t)HTTPS_PROXY-} == *export* ]] && __DCTX_ENV[13]=${HTTPS_PROXY}
+    [[ ${(t)NO_PROXY-} == *export* ]] && __DCTX_ENV[14]=${NO_PROXY}
+    [[ ${(t)ALL_PROXY-} == *export* ]] && __DCTX_ENV[15]=${ALL_PROXY}
+    [[ ${(t)http_proxy-} == *export* ]] && __DCTX_ENV[16]=${http_proxy}
+    [[ ${(t)https_proxy-} == *export* ]] && __DCTX_ENV[17]=${https_proxy}
+    [[ ${(t)no_proxy-} == *export* ]] && __DCTX_ENV[18]=${no_proxy}
+    [[ ${(t)all_proxy-} == *export* ]] && __DCTX_ENV[19]=${all_proxy}
     # Each FIFO is opened read-write for this question alone: such an open
     # never blocks, and nothing this shell runs inherits it. fd 0 stays the
     # terminal, where the helper finds this shell's tty (/proc/$$/fd/0).
@@ -125,7 +147,10 @@ __dctx_ask() {
         *) ;;
         esac
     fi
-    @DCTX_EXPORT@
+    # @IF starship@
+    # For starship's env_var module, which shows only a defined variable.
+    if [[ -n ${DCTX_SEGMENT-} ]]; then \builtin export DCTX_SEGMENT; else \builtin unset DCTX_SEGMENT; fi
+    # @END@
 }
 
 typeset -g __DCTX_BIN=@DCTX_BIN@
@@ -150,7 +175,6 @@ if [[ -o interactive ]]; then
         precmd_functions=(__dctx_precmd ${precmd_functions:#__dctx_precmd})
         typeset -ga zshexit_functions
         zshexit_functions=(${zshexit_functions:#__dctx_stop} __dctx_stop)
-        @DCTX_PROMPT_EDIT@
     else
         \builtin print -u2 -r -- "dctx: needs zsh 5 or newer (this is ${ZSH_VERSION}); the prompt is left as it was"
     fi

@@ -1,3 +1,4 @@
+# shellcheck disable=SC2154 # __DCTX_BIN is set by dctx.bash, printed before this
 # dctx guard (`dctx init bash --guard`): in an interactive shell, `docker`
 # goes through `dctx guard`, which runs the real docker in its own place
 # unless the command is destructive and aimed at a protected context that

@@ -9,7 +9,7 @@ if status is-interactive
     # every other line, and any that starts with a flag, goes to the guard.
     function __dctx_docker_read_only
         switch "$argv[1]"
-            @DCTX_GUARD_READ_ONLY@
+            case @DCTX_GUARD_READ_ONLY@
         end
         return 1
     end

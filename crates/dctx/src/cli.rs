@@ -1,7 +1,7 @@
 //! The command line: every subcommand and flag, with the help text users see.
 
 use clap::{Parser, Subcommand};
-pub use dctx_core::InitShell;
+use dctx_core::InitShell;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -9,85 +9,22 @@ use anyhow::Context as _;
 use clap::CommandFactory;
 use clap_complete::Shell as Target;
 
-use crate::cli::{Cli, InitShell};
+use dctx_core::InitShell;
 
-/// The dynamic part, per shell: context names for the first argument of
-/// `use`, `exec`, `pin` and `unpin`, else clap's own completion.
+use crate::cli::Cli;
+
+/// The dynamic part, per shell (`shell-integrations/completions.*`):
+/// context names for the first argument of `use`, `exec`, `pin` and
+/// `unpin`, else clap's own completion.
 ///
 /// Names are data. Docker checks names only when it creates a context, so
 /// a hand-written meta.json can name one `dev$(touch ~/x)`; `compgen -W`
 /// would expand that word (and run it) on Tab. Here the names are matched
 /// by prefix and quoted with `printf %q` in the function itself. The word
 /// typed so far is unquoted by hand, never by `eval`.
-const BASH_NAMES: &str = r#"
-__dctx_complete() {
-    if [[ ${COMP_CWORD} -eq 2 && ( ${COMP_WORDS[1]} == use || ${COMP_WORDS[1]} == exec || ${COMP_WORDS[1]} == pin || ${COMP_WORDS[1]} == unpin ) && ${COMP_WORDS[2]} != -* ]]; then
-        \builtin local word=${COMP_WORDS[2]} typed='' name quoted i
-        case ${word} in
-            \'*) typed=${word#\'}; typed=${typed%\'} ;;
-            \"*) typed=${word#\"}; typed=${typed%\"} ;;
-            *)
-                for ((i = 0; i < ${#word}; i++)); do
-                    [[ ${word:i:1} == \\ ]] && i=$((i + 1))
-                    typed+=${word:i:1}
-                done
-                ;;
-        esac
-        COMPREPLY=()
-        while IFS= \builtin read -r name; do
-            if [[ ${name} == "${typed}"* ]]; then
-                \builtin printf -v quoted '%q' "${name}"
-                COMPREPLY+=("${quoted}")
-            fi
-        done < <(\command "${COMP_WORDS[0]}" ls --names 2>/dev/null)
-        return 0
-    fi
-    _dctx "$@"
-}
-\builtin complete -F __dctx_complete -o bashdefault -o default dctx
-"#;
-
-const ZSH_NAMES: &str = r#"
-__dctx_complete() {
-    if (( CURRENT == 3 )) && [[ ${words[2]} == (use|exec|pin|unpin) && ${words[3]} != -* ]]; then
-        \builtin local -a names
-        names=(${(f)"$(\command ${words[1]} ls --names 2>/dev/null)"})
-        compadd -a names
-        return
-    fi
-    __dctx_clap "$@"
-}
-_dctx() {
-    if [[ ${service} == dctx-prompt ]]; then
-        _dctx-prompt "$@"
-    else
-        __dctx_complete "$@"
-    fi
-}
-if [[ ${funcstack[1]} == _dctx ]]; then
-    # Autoloaded from fpath by compinit: this file is _dctx's body.
-    _dctx "$@"
-elif (( $+functions[compdef] )); then
-    compdef _dctx dctx dctx-prompt
-else
-    # compinit has not run yet (it often comes later in .zshrc): it
-    # registers these when it does, run once through this wrapper (which
-    # `autoload -Uz compinit` leaves in place). No hook at every prompt;
-    # without compinit ever, no completions and no error.
-    compinit() {
-        \builtin unfunction compinit
-        \builtin autoload -Uz compinit
-        compinit "$@"
-        \builtin local ret=$?
-        (( $+functions[compdef] )) && compdef _dctx dctx dctx-prompt
-        \builtin return ${ret}
-    }
-fi
-"#;
-
-const FISH_NAMES: &str = r#"
-complete -c dctx -n '__fish_seen_subcommand_from use exec pin unpin; and test (count (commandline -opc)) -eq 2' -f -a '(command dctx ls --names 2>/dev/null)'
-"#;
+const BASH_NAMES: &str = include_str!("../../../shell-integrations/completions.bash");
+const ZSH_NAMES: &str = include_str!("../../../shell-integrations/completions.zsh");
+const FISH_NAMES: &str = include_str!("../../../shell-integrations/completions.fish");
 
 /// Completion code for `shell`. For zsh it is also a valid `_dctx` for a
 /// directory in `fpath` (its first line is `#compdef dctx dctx-prompt`).
@@ -116,12 +53,19 @@ pub fn script(shell: InitShell) -> String {
     // from --help; clap_complete offers them anyway.
     let mut text = without_hidden(shell, &text, &hidden);
     match shell {
-        InitShell::Bash => text.push_str(BASH_NAMES),
-        InitShell::Zsh => {
-            text =
-                format!("#compdef dctx dctx-prompt\n\nautoload -U is-at-least\n{text}{ZSH_NAMES}");
+        InitShell::Bash => {
+            text.push('\n');
+            text.push_str(BASH_NAMES);
         }
-        InitShell::Fish => text.push_str(FISH_NAMES),
+        InitShell::Zsh => {
+            text = format!(
+                "#compdef dctx dctx-prompt\n\nautoload -U is-at-least\n{text}\n{ZSH_NAMES}"
+            );
+        }
+        InitShell::Fish => {
+            text.push('\n');
+            text.push_str(FISH_NAMES);
+        }
     }
     text
 }
