@@ -350,7 +350,19 @@ fn scripts_pass_their_linters() {
         if !require_tool(linter, "lint test") {
             continue;
         }
-        let mut files = vec![(dir.join(format!("dctx.{shell}")), true)];
+        // The template files as they stand, every one of them.
+        let mut files: Vec<(std::path::PathBuf, bool)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == shell))
+            .map(|path| (path, true))
+            .collect();
+        assert!(files.len() >= 3, "{shell} templates in {}", dir.display());
+        if shell == "fish" {
+            for (template, _) in &files {
+                fish_indented(&sandbox, template, false);
+            }
+        }
         for (n, combination) in init_combinations(shell).into_iter().enumerate() {
             let rendered = dctx_tests::run_ok(sandbox.dctx("dctx").args(&combination));
             let path = sandbox.path().join(format!("rendered-{n}.{shell}"));
@@ -358,6 +370,11 @@ fn scripts_pass_their_linters() {
             // clap_complete's generated bash is not held to shellcheck's
             // optional checks; zsh -n and fish --no-execute see it all.
             let optional = combination.iter().any(|a| a == "--no-completions");
+            // clap_complete's fish is not fish_indent's style; dctx's own
+            // code is, but for the quotes it puts around words.
+            if shell == "fish" && optional {
+                fish_indented(&sandbox, &path, true);
+            }
             files.push((path, optional));
             if shell == "zsh" {
                 let body = sandbox.path().join(format!("rendered-{n}-body.zsh"));
@@ -409,6 +426,114 @@ fn scripts_pass_their_linters() {
             );
         }
     }
+}
+
+/// Holds `file` to `fish_indent`'s layout, if this fish has it; with
+/// `quotes_aside`, quotes that fish_indent would drop are no difference.
+fn fish_indented(sandbox: &Sandbox, file: &std::path::Path, quotes_aside: bool) {
+    if !require_tool("fish_indent", "lint test") {
+        return;
+    }
+    let text = std::fs::read_to_string(file).unwrap();
+    let out = run(sandbox.command("fish_indent").arg(file));
+    assert!(
+        out.status.success(),
+        "fish_indent {}: {out:?}",
+        file.display()
+    );
+    let indented = String::from_utf8(out.stdout).unwrap();
+    let aside = |t: &str| {
+        if quotes_aside {
+            t.replace('\'', "")
+        } else {
+            t.to_owned()
+        }
+    };
+    if aside(&text) != aside(&indented) {
+        let first = text
+            .lines()
+            .zip(indented.lines())
+            .position(|(a, b)| aside(a) != aside(b))
+            .unwrap_or(0);
+        panic!(
+            "{} is not as fish_indent would write it, from line {}:\n{}\nfish_indent:\n{}",
+            file.display(),
+            first + 1,
+            text.lines().nth(first).unwrap_or(""),
+            indented.lines().nth(first).unwrap_or("")
+        );
+    }
+}
+
+/// Words that no shell may read as anything but themselves.
+const HOSTILE_WORDS: [&[u8]; 12] = [
+    b"",
+    b"plain",
+    b"it's",
+    b"two\nlines\n",
+    b"$(touch pwned)",
+    b"`touch pwned`",
+    b"back\\slash \\' \\\\",
+    b"\x1b[31mred\x07 tab\t cr\r",
+    b"~root *?[a] {a,b} ; | & < > # !x %1 =ls ^x",
+    b"caf\xc3\xa9 \xe2\x98\x83",
+    b"not \xff\xfe utf-8 \xc3",
+    b"\xc2\x85 C1 and \xe2\x80\xae bidi",
+];
+
+/// `quote`'s words put into real bash, zsh and fish read back as the very
+/// bytes they were made of: each shell prints the word it parsed.
+#[test]
+fn quoted_words_read_back_exactly_in_every_shell() {
+    use std::os::unix::ffi::OsStrExt;
+    let sandbox = Sandbox::new();
+    type Quoter = fn(&[u8]) -> Vec<u8>;
+    let sh: Quoter = |w| dctx_core::quote::sh_bytes(w).unwrap();
+    let sh_line: Quoter = |w| {
+        dctx_core::quote::sh_line(std::str::from_utf8(w).unwrap())
+            .unwrap()
+            .into_bytes()
+    };
+    let fish: Quoter = |w| dctx_core::quote::fish_bytes(w).unwrap();
+    let cases: [(&str, &[&str], &str, Quoter); 5] = [
+        ("bash", &["--noprofile", "--norc", "-c"], "sh", sh),
+        ("zsh", &["-f", "-c"], "sh", sh),
+        ("bash", &["--noprofile", "--norc", "-c"], "sh_line", sh_line),
+        ("zsh", &["-f", "-c"], "sh_line", sh_line),
+        ("fish", &["--no-config", "-c"], "fish", fish),
+    ];
+    for (shell, args, quoter, quote) in cases {
+        if !require_tool(shell, "quoting test") {
+            continue;
+        }
+        for word in HOSTILE_WORDS {
+            if quoter == "sh_line" && std::str::from_utf8(word).is_err() {
+                continue;
+            }
+            // One line of code per word, so that fish's one-line quoting is
+            // held to it too; the word is printed between brackets.
+            let mut code = b"printf '[%s]' ".to_vec();
+            code.extend(quote(word));
+            if quoter != "sh" {
+                assert!(!code.contains(&b'\n'), "{quoter} {word:?}");
+            }
+            let out = run(sandbox
+                .command(shell)
+                .args(args)
+                .arg(std::ffi::OsStr::from_bytes(&code)));
+            let expected = [b"[", word, b"]"].concat();
+            assert_eq!(
+                out.stdout,
+                expected,
+                "{shell} read {quoter}'s {:?} back as {:?} ({})",
+                String::from_utf8_lossy(word),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(out.stderr.is_empty(), "{shell}: {out:?}");
+        }
+    }
+    assert!(!sandbox.path().join("pwned").exists(), "a quoted word ran");
 }
 
 /// A new interactive shell with the README's lines in its rc file, in a
