@@ -80,7 +80,8 @@ fn skipped(shell: &str, option: &str) -> bool {
 fn options(sandbox: &Sandbox, shell: &str) -> Vec<(String, String)> {
     let listing = match shell {
         "bash" => "shopt | while read -r n _; do echo \"shopt $n\"; done; set -o | while read -r n _; do echo \"set $n\"; done",
-        _ => "for n in ${(ok)options}; do echo \"setopt $n\"; done",
+        "zsh" => "for n in ${(ok)options}; do echo \"setopt $n\"; done",
+        other => panic!("no option listing for {other:?}"),
     };
     let out = run_bounded(
         sandbox.command(shell).args(["-c", listing]),
@@ -114,7 +115,8 @@ fn one_shell(sandbox: &Sandbox, shell: &str, flip: &str) -> Command {
     let mut cmd = sandbox.command(shell);
     match shell {
         "bash" => cmd.args(["--norc", "--noprofile", "--noediting", "-i"]),
-        _ => cmd.args(["-f", "-i"]),
+        "zsh" => cmd.args(["-f", "-i"]),
+        other => panic!("no interactive command line for {other:?}"),
     };
     cmd.env("PATH", path_with_dctx())
         .env("PS1", "")

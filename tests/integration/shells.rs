@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use dctx_core::InitShell;
 use dctx_tests::{bin_dir, require_tool, run, wait_for, Daemon, Sandbox, Tmux};
 
 /// How to say the same things in each shell.
@@ -382,9 +383,11 @@ fn scripts_pass_their_linters() {
                 files.push((body, true));
             }
             // Loaded where it does nothing, each one is silent.
-            let load = match shell {
-                "fish" => format!("dctx {} | source", combination.join(" ")),
-                _ => format!("eval \"$(dctx {})\"", combination.join(" ")),
+            let load = match shell.parse().expect("an init shell") {
+                InitShell::Fish => format!("dctx {} | source", combination.join(" ")),
+                InitShell::Bash | InitShell::Zsh => {
+                    format!("eval \"$(dctx {})\"", combination.join(" "))
+                }
             };
             let out = run(sandbox
                 .command(shell)
@@ -558,9 +561,9 @@ fn first_prompt_is_clean(shell: &str, rc: &str, command: &str, prompt: &str) {
     )
     .unwrap();
     // The README's own lines for this shell, after its `# ~/.<rc>` line.
-    let marker = match shell {
-        "fish" => "# ~/.config/fish/config.fish".to_string(),
-        _ => format!("# ~/.{shell}rc"),
+    let marker = match shell.parse().expect("an init shell") {
+        InitShell::Fish => "# ~/.config/fish/config.fish".to_string(),
+        InitShell::Bash | InitShell::Zsh => format!("# ~/.{shell}rc"),
     };
     let lines: Vec<&str> = readme
         .lines()
