@@ -1,8 +1,9 @@
 //! Everything that passes between the shell scripts
 //! (`shell-integrations/dctx.{bash,zsh,fish}`) and `dctx-prompt`, in one
-//! place, under one version ([`FRAME_VERSION`]): `dctx init` renders the
-//! scripts' side from these definitions, and `dctx-prompt` reads and
-//! writes them only through this module.
+//! place, under one version ([`FRAME_VERSION`]): the scripts' side is
+//! held to these definitions (by `dctx init`'s tests, which print the
+//! lines the scripts must have), and `dctx-prompt` reads and writes them
+//! only through this module.
 //!
 //! | who → whom | what | shape |
 //! |---|---|---|

@@ -44,8 +44,8 @@ pub struct Before {
 }
 
 /// One test a hook makes, with builtins, before each prompt; the segment
-/// is kept only while every one of [`HOOK_CHECKS`] holds. `dctx init`
-/// renders them into the scripts, so the names live only here.
+/// is kept only while every one of [`HOOK_CHECKS`] holds. The scripts
+/// write them out, and `dctx init`'s tests hold them to this list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Check {
     /// `[[ a -ef b ]]`: both exist and are the same file.
