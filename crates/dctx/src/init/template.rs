@@ -62,12 +62,29 @@ pub fn render(template: &str, flags: &[(&str, bool)], values: &[(&str, &str)]) -
     fill(&out, values)
 }
 
-/// `text` with each `@NAME@` of `values` replaced.
+/// `text` with each `@NAME@` of `values` replaced, in one pass: a value
+/// (an install path) that holds `@NAME@` stays as it is.
 fn fill(text: &str, values: &[(&str, &str)]) -> String {
-    let mut out = text.to_owned();
-    for (name, value) in values {
-        out = out.replace(&format!("@{name}@"), value);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('@') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let found = values.iter().find(|(name, _)| {
+            rest[1..].starts_with(name) && rest[1 + name.len()..].starts_with('@')
+        });
+        match found {
+            Some((name, value)) => {
+                out.push_str(value);
+                rest = &rest[name.len() + 2..];
+            }
+            None => {
+                out.push('@');
+                rest = &rest[1..];
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -95,6 +112,12 @@ mod tests {
         assert_eq!(render(false, true), "a 'x'\nz\n");
         assert_eq!(render(true, false), "a 'x'\n  p\n  p-not-q\nz\n");
         assert_eq!(render(true, true), "a 'x'\n  p\n  p-q\nz\n");
+    }
+
+    #[test]
+    fn values_are_filled_once() {
+        let values = [("A", "@B@"), ("B", "b")];
+        assert_eq!(render("@A@ @B@ @C@ a@b\n", &[], &values), "@B@ b @C@ a@b\n");
     }
 
     #[test]
