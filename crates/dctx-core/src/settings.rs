@@ -156,8 +156,8 @@ impl Settings {
     /// without bound: a FIFO or `/dev/zero` named by `DCTX_CONFIG` must not
     /// hang a prompt). A missing file means the built-ins; a bad one means
     /// the built-ins plus the reason, so the prompt can flag it.
-    pub fn load(fs: &dyn FileSystem, path: &Path) -> (Settings, Option<String>) {
-        match read_text(fs, path) {
+    pub fn load(fs: &dyn FileSystem, path: &Path) -> Loaded {
+        let (settings, problem) = match read_text(fs, path) {
             Ok(Some(text)) => {
                 let (s, problem) = Settings::default().over_leniently(&text, None);
                 (
@@ -167,7 +167,8 @@ impl Settings {
             }
             Ok(None) => (Settings::default(), None),
             Err(e) => (Settings::default(), Some(e)),
-        }
+        };
+        Loaded { settings, problem }
     }
 
     /// `text` over these settings, keeping what parses: a mistake in one
@@ -275,10 +276,13 @@ impl Settings {
 
     /// [`Settings::load`] for a path that may be unknown (no home dir to
     /// find it under): the built-ins then.
-    pub fn load_optional(fs: &dyn FileSystem, path: Option<&Path>) -> (Settings, Option<String>) {
+    pub fn load_optional(fs: &dyn FileSystem, path: Option<&Path>) -> Loaded {
         match path {
             Some(path) => Settings::load(fs, path),
-            None => (Settings::default(), None),
+            None => Loaded {
+                settings: Settings::default(),
+                problem: None,
+            },
         }
     }
 
@@ -293,6 +297,17 @@ impl Settings {
     pub fn hides(&self, name: &str) -> bool {
         self.hide.iter().any(|p| glob_match(p, name))
     }
+}
+
+/// The settings of one file ([`Settings::load`]).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// What applies: the file's, with the built-ins for what it lacks or
+    /// for the tables that could not be used.
+    pub settings: Settings,
+    /// Why the file, or a table of it, could not be used: a prompt flags
+    /// it, and a caller that must fail safe (the guard) acts on it.
+    pub problem: Option<String>,
 }
 
 /// The settings of both files ([`Settings::load_layered`]).
@@ -363,7 +378,10 @@ mod tests {
             "/c.toml",
             "format = \"<{name}>\"\n[guard]\nmode = \"ask\"\n[[rule]]\npattern = \"x*\"\nstyle = \"red\"\n",
         );
-        let (s, problem) = Settings::load(&fs, Path::new("/c.toml"));
+        let Loaded {
+            settings: s,
+            problem,
+        } = Settings::load(&fs, Path::new("/c.toml"));
         assert_eq!(s.format, "<{name}>");
         assert_eq!(s.rules.len(), 1);
         assert_eq!(s.guard, GuardSettings::default());
@@ -374,8 +392,11 @@ mod tests {
         );
         // Not TOML at all: nothing of it is used.
         let fs = crate::MemFs::new().with("/c.toml", "format = \"<{name}>\"\n[guard\n");
-        let (s, problem) = Settings::load(&fs, Path::new("/c.toml"));
-        assert_eq!((s.format.as_str(), problem.is_some()), ("{name}", true));
+        let loaded = Settings::load(&fs, Path::new("/c.toml"));
+        assert_eq!(
+            (loaded.settings.format.as_str(), loaded.problem.is_some()),
+            ("{name}", true)
+        );
     }
 
     use super::*;

@@ -511,7 +511,7 @@ impl State {
                 }
             }
         };
-        let (settings, problem) = Settings::load(&RealFs, path);
+        let dctx_core::settings::Loaded { settings, problem } = Settings::load(&RealFs, path);
         let settings = Arc::new(settings);
         let watched = freshness == Freshness::Inotify;
         if let Some(cached) = self.lock().settings.get_mut(path) {

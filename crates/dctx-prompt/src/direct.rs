@@ -16,7 +16,10 @@ pub fn render(
     show_default: bool,
 ) -> String {
     let resolution = resolve(env, &RealFs);
-    let (settings, settings_problem) = Settings::load_optional(&RealFs, settings_path);
+    let dctx_core::settings::Loaded {
+        settings,
+        problem: settings_problem,
+    } = Settings::load_optional(&RealFs, settings_path);
     let request = RenderOptions {
         // Only the daemon's probes know the engine.
         engine: None,

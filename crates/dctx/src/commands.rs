@@ -48,7 +48,7 @@ pub fn status(vars: &Vars) -> anyhow::Result<()> {
     )));
     match vars.settings_path() {
         Some(path) => {
-            let (_, problem) = Settings::load(&dctx_core::RealFs, &path);
+            let problem = Settings::load(&dctx_core::RealFs, &path).problem;
             let state = if path.exists() {
                 ""
             } else {

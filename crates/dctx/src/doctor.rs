@@ -508,7 +508,7 @@ fn on_path(vars: &Vars, name: &str) -> Option<PathBuf> {
 fn contexts(vars: &Vars) -> Vec<Finding> {
     let env = vars.docker_env();
     let (rows, r) = list(&env, &RealFs);
-    let (settings, _) = Settings::load_optional(&RealFs, vars.settings_path().as_deref());
+    let settings = Settings::load_optional(&RealFs, vars.settings_path().as_deref()).settings;
     let cwd = std::env::current_dir().unwrap_or_default();
     let hosts = hosts_file(&RealFs);
     let place = Place {

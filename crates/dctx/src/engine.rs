@@ -18,7 +18,7 @@ use dctx_ipc::protocol::{Render, Request, Response};
 use dctx_ipc::Vars;
 
 fn settings(vars: &Vars) -> Settings {
-    Settings::load_optional(&RealFs, vars.settings_path().as_deref()).0
+    Settings::load_optional(&RealFs, vars.settings_path().as_deref()).settings
 }
 
 /// A connection to this user's daemon, if one runs (none is started).

@@ -244,7 +244,8 @@ fn row_of_line<'a>(rows: &[&'a Listed], lines: &[String], chosen: &str) -> Optio
 /// numbered list on the terminal. Not on a terminal, prints the list and
 /// chooses nothing.
 fn pick(vars: &Vars, rows: &[&Listed]) -> anyhow::Result<Option<String>> {
-    let settings = dctx_core::Settings::load_optional(&RealFs, vars.settings_path().as_deref()).0;
+    let settings =
+        dctx_core::Settings::load_optional(&RealFs, vars.settings_path().as_deref()).settings;
     let lines = lines(rows, &settings.guard);
     let tty = std::fs::File::options()
         .read(true)
