@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use dctx_core::guard::commands::{builtin_table, find_anywhere};
+use dctx_core::guard::commands::{builtin_table, find_anywhere, Matched, MAX_SCAN};
 use dctx_core::guard::policy::{GuardSettings, SyslogSink};
 use dctx_core::guard::table::Class;
 use dctx_core::guard::{
@@ -182,6 +182,18 @@ fn after_a_panic(args: &[OsString], program: Program) -> Decision {
     };
     let matched =
         std::panic::catch_unwind(|| find_anywhere(&words, &builtin_table())).unwrap_or(None);
+    let mut reasons =
+        vec!["the guard failed (a bug: please report it), so it cannot tell the target".into()];
+    let command = match &matched {
+        Some(Matched::Entry(entry)) => entry.clone(),
+        Some(Matched::TooLong) => {
+            reasons.push(format!(
+                "the line is too long to read (more than {MAX_SCAN} words), so it counts as destructive"
+            ));
+            String::new()
+        }
+        None => String::new(),
+    };
     Decision {
         decision: if matched.is_some() {
             Verdict::Refuse
@@ -192,7 +204,7 @@ fn after_a_panic(args: &[OsString], program: Program) -> Decision {
         host: String::new(),
         source: "(unknown)",
         problem: None,
-        command: matched.clone().unwrap_or_default(),
+        command,
         class: if matched.is_some() {
             Class::Destructive
         } else {
@@ -201,9 +213,7 @@ fn after_a_panic(args: &[OsString], program: Program) -> Decision {
         destructive: matched.is_some(),
         protected: matched.is_some(),
         named: false,
-        reasons: vec![
-            "the guard failed (a bug: please report it), so it cannot tell the target".into(),
-        ],
+        reasons,
         instead: Vec::new(),
         confirm: false,
         target_env: Default::default(),
@@ -578,6 +588,15 @@ mod tests {
         assert_eq!(
             after_a_panic(&[], Program::Compose).decision,
             Verdict::Allow
+        );
+        // Too long to look through: refused, and said so, with no
+        // command name made up for it.
+        let long = words(&["ps"; 100].join(" "));
+        let d = after_a_panic(&long, Program::Docker);
+        assert_eq!((d.decision, d.command.as_str()), (Verdict::Refuse, ""));
+        assert!(
+            d.reasons.iter().any(|r| r.contains("too long to read")),
+            "{d:#?}"
         );
     }
 

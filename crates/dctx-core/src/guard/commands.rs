@@ -308,8 +308,8 @@ pub struct Classified {
     /// The table's row or the user's entry, when the class is one the
     /// table refuses (at or above `Table::refuse`).
     pub matched: Option<String>,
-    /// Why the words could not be read with certainty; `matched` then
-    /// comes from looking for the table's words anywhere in the line.
+    /// Why the words could not be read with certainty; the guard then
+    /// looks for the table's words anywhere in the line ([`find_anywhere`]).
     pub unsure: Option<String>,
     /// Why the line changes nothing although its command is in the table
     /// (`--help`, compose's `--dry-run`).
@@ -671,17 +671,27 @@ fn scan_anywhere(first: &str, rest: &[String], table: &Table) -> Option<String> 
     found.map(str::to_string)
 }
 
+/// What [`find_anywhere`] found in a line that cannot be read with
+/// certainty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Matched {
+    /// The table entry the line would be if its command started there.
+    Entry(String),
+    /// More than [`MAX_SCAN`] words: too long to look through, so the
+    /// guard counts it as destructive (docker refuses such lines anyway,
+    /// and the guard must not spend long on them).
+    TooLong,
+}
+
 /// For a line that cannot be read with certainty: the table entry the
-/// line would be if its command started at any of its first words. A
-/// longer line counts as destructive: docker refuses such lines anyway,
-/// and the guard must not spend long on them.
-pub fn find_anywhere(words: &[OsString], table: &Table) -> Option<String> {
+/// line would be if its command started at any of its words, or
+/// [`Matched::TooLong`] past [`MAX_SCAN`] of them; `None` when no entry
+/// starts anywhere.
+pub fn find_anywhere(words: &[OsString], table: &Table) -> Option<Matched> {
     if words.len() > MAX_SCAN {
-        return Some(format!(
-            "(a line of more than {MAX_SCAN} words that cannot be read)"
-        ));
+        return Some(Matched::TooLong);
     }
-    (0..words.len()).find_map(|i| classify(&words[i..], table).matched)
+    (0..words.len()).find_map(|i| classify(&words[i..], table).matched.map(Matched::Entry))
 }
 
 #[cfg(test)]
@@ -985,11 +995,17 @@ mod tests {
     fn a_huge_line_is_read_in_bounded_time() {
         let mut long: Vec<OsString> = vec!["x".into(); 200_000];
         long.push("rm".into());
-        assert!(find_anywhere(&long, &builtin_table()).is_some());
+        assert_eq!(
+            find_anywhere(&long, &builtin_table()),
+            Some(Matched::TooLong)
+        );
         long.insert(0, "ps".into());
         assert_eq!(classify(&long, &builtin_table()).matched, None);
         assert_eq!(find_anywhere(&words_of("ps -a"), &builtin_table()), None);
-        assert!(find_anywhere(&words_of("--x 1 rmi y"), &builtin_table()).is_some());
+        assert_eq!(
+            find_anywhere(&words_of("--x 1 rmi y"), &builtin_table()),
+            Some(Matched::Entry("image rm".into()))
+        );
     }
 
     fn words_of(s: &str) -> Vec<OsString> {

@@ -26,7 +26,7 @@ use crate::env::Env;
 use crate::fs::FileSystem;
 use crate::pflag::ScanError;
 use crate::resolution::{Problem, Resolution, Source, DEFAULT_CONTEXT};
-use commands::classify;
+use commands::{classify, Matched};
 use policy::{GuardSettings, Mode};
 use table::Class;
 pub use words::{command_text, shell_word, visible};
@@ -184,12 +184,15 @@ pub fn decide(input: &Input) -> Decision {
     };
     let rest = &rest[..];
     let mut classified = classify(rest, table);
-    if let Some(LineError::Flag(ScanError::Unknown(flag))) = &line.error {
-        // The words after an unknown flag cannot be read with certainty;
-        // look for the table's commands anywhere after it.
-        classified.unsure = Some(format!("docker: unknown flag {flag}"));
-        classified.matched = commands::find_anywhere(rest, table);
-    }
+    let matched = match &line.error {
+        Some(LineError::Flag(ScanError::Unknown(flag))) => {
+            // The words after an unknown flag cannot be read with
+            // certainty; look for the table's commands anywhere after it.
+            classified.unsure = Some(format!("docker: unknown flag {flag}"));
+            commands::find_anywhere(rest, table)
+        }
+        _ => classified.matched.clone().map(Matched::Entry),
+    };
     if let Some(why) = &target_unsure {
         classified.unsure = Some(why.clone());
     }
@@ -214,7 +217,7 @@ pub fn decide(input: &Input) -> Decision {
         } else {
             classified.class
         },
-        destructive: classified.matched.is_some() && classified.inert.is_none(),
+        destructive: matched.is_some() && classified.inert.is_none(),
         protected: false,
         named,
         reasons: Vec::new(),
@@ -250,16 +253,21 @@ pub fn decide(input: &Input) -> Decision {
         }
         (None, None) => {}
     }
-    match (&classified.matched, classified.inert) {
+    match (&matched, classified.inert) {
         (Some(_), Some(inert)) => {
             d.reasons
                 .push(format!("{}, but {inert}", classified.summary()));
             return d;
         }
-        (Some(entry), None) => d.reasons.push(match &classified.unsure {
+        (Some(Matched::Entry(entry)), None) => d.reasons.push(match &classified.unsure {
             Some(why) => format!("it may be `{entry}`, which the guard refuses ({why})"),
             None => classified.summary(),
         }),
+        (Some(Matched::TooLong), None) => d.reasons.push(format!(
+            "the line is too long to read: more than {} words the guard cannot read with certainty ({}), so it counts as destructive",
+            commands::MAX_SCAN,
+            classified.unsure.as_deref().unwrap_or("unreadable")
+        )),
         (None, _) => {
             d.reasons.push(format!(
                 "{}; the guard refuses only {} commands",

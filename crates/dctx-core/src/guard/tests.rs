@@ -297,6 +297,28 @@ fn it_fails_safe_when_it_cannot_decide() {
 }
 
 #[test]
+fn a_line_too_long_to_read_is_refused_and_says_so() {
+    // After an unknown flag, more words than the guard looks through.
+    let line = format!("--new-flag {}", ["ps"; 100].join(" "));
+    let d = decide_in(&world("prod"), &[], &line, Ok(&GuardSettings::default()));
+    assert_eq!(
+        (d.decision, d.destructive),
+        (Verdict::Refuse, true),
+        "{d:#?}"
+    );
+    assert!(
+        d.reasons.iter().any(|r| r.contains("too long to read")),
+        "{d:#?}"
+    );
+    // No made-up command name in its place.
+    assert!(d.reasons.iter().all(|r| !r.contains('`')), "{d:#?}");
+    // The same words, fewer of them: read, and not destructive.
+    let line = format!("--new-flag {}", ["ps"; 10].join(" "));
+    let d = decide_in(&world("prod"), &[], &line, Ok(&GuardSettings::default()));
+    assert_eq!(d.decision, Verdict::Allow, "{d:#?}");
+}
+
+#[test]
 fn protect_all_but_and_confirm_come_from_the_settings() {
     let s = Settings::parse("[guard]\nprotect_all_but = [\"dev\"]\nmode = \"confirm\"\n").unwrap();
     let fs = world("staging");
