@@ -334,22 +334,7 @@ mod tests {
 
     fn record(argv: &[&str], outcome: Outcome) -> Record {
         let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
-        let d = Decision {
-            decision: dctx_core::guard::Verdict::Refuse,
-            context: "prod".into(),
-            host: "tcp://h:2375".into(),
-            source: "DOCKER_CONTEXT",
-            problem: None,
-            command: "system prune".into(),
-            class: dctx_core::guard::table::Class::Destructive,
-            destructive: true,
-            protected: true,
-            named: false,
-            reasons: vec![],
-            instead: vec![],
-            confirm: false,
-            target_env: Default::default(),
-        };
+        let d = crate::test_support::refused_prune();
         Record::new("u".into(), &argv, &d, outcome)
     }
 

@@ -14,6 +14,8 @@ mod init;
 pub mod shim;
 mod suggest;
 mod switch;
+#[cfg(test)]
+mod test_support;
 mod uninstall;
 
 use std::process::ExitCode;

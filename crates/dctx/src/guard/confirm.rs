@@ -78,26 +78,7 @@ fn engine_line(e: &EngineReport) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dctx_core::guard::Verdict;
-
-    fn decision() -> Decision {
-        Decision {
-            decision: Verdict::Refuse,
-            context: "prod".into(),
-            host: "tcp://h:2375".into(),
-            source: "DOCKER_CONTEXT",
-            problem: None,
-            command: "system prune".into(),
-            class: dctx_core::guard::table::Class::Destructive,
-            destructive: true,
-            protected: true,
-            named: false,
-            reasons: vec!["`system prune` is destructive".into()],
-            instead: vec![],
-            confirm: true,
-            target_env: Default::default(),
-        }
-    }
+    use crate::test_support::refused_prune as decision;
 
     #[test]
     fn the_question_says_confirm_and_names_the_probed_engine() {
