@@ -14,6 +14,7 @@ use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard
 use dctx_core::InitShell;
 use tempfile::TempDir;
 
+pub use dctx_testkit::{signal, wait_for, Conn, Frozen};
 pub use fake_engine as engine;
 
 /// Builds dctx's binaries once per test run, with the profile this test
@@ -191,9 +192,10 @@ pub fn whole_machine() -> RwLockWriteGuard<'static, ()> {
     MACHINE.write().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A private world for one test.
+/// A private world for one test ([`dctx_testkit::Sandbox`]), holding its
+/// share of the machine.
 pub struct Sandbox {
-    root: TempDir,
+    kit: dctx_testkit::Sandbox,
     _share: MachineShare,
 }
 
@@ -206,31 +208,18 @@ impl Default for Sandbox {
 impl Sandbox {
     pub fn new() -> Sandbox {
         let share = MachineShare::take();
-        let root = tempfile::Builder::new()
-            .prefix("dctx-test-")
-            .tempdir()
-            .expect("tempdir");
-        for dir in ["home", "xdg-config", "xdg-state", "runtime"] {
-            std::fs::create_dir_all(root.path().join(dir)).expect("sandbox dir");
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let runtime = root.path().join("runtime");
-            std::fs::set_permissions(runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-        }
         Sandbox {
-            root,
+            kit: dctx_testkit::Sandbox::new("dctx-test-").expect("sandbox"),
             _share: share,
         }
     }
 
     pub fn path(&self) -> &Path {
-        self.root.path()
+        self.kit.path()
     }
 
     pub fn home(&self) -> PathBuf {
-        self.path().join("home")
+        self.kit.home()
     }
 
     /// `$HOME/.docker`, the config dir when DOCKER_CONFIG is unset.
@@ -238,22 +227,15 @@ impl Sandbox {
         self.home().join(".docker")
     }
 
-    /// A command that sees only the sandbox: no inherited DOCKER_* or XDG_*.
+    /// A command that sees only the sandbox: no inherited DOCKER_* or
+    /// XDG_*, the tests' PATH, and no daemon started behind its back.
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.env_clear()
-            .env("PATH", system_path())
-            .env("HOME", self.home())
-            .env("XDG_CONFIG_HOME", self.path().join("xdg-config"))
-            .env("XDG_STATE_HOME", self.path().join("xdg-state"))
-            .env("XDG_RUNTIME_DIR", self.path().join("runtime"))
-            // Not the machine's /etc/dctx/config.toml: a test writes one here.
-            .env("DCTX_SYSTEM_CONFIG", self.path().join("system-config.toml"))
+        let mut cmd = self.kit.command(program);
+        cmd.env("PATH", system_path())
             .env("LANG", "C.UTF-8")
             // Tests start daemons explicitly, so none outlives its test.
             .env("DCTX_NO_AUTOSTART", "1")
-            .current_dir(self.path())
-            .stdin(Stdio::null());
+            .current_dir(self.path());
         cmd
     }
 
@@ -288,7 +270,7 @@ impl Sandbox {
 
     /// The daemon socket for this sandbox's XDG_RUNTIME_DIR.
     pub fn socket(&self) -> PathBuf {
-        self.path().join("runtime").join("dctx").join("dctx.sock")
+        self.kit.socket()
     }
 
     /// One of dctx's binaries, in the sandbox.
@@ -338,11 +320,10 @@ impl Drop for FakeShell {
     }
 }
 
-/// `dctx daemon run` in the foreground for one test; stopped on drop.
-pub struct Daemon {
-    child: Option<std::process::Child>,
-    pub socket: PathBuf,
-}
+/// `dctx daemon run` in the foreground for one test, its log in the
+/// sandbox's `daemon.log`; stopped on drop. The rest of what it does is
+/// [`dctx_testkit::Daemon`]'s.
+pub struct Daemon(dctx_testkit::Daemon);
 
 impl Daemon {
     pub fn start(sandbox: &Sandbox) -> Daemon {
@@ -359,84 +340,29 @@ impl Daemon {
             .stdout(Stdio::null())
             .stderr(log);
         configure(&mut cmd);
-        let child = cmd.spawn().expect("spawn daemon");
-        let socket = sandbox.socket();
-        let daemon = Daemon {
-            child: Some(child),
-            socket,
-        };
-        wait_for(
-            "the daemon to answer",
-            std::time::Duration::from_secs(10),
-            || Conn::open(&daemon.socket).is_ok(),
-        );
-        daemon
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, |c| c.id())
-    }
-
-    /// Waits for the daemon to exit by itself, failing the test after
-    /// `limit`; returns its exit status.
-    pub fn wait_exit(
-        &mut self,
-        what: &str,
-        limit: std::time::Duration,
-    ) -> std::process::ExitStatus {
-        let child = self.child.as_mut().expect("a running daemon");
-        let mut status = None;
-        wait_for(what, limit, || {
-            status = child.try_wait().expect("wait");
-            status.is_some()
-        });
-        self.child = None;
-        status.expect("exited")
-    }
-
-    /// Stops the daemon (SIGSTOP) until the guard is dropped: meanwhile it
-    /// can neither answer nor tell anyone of a change.
-    pub fn freeze(&self) -> Frozen<'_> {
-        // Our own child, not reaped yet: the pid is still the daemon's.
-        signal(self.pid(), rustix::process::Signal::STOP);
-        Frozen(self)
+        let kit =
+            dctx_testkit::Daemon::spawn(cmd, sandbox.socket(), std::time::Duration::from_secs(10))
+                .unwrap_or_else(|e| panic!("waiting for the daemon to answer: {e}"));
+        Daemon(kit)
     }
 
     /// Kills the daemon with SIGKILL and reaps it, leaving its socket behind.
-    pub fn kill9(mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+    pub fn kill9(self) {
+        self.0.kill9()
     }
 }
 
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        // Our own child, not reaped yet: the pid is still the daemon's.
-        signal(child.id(), rustix::process::Signal::TERM);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while std::time::Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
+impl std::ops::Deref for Daemon {
+    type Target = dctx_testkit::Daemon;
+
+    fn deref(&self) -> &dctx_testkit::Daemon {
+        &self.0
     }
 }
 
-/// A [`Daemon`] stopped by [`Daemon::freeze`]; continued on drop.
-pub struct Frozen<'a>(&'a Daemon);
-
-impl Drop for Frozen<'_> {
-    fn drop(&mut self) {
-        // As in freeze.
-        signal(self.0.pid(), rustix::process::Signal::CONT);
+impl std::ops::DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut dctx_testkit::Daemon {
+        &mut self.0
     }
 }
 
@@ -468,82 +394,6 @@ pub fn daemons_in(sandbox: &Sandbox) -> Vec<u32> {
             has(&cmdline, b"daemon") && has(&cmdline, b"run") && has(&environ, marker.as_bytes())
         })
         .collect()
-}
-
-/// A raw protocol connection, for driving the daemon byte by byte.
-pub struct Conn {
-    reader: std::io::BufReader<std::os::unix::net::UnixStream>,
-}
-
-impl Conn {
-    /// Connects and completes the handshake.
-    pub fn open(socket: &Path) -> std::io::Result<Conn> {
-        let mut conn = Conn::raw(socket)?;
-        let hello =
-            conn.call(&serde_json::json!({"type": "hello", "protocol": dctx_ipc::protocol::PROTOCOL_VERSION, "client": "tests"}))?;
-        if hello["type"] != "hello" {
-            return Err(std::io::Error::other(format!("bad hello reply {hello}")));
-        }
-        Ok(conn)
-    }
-
-    /// Connects without a handshake.
-    pub fn raw(socket: &Path) -> std::io::Result<Conn> {
-        let stream = std::os::unix::net::UnixStream::connect(socket)?;
-        stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
-        Ok(Conn {
-            reader: std::io::BufReader::new(stream),
-        })
-    }
-
-    pub fn send_bytes(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        use std::io::Write;
-        self.reader.get_mut().write_all(bytes)
-    }
-
-    pub fn shutdown_write(&self) {
-        let _ = self.reader.get_ref().shutdown(std::net::Shutdown::Write);
-    }
-
-    /// Reads one reply line as JSON; `Err(UnexpectedEof)` when closed.
-    pub fn read(&mut self) -> std::io::Result<serde_json::Value> {
-        use std::io::BufRead;
-        let mut line = String::new();
-        if self.reader.read_line(&mut line)? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        serde_json::from_str(&line).map_err(std::io::Error::other)
-    }
-
-    pub fn call(&mut self, request: &serde_json::Value) -> std::io::Result<serde_json::Value> {
-        let mut line = serde_json::to_vec(request)?;
-        line.push(b'\n');
-        self.send_bytes(&line)?;
-        self.read()
-    }
-
-    /// A Query for a shell with these DOCKER_* variables.
-    pub fn query(
-        &mut self,
-        home: &Path,
-        vars: &[(&str, &str)],
-        caller: Option<(u32, &str)>,
-    ) -> serde_json::Value {
-        let vars: serde_json::Map<String, serde_json::Value> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
-            .collect();
-        let caller = caller.map(|(pid, tty)| serde_json::json!({"pid": pid, "tty": tty}));
-        let request = serde_json::json!({
-            "type": "query",
-            "env": {"vars": vars, "home": home},
-            "caller": caller,
-            "render": {"shell": "plain", "format": "{name}|{host}"},
-        });
-        let reply = self.call(&request).expect("query");
-        assert_eq!(reply["type"], "segment", "{reply}");
-        reply
-    }
 }
 
 /// A tmux server of our own (`-L`), killed on drop.
@@ -772,19 +622,6 @@ impl<'a> Hooked<'a> {
     }
 }
 
-/// Polls `done` until it holds, failing after `limit`: for eventual
-/// consistency, not for measuring speed.
-pub fn wait_for(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
-    let start = std::time::Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-}
-
 /// Runs `cmd`, failing the test if it has not finished within `limit`: a
 /// hang detector with a generous bound, not a speed measurement.
 pub fn run_bounded(cmd: &mut Command, limit: std::time::Duration) -> Output {
@@ -849,29 +686,8 @@ pub fn run_ok(cmd: &mut Command) -> String {
 
 /// Copies a directory tree, keeping symlinks as symlinks.
 pub fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("dir entry");
-        let target = to.join(entry.file_name());
-        let ty = entry.file_type().expect("file type");
-        if ty.is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else if ty.is_symlink() {
-            let link = std::fs::read_link(entry.path()).expect("read link");
-            std::os::unix::fs::symlink(link, target).expect("symlink");
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
-
-/// Sends `sig` to process `pid`: whether it was delivered (callers that
-/// clean up ignore it, as the process may be gone).
-pub fn signal(pid: u32, sig: rustix::process::Signal) -> bool {
-    i32::try_from(pid)
-        .ok()
-        .and_then(rustix::process::Pid::from_raw)
-        .is_some_and(|pid| rustix::process::kill_process(pid, sig).is_ok())
+    dctx_testkit::copy_tree(from, to)
+        .unwrap_or_else(|e| panic!("copying {} to {}: {e}", from.display(), to.display()));
 }
 
 /// Makes a FIFO at `path`, mode 0600.

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use dctx_ipc::client::Client;
 use dctx_ipc::protocol::{DaemonStatus, Request, Response};
+use dctx_testkit::procfs;
 
 use crate::world::World;
 
@@ -28,15 +29,10 @@ impl std::fmt::Display for Size {
 }
 
 pub fn size(pid: u32) -> Size {
-    let rss_kib = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
-            line.split_whitespace().nth(1)?.parse().ok()
-        })
-        .unwrap_or(0);
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count());
-    Size { rss_kib, fds }
+    Size {
+        rss_kib: procfs::rss_kib(pid).unwrap_or(0),
+        fds: procfs::fd_count(pid),
+    }
 }
 
 pub fn status(world: &World) -> anyhow::Result<DaemonStatus> {
@@ -85,12 +81,8 @@ pub fn stop(world: &World) -> anyhow::Result<()> {
 
 /// SIGKILL, then waits until the process is gone (or a zombie nobody reaps).
 pub fn kill9(pid: u32) -> anyhow::Result<()> {
-    let target = i32::try_from(pid)
-        .ok()
-        .and_then(rustix::process::Pid::from_raw)
-        .ok_or_else(|| anyhow::anyhow!("no such pid: {pid}"))?;
-    if let Err(e) = rustix::process::kill_process(target, rustix::process::Signal::KILL) {
-        bail!("could not kill the daemon (pid {pid}): {e}");
+    if !procfs::signal(pid, rustix::process::Signal::KILL) {
+        bail!("could not kill the daemon (pid {pid})");
     }
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {

@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{bail, Context as _};
 use dctx_core::Env;
-use tempfile::TempDir;
+use dctx_testkit::Sandbox;
 
 /// Contexts in the dir that `docker context use` keeps switching.
 pub const USE_CONTEXTS: &[&str] = &["c0", "c1", "c2", "c3", "c4", "default"];
@@ -17,9 +17,8 @@ pub const USE_CONTEXTS: &[&str] = &["c0", "c1", "c2", "c3", "c4", "default"];
 pub const META_CONTEXTS: &[&str] = &["m0", "m1", "m2", "m3", "m4"];
 
 pub struct World {
-    root: TempDir,
+    sandbox: Sandbox,
     pub home: PathBuf,
-    pub runtime: PathBuf,
     pub dctx: PathBuf,
     pub docker: PathBuf,
     /// Switched by `docker context use`.
@@ -37,14 +36,11 @@ pub struct World {
 
 impl World {
     pub fn create(dctx: PathBuf, docker: PathBuf) -> anyhow::Result<World> {
-        let root = tempfile::Builder::new()
-            .prefix("dctx-soak-")
-            .tempdir()
-            .context("could not create a temporary directory")?;
-        let base = root.path().to_path_buf();
+        let sandbox =
+            Sandbox::new("dctx-soak-").context("could not create a temporary directory")?;
+        let base = sandbox.path().to_path_buf();
         let mut world = World {
-            home: base.join("home"),
-            runtime: base.join("runtime"),
+            home: sandbox.home(),
             dctx,
             docker,
             use_dir: base.join("use"),
@@ -53,16 +49,8 @@ impl World {
             churn_templates: [base.join("template-0"), base.join("template-1")],
             envs: Vec::new(),
             keys_by_dir: HashMap::new(),
-            root,
+            sandbox,
         };
-        for dir in [&world.home, &world.runtime] {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("could not create {}", dir.display()))?;
-        }
-        std::fs::set_permissions(
-            &world.runtime,
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )?;
         world.populate()?;
         world.envs = environments(&world);
         for (key, env) in world.envs.iter().enumerate() {
@@ -76,20 +64,13 @@ impl World {
     }
 
     pub fn path(&self) -> &Path {
-        self.root.path()
+        self.sandbox.path()
     }
 
     /// A command that sees only this world (HOME, XDG dirs, PATH).
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.env_clear()
-            .env("HOME", &self.home)
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("LANG", "C.UTF-8")
-            .env("XDG_RUNTIME_DIR", &self.runtime)
-            .env("XDG_STATE_HOME", self.path().join("state"))
-            .env("XDG_CONFIG_HOME", self.path().join("config"))
-            .stdin(Stdio::null());
+        let mut cmd = self.sandbox.command(program);
+        cmd.env("LANG", "C.UTF-8");
         cmd
     }
 
@@ -112,7 +93,7 @@ impl World {
     }
 
     pub fn socket(&self) -> PathBuf {
-        dctx_ipc::paths::socket_path(&self.runtime.join("dctx"))
+        self.sandbox.socket()
     }
 
     fn create_contexts(
@@ -180,20 +161,8 @@ fn environments(world: &World) -> Vec<Env> {
     envs
 }
 
-/// Copies a directory tree (directories and regular files).
+/// Copies a directory tree ([`dctx_testkit::copy_tree`]).
 pub fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("could not create {}", to.display()))?;
-    for entry in
-        std::fs::read_dir(from).with_context(|| format!("could not read {}", from.display()))?
-    {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)
-                .with_context(|| format!("could not copy {}", entry.path().display()))?;
-        }
-    }
-    Ok(())
+    dctx_testkit::copy_tree(from, to)
+        .with_context(|| format!("could not copy {} to {}", from.display(), to.display()))
 }
