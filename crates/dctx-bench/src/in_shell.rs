@@ -1,7 +1,7 @@
 //! Timing commands inside a shell, many calls per round, so that no
 //! process start is in the figure: what a prompt hook or the guard's
 //! `docker` function costs, beside references in the same shell. One
-//! timing loop for both (`prompt_in_shell`, `guard::in_shell`), told what
+//! timing loop for both (`prompt::in_shell`, `guard::in_shell`), told what
 //! to time.
 //!
 //! bash and zsh read their clocks (`EPOCHREALTIME`) around each round of
