@@ -71,7 +71,6 @@ pub struct Timing {
 /// A shell's output: one line per row, its rounds in ns per call.
 pub struct Measured {
     pub stdout: String,
-    pub stderr: String,
 }
 
 impl Measured {
@@ -112,12 +111,10 @@ pub fn time(world: &World, shell: &str, timing: &Timing) -> Option<Measured> {
         .args(&args)
         .arg(&script)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .output()
         .ok()?;
     Some(Measured {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     })
 }
 
@@ -135,7 +132,8 @@ per() { local n=$1; shift; local t0=$EPOCHREALTIME; for ((i = 0; i < n; i++)); d
 }
 
 fn sh_script(shell: &str, timing: &Timing) -> String {
-    let mut s = format!("{}\n{}\n", sh_per(shell), timing.prologue);
+    // The clock function after the prologue, as these scripts always had it.
+    let mut s = format!("{}\n{}\n", timing.prologue, sh_per(shell));
     let mut var = 0;
     for group in &timing.groups {
         let first = var;
@@ -156,7 +154,9 @@ fn sh_script(shell: &str, timing: &Timing) -> String {
 
 fn fish_script(timing: &Timing) -> String {
     let rows = || timing.groups.iter().flat_map(|g| &g.rows);
-    let mut s = String::from(
+    // The clock function after the prologue, as these scripts always had it.
+    let mut s = format!("{}\n", timing.prologue);
+    s.push_str(
         "function __bench_noop; end\nfunction per\n    set -l n $argv[1]\n    set -l t0 (date +%s%N)\n    switch $argv[2]\n",
     );
     for (i, row) in rows().enumerate() {
@@ -165,8 +165,6 @@ fn fish_script(timing: &Timing) -> String {
     s.push_str(
         "    end\n    set -l t1 (date +%s%N)\n    math --scale=0 \"($t1 - $t0) / $n\"\nend\n",
     );
-    s.push_str(&timing.prologue);
-    s.push('\n');
     let mut var = 0;
     for group in &timing.groups {
         let first = var;
@@ -216,7 +214,7 @@ mod tests {
         assert!(s.contains(
             "for r in 1 2 3; do v1=\"$v1 $(per 5 cmd a)\"; v2=\"$v2 $(per 6 cmd b)\"; done\necho \"a$v1\"\necho \"b$v2\"\n"
         ));
-        assert!(s.starts_with("per() {") && s.ends_with("teardown"));
+        assert!(s.starts_with("setup\nper() {") && s.ends_with("teardown"));
         let f = fish_script(&timing());
         assert!(f.contains("        case r0; for i in (seq $n); __bench_noop; end\n"));
         assert!(f.contains("for r in (seq 3); set -a v1 (per 5 r1); set -a v2 (per 6 r2); end\necho a $v1\necho b $v2\n"));
@@ -226,7 +224,6 @@ mod tests {
     fn a_field_is_the_median_round_in_microseconds() {
         let m = Measured {
             stdout: "loop 3000 1000 2000\nprecmd  40000 90000 50000\nbad x\n".into(),
-            stderr: String::new(),
         };
         assert_eq!(m.field("loop"), Some(2.0));
         assert_eq!(m.field("precmd"), Some(50.0));

@@ -209,6 +209,6 @@ __dctx_precmd; sleep 0.2; __dctx_precmd"#,
                 );
             }
         }
-        _ => println!("{shell} measurement failed: {} {}", out.stdout, out.stderr),
+        _ => println!("{shell} measurement failed: {}", out.stdout),
     }
 }
