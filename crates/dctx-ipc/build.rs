@@ -29,7 +29,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap());
-    // crates/dctx-core -> the workspace root, when built from the repository.
+    // crates/dctx-ipc -> the workspace root, when built from the repository.
     let root = manifest.join("../..");
     let mut inputs = Vec::new();
     for dir in build_inputs::SHIPPED_DIRS {
