@@ -74,17 +74,22 @@ if status is-interactive
             # @END@
             return $__dctx_status
         end
-        # @IF prompt@
-        # `--prompt`: the segment before the user's prompt, once.
-        if not functions -q __dctx_user_prompt; and functions -q fish_prompt
-            functions -c fish_prompt __dctx_user_prompt
-            function fish_prompt
-                set -l __dctx_status $status
-                test -n "$DCTX_SEGMENT"; and printf '%s ' $DCTX_SEGMENT
-                __dctx_return $__dctx_status
-                __dctx_user_prompt
+        # The segment before the user's prompt, once: run here with
+        # `--prompt`, and by the Debian package's system snippet at the
+        # first prompt (after the user's config chose its fish_prompt).
+        function __dctx_wrap_prompt
+            if not functions -q __dctx_user_prompt; and functions -q fish_prompt
+                functions -c fish_prompt __dctx_user_prompt
+                function fish_prompt
+                    set -l __dctx_status $status
+                    test -n "$DCTX_SEGMENT"; and printf '%s ' $DCTX_SEGMENT
+                    __dctx_return $__dctx_status
+                    __dctx_user_prompt
+                end
             end
         end
+        # @IF prompt@
+        __dctx_wrap_prompt
         # @END@
     else
         printf 'dctx: needs fish 3.1 or newer (this is %s); the prompt is left as it was\n' $version >&2

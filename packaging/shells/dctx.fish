@@ -22,15 +22,8 @@ if status is-interactive
         end
         function __dctx_system_prompt --on-event fish_prompt
             functions -e __dctx_system_prompt
-            if not functions -q __dctx_user_prompt; and functions -q fish_prompt
-                functions -c fish_prompt __dctx_user_prompt
-                function fish_prompt
-                    set -l __dctx_status $status
-                    test -n "$DCTX_SEGMENT"; and printf '%s ' $DCTX_SEGMENT
-                    __dctx_return $__dctx_status
-                    __dctx_user_prompt
-                end
-            end
+            # Defined by `dctx init fish`; the same edit `--prompt` makes.
+            functions -q __dctx_wrap_prompt; and __dctx_wrap_prompt
         end
     end
 end

@@ -382,7 +382,10 @@ mod tests {
                 assert!(!s.contains("# @"), "a template marker left for {shell:?}");
                 assert_eq!(s.contains("--shell plain"), starship, "{shell:?}");
                 assert_eq!(
-                    s.contains("__dctx_user_prompt") || s.contains("*DCTX_SEGMENT*"),
+                    // fish defines the edit always (the package's
+                    // snippet calls it) and runs it only with `--prompt`.
+                    s.lines().any(|l| l.trim() == "__dctx_wrap_prompt")
+                        || s.contains("*DCTX_SEGMENT*"),
                     prompt,
                     "{shell:?}"
                 );
