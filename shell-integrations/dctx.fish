@@ -17,6 +17,17 @@ set -g __dctx_key
 set -g __dctx_stamps
 
 function __dctx_ask --description 'dctx: ask for the segment, and the stamps to keep it by'
+    # dctx-prompt gone (uninstalled under this shell): said once, and no
+    # segment, rather than fish's own error at every prompt.
+    if not test -x $__dctx_prompt
+        set -g DCTX_SEGMENT ''
+        set -g __dctx_stamps ''
+        if not set -q __dctx_gone
+            set -g __dctx_gone 1
+            printf 'dctx: %s cannot run (uninstalled?); delete the dctx init line from your startup file\n' $__dctx_prompt >&2
+        end
+        return
+    end
     # The answer's format and --frame: crates/dctx-ipc/src/helper_frame.rs.
     set -l out (command $__dctx_prompt --shell @DCTX_SHELL@ --pid $fish_pid --keep --frame @DCTX_FRAME@ 2>/dev/null | string split0)
     set -g DCTX_SEGMENT "$out[1]"

@@ -421,7 +421,7 @@ fn uninstall_undoes_what_dctx_set_up() {
 #[test]
 fn a_shell_whose_dctx_is_gone_says_so_once() {
     let sandbox = Sandbox::new();
-    for shell in ["bash", "zsh"] {
+    for shell in ["bash", "zsh", "fish"] {
         for tool in ["tmux", shell] {
             if !require_tool(tool, "uninstalled-under-the-shell test") {
                 return;
@@ -433,18 +433,28 @@ fn a_shell_whose_dctx_is_gone_says_so_once() {
         for name in ["dctx", "dctx-prompt"] {
             std::fs::copy(bin_dir().join(name), bin.join(name)).unwrap();
         }
-        let command = match shell {
-            "bash" => "bash --noprofile --norc -i",
-            _ => "zsh -f -i",
+        let (command, prompt, init, export) = match shell {
+            "bash" | "zsh" => (
+                if shell == "bash" { "bash --noprofile --norc -i" } else { "zsh -f -i" },
+                "PS1='<${DCTX_SEGMENT}|$?> ' PROMPT='<${DCTX_SEGMENT}|%?> '; setopt prompt_subst 2>/dev/null",
+                format!("eval \"$(dctx init {shell})\""),
+                "export DOCKER_HOST=",
+            ),
+            _ => (
+                "fish --no-config -i",
+                "function fish_prompt; printf '<%s|%s> ' \"$DCTX_SEGMENT\" $status; end",
+                "dctx init fish | source".to_string(),
+                "set -gx DOCKER_HOST ",
+            ),
         };
         let tmux = Tmux::start(
             &sandbox,
             &format!("gone-{shell}"),
             &format!("env PATH='{}:/usr/bin:/bin' {command}", bin.display()),
         );
-        tmux.type_line("PS1='<${DCTX_SEGMENT}|$?> ' PROMPT='<${DCTX_SEGMENT}|%?> '; setopt prompt_subst 2>/dev/null");
-        tmux.type_line(&format!("eval \"$(dctx init {shell})\""));
-        tmux.type_line("export DOCKER_HOST=tcp://10.9.9.9:2375");
+        tmux.type_line(prompt);
+        tmux.type_line(&init);
+        tmux.type_line(&format!("{export}tcp://10.9.9.9:2375"));
         tmux.expect_prompt("<tcp://10.9.9.9:2375|0>");
 
         run_ok(
@@ -457,7 +467,7 @@ fn a_shell_whose_dctx_is_gone_says_so_once() {
         for _ in 0..3 {
             tmux.type_line("true");
         }
-        tmux.type_line("export DOCKER_HOST=tcp://10.8.8.8:2375");
+        tmux.type_line(&format!("{export}tcp://10.8.8.8:2375"));
         tmux.type_line("echo done-here");
         wait_for("the prompts after dctx went", PATIENCE, || {
             tmux.screen().lines().any(|l| l.trim_end() == "done-here")
