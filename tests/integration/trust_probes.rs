@@ -400,8 +400,10 @@ fn watches_grow_with_the_contexts_in_use_not_with_the_store() {
     // Answers are as before: an edit of a context in use is seen, and
     // shells are told (the change mark is replaced).
     let mark = sandbox.path().join("runtime/dctx/changed");
-    let inode = || dctx_core::fs::FileId::of(&mark).map(|id| id.inode());
-    let before = inode();
+    // The whole id, not the inode alone: nobody holds a link to the old
+    // mark here (a shell would), so two bumps may reuse its inode number.
+    let id = || dctx_core::fs::FileId::of(&mark);
+    let before = id();
     assert!(before.is_some());
     run_ok(sandbox.docker().args([
         "context",
@@ -411,7 +413,7 @@ fn watches_grow_with_the_contexts_in_use_not_with_the_store() {
         "host=tcp://10.9.9.9:2375",
     ]));
     wait_for("the change mark to be replaced", EVENTUALLY, || {
-        inode() != before
+        id() != before
     });
     let answer = conn.query(&home, &[("DOCKER_CONTEXT", "c2")], None);
     assert_eq!(answer["text"], "c2|tcp://10.9.9.9:2375", "{answer}");

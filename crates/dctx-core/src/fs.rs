@@ -42,6 +42,12 @@ pub trait FileSystem {
     /// or FIFO is never opened. What compares two spellings of one Unix
     /// socket.
     fn locate(&self, path: &Path) -> Option<Located>;
+
+    /// Which version of the file at `path` is there now (following
+    /// symlinks, as reading does); `None` when nothing can be stat'ed. Two
+    /// equal ids mean the same contents: what a cache keyed on a file
+    /// checks before it trusts what it read.
+    fn id(&self, path: &Path) -> Option<FileId>;
 }
 
 /// A file found by [`FileSystem::locate`].
@@ -112,6 +118,10 @@ impl FileSystem for RealFs {
         })
     }
 
+    fn id(&self, path: &Path) -> Option<FileId> {
+        FileId::of(path)
+    }
+
     fn list_dir(&self, path: &Path) -> io::Result<Vec<std::ffi::OsString>> {
         let mut names = Vec::new();
         for entry in std::fs::read_dir(path)?.take(MAX_DIR_ENTRIES) {
@@ -134,8 +144,10 @@ pub struct FileId {
 }
 
 impl FileId {
-    /// `None` when the file cannot be stat'ed (missing, unreadable dir).
-    /// Follows symlinks, as opening the file does.
+    /// The real file's id: `None` when the file cannot be stat'ed
+    /// (missing, unreadable dir). Follows symlinks, as opening the file
+    /// does. What [`RealFs::id`] answers; code that may run against a fake
+    /// world asks its [`FileSystem`] instead.
     pub fn of(path: &Path) -> Option<FileId> {
         use std::os::unix::fs::MetadataExt;
         let m = std::fs::metadata(path).ok()?;
@@ -155,10 +167,16 @@ impl FileId {
 }
 
 /// An in-memory file system for tests: a path maps to contents or an error.
+///
+/// Every write gets a new version, which [`FileSystem::id`] reports: a
+/// rewrite with the very same bytes is still seen, as a rename over the
+/// real file gives a new inode.
 #[derive(Debug, Default, Clone)]
 pub struct MemFs {
-    files: HashMap<PathBuf, Result<Vec<u8>, io::ErrorKind>>,
+    files: HashMap<PathBuf, (Result<Vec<u8>, io::ErrorKind>, u64)>,
     located: HashMap<PathBuf, Located>,
+    /// The last version given out.
+    version: u64,
 }
 
 impl MemFs {
@@ -167,13 +185,28 @@ impl MemFs {
     }
 
     pub fn with(mut self, path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) -> Self {
-        self.files.insert(path.into(), Ok(contents.into()));
+        self.write(path, contents);
         self
     }
 
     pub fn with_error(mut self, path: impl Into<PathBuf>, kind: io::ErrorKind) -> Self {
-        self.files.insert(path.into(), Err(kind));
+        self.put(path.into(), Err(kind));
         self
+    }
+
+    /// Creates or replaces the file at `path`, as a new version.
+    pub fn write(&mut self, path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) {
+        self.put(path.into(), Ok(contents.into()));
+    }
+
+    /// Removes the file at `path`, if any.
+    pub fn remove(&mut self, path: &Path) {
+        self.files.remove(path);
+    }
+
+    fn put(&mut self, path: PathBuf, contents: Result<Vec<u8>, io::ErrorKind>) {
+        self.version += 1;
+        self.files.insert(path, (contents, self.version));
     }
 
     /// A file (a socket, say) at `path`, which leads to `real`, inode `ino`.
@@ -195,14 +228,34 @@ impl MemFs {
 impl FileSystem for MemFs {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         match self.files.get(path) {
-            Some(Ok(bytes)) => Ok(bytes.clone()),
-            Some(Err(kind)) => Err(io::Error::from(*kind)),
+            Some((Ok(bytes), _)) => Ok(bytes.clone()),
+            Some((Err(kind), _)) => Err(io::Error::from(*kind)),
             None => Err(io::Error::from(io::ErrorKind::NotFound)),
         }
     }
 
     fn locate(&self, path: &Path) -> Option<Located> {
         self.located.get(path).cloned()
+    }
+
+    /// Each version is a file of its own (its own inode), so no two
+    /// writes ever share an id; an error other than `NotFound` is a file
+    /// that exists but cannot be read, and has an id too.
+    fn id(&self, path: &Path) -> Option<FileId> {
+        let (contents, version) = self.files.get(path)?;
+        let size = match contents {
+            Ok(bytes) => bytes.len() as u64,
+            Err(io::ErrorKind::NotFound) => return None,
+            Err(_) => 0,
+        };
+        let time = (i64::try_from(*version).unwrap_or(i64::MAX), 0);
+        Some(FileId {
+            dev: 0,
+            ino: *version,
+            mtime: time,
+            ctime: time,
+            size,
+        })
     }
 
     /// The first components below `path` of the files it holds.
@@ -258,5 +311,37 @@ mod tests {
             io::ErrorKind::FileTooLarge
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn mem_fs_gives_every_write_a_new_id_and_a_missing_file_none() {
+        let path = Path::new("/d/config.json");
+        let mut fs = MemFs::new().with(path, "{}");
+        let first = fs.id(path).expect("written");
+        assert_eq!(fs.id(path), Some(first), "reading changes nothing");
+        fs.write(path, "{}");
+        let second = fs.id(path).expect("rewritten");
+        assert_ne!(first, second, "the same bytes written again");
+        fs.remove(path);
+        assert_eq!(fs.id(path), None);
+        let fs = MemFs::new()
+            .with_error(path, io::ErrorKind::PermissionDenied)
+            .with_error("/d/gone", io::ErrorKind::NotFound);
+        assert!(fs.id(path).is_some(), "there, but unreadable");
+        assert_eq!(fs.id(Path::new("/d/gone")), None);
+    }
+
+    #[test]
+    fn real_fs_id_sees_a_rename_over_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        assert_eq!(RealFs.id(&path), None);
+        std::fs::write(&path, "{}").unwrap();
+        let first = RealFs.id(&path).expect("written");
+        assert_eq!(RealFs.id(&path), Some(first));
+        let tmp = dir.path().join("tmp");
+        std::fs::write(&tmp, "{}").unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+        assert_ne!(RealFs.id(&path), Some(first), "a new inode");
     }
 }

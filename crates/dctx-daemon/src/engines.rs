@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use dctx_core::engine::{now_ms, EngineReport, EngineSettings, ProbeResult};
-use dctx_core::{RealFs, Resolution};
+use dctx_core::Resolution;
 use dctx_ipc::pins::{self, Pin};
 use dctx_ipc::vars::ProbeEnv;
 use tokio::sync::Notify;
@@ -70,15 +70,18 @@ pub struct Engines {
     pub wake: Notify,
     /// Where `pins.json` lives (dctx's state dir), if there is a home.
     state_dir: Option<PathBuf>,
+    /// What `pins.json` is read through.
+    fs: crate::Fs,
     pub probes_run: std::sync::atomic::AtomicU64,
 }
 
 impl Engines {
-    pub fn new(state_dir: Option<PathBuf>) -> Engines {
+    pub fn new(fs: crate::Fs, state_dir: Option<PathBuf>) -> Engines {
         let engines = Engines {
             inner: Mutex::default(),
             wake: Notify::new(),
             state_dir,
+            fs,
             probes_run: Default::default(),
         };
         engines.reload_pins();
@@ -100,7 +103,7 @@ impl Engines {
         let Some(dir) = &self.state_dir else {
             return false;
         };
-        let pins = pins::load(&RealFs, dir).map_err(|e| e.to_string());
+        let pins = pins::load(&*self.fs, dir).map_err(|e| e.to_string());
         let mut inner = self.lock();
         let changed = inner.pins != pins;
         if let (true, Err(e)) = (changed, &pins) {

@@ -151,10 +151,12 @@ fn serve_until_stopped(
         let (exits_tx, exits_rx) = tokio::sync::mpsc::unbounded_channel();
         let (saves_tx, saves_rx) = tokio::sync::mpsc::unbounded_channel();
         let table_path = dctx_ipc::paths::shell_table_path(runtime_dir);
-        let table = crate::shells::load(&table_path);
+        // The one real file system: everything below reads through it.
+        let fs: crate::Fs = Arc::new(dctx_core::RealFs);
+        let table = crate::shells::load(&*fs, &table_path);
         let known = table.len();
         let state = Arc::new(
-            State::new(watch_tx, Some(redraw_tx), mark)
+            State::new(fs, watch_tx, Some(redraw_tx), mark)
                 .with_state_dir(vars.state_dir())
                 .with_shells(table, exits_tx, saves_tx),
         );

@@ -12,7 +12,7 @@
 //! together, the daemon kills the groups still running when it stops, and
 //! each dies with the daemon.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -38,11 +38,40 @@ pub struct Target {
     pub settings: Arc<Settings>,
 }
 
+/// The engines that live shells use now and whose settings probe them.
+pub fn targets(state: &State) -> Vec<Target> {
+    let mut targets: HashMap<TargetKey, Target> = HashMap::new();
+    for (env, probe_env, settings_path) in state.shells_in_use() {
+        let (settings, _, _) = state.settings(settings_path.as_deref());
+        let (resolution, _) = state.resolve(&env);
+        if resolution.host.is_empty() || !settings.engine.probes(&resolution.name) {
+            continue;
+        }
+        let key = TargetKey::of(&resolution, &probe_env);
+        // Of two shells with different settings, the shorter interval.
+        let shorter = targets
+            .get(&key)
+            .is_none_or(|t| settings.engine.interval < t.settings.engine.interval);
+        if shorter {
+            targets.insert(
+                key.clone(),
+                Target {
+                    key,
+                    env,
+                    probe_env,
+                    settings,
+                },
+            );
+        }
+    }
+    targets.into_values().collect()
+}
+
 /// The scheduler: runs until the daemon stops. Each running probe's
 /// process group is noted in `records` (see `dctx_ipc::probe`).
 pub async fn run(state: Arc<State>, records: Option<PathBuf>) {
     loop {
-        let targets = state.probe_targets();
+        let targets = targets(&state);
         let engines = state.engines();
         let wanted: HashSet<TargetKey> = targets.iter().map(|t| t.key.clone()).collect();
         engines.retain(&wanted);

@@ -317,6 +317,7 @@ mod tests {
                 let listener = crate::lifecycle::bind(&socket).unwrap();
                 let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
                 let state = Arc::new(State::new(
+                    std::sync::Arc::new(dctx_core::RealFs),
                     watch_tx,
                     None,
                     crate::change_mark::ChangeMark::none(),
@@ -356,6 +357,7 @@ mod tests {
         let listener = crate::lifecycle::bind(&socket).unwrap();
         let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
         let state = Arc::new(State::new(
+            std::sync::Arc::new(dctx_core::RealFs),
             watch_tx,
             None,
             crate::change_mark::ChangeMark::none(),

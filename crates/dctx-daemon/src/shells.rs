@@ -23,7 +23,21 @@ use dctx_ipc::vars::ProbeEnv;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::state::State;
+/// An environment larger than this is answered but neither cached nor
+/// remembered for its shell.
+pub const MAX_ENV_BYTES: usize = 8 * 1024;
+
+/// What the shells' tasks ([`watch_exits`], [`keep_saved`]) tell and ask:
+/// the daemon's state, behind a trait so that this module does not depend
+/// on it.
+pub trait ShellEvents: Send + Sync + 'static {
+    /// The shell `pid`, started at `started`, exited.
+    fn shell_exited(&self, pid: u32, started: u64);
+    /// The shell table as its file holds it.
+    fn shell_table_bytes(&self) -> Vec<u8>;
+    /// Something a status bar shows may have changed.
+    fn request_redraw(&self);
+}
 
 /// More shells than one person plausibly has open; past it, dead shells
 /// are swept and then the least recently seen dropped.
@@ -97,8 +111,8 @@ impl ShellTable {
         // No real shell's DOCKER_* variables come near this: a client that
         // sends such is answered, but not remembered.
         if caller.pid == 0
-            || env.byte_size() > crate::state::MAX_ENV_BYTES
-            || caller.probe_env.byte_size() > crate::state::MAX_ENV_BYTES
+            || env.byte_size() > MAX_ENV_BYTES
+            || caller.probe_env.byte_size() > MAX_ENV_BYTES
         {
             return false;
         }
@@ -370,7 +384,7 @@ impl ShellTable {
         shells.sort_by_key(|s| std::cmp::Reverse(s.idle_ms));
         for s in shells.into_iter().take(MAX_SHELLS) {
             if s.pid == 0
-                || s.env.byte_size() > crate::state::MAX_ENV_BYTES
+                || s.env.byte_size() > MAX_ENV_BYTES
                 || start_time(s.pid) != Some(s.started)
             {
                 continue;
@@ -425,9 +439,8 @@ pub fn save(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Reads the saved table at `path` (bounded), an empty one if there is
 /// none.
-pub fn load(path: &Path) -> ShellTable {
-    use dctx_core::FileSystem;
-    match dctx_core::RealFs.read(path) {
+pub fn load(fs: &dyn dctx_core::FileSystem, path: &Path) -> ShellTable {
+    match fs.read(path) {
         Ok(bytes) => ShellTable::from_bytes(&bytes),
         Err(_) => ShellTable::default(),
     }
@@ -436,7 +449,7 @@ pub fn load(path: &Path) -> ShellTable {
 /// Runs until the channel closes: for each shell sent (pid, start time),
 /// waits on a pidfd for it to exit, then tells `state`. Without pidfds
 /// (an old kernel) nothing is watched; lookups still check liveness.
-pub async fn watch_exits(state: Arc<State>, mut shells: UnboundedReceiver<(u32, u64)>) {
+pub async fn watch_exits<S: ShellEvents>(state: Arc<S>, mut shells: UnboundedReceiver<(u32, u64)>) {
     while let Some((pid, started)) = shells.recv().await {
         let Some(fd) = pidfd(pid) else {
             continue;
@@ -469,7 +482,11 @@ pub async fn watch_exits(state: Arc<State>, mut shells: UnboundedReceiver<(u32, 
 /// change (changes that arrive meanwhile are saved together), then asks
 /// tmux to redraw: a bar shows a shell's new context only once a restarted
 /// daemon would show it too.
-pub async fn keep_saved(state: Arc<State>, path: PathBuf, mut changes: UnboundedReceiver<()>) {
+pub async fn keep_saved<S: ShellEvents>(
+    state: Arc<S>,
+    path: PathBuf,
+    mut changes: UnboundedReceiver<()>,
+) {
     while changes.recv().await.is_some() {
         while changes.try_recv().is_ok() {}
         let bytes = state.shell_table_bytes();
@@ -629,8 +646,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("shells.json");
         save(&path, &t.to_bytes()).unwrap();
-        assert_eq!(load(&path).len(), 1);
-        assert!(load(&dir.path().join("none")).is_empty());
+        assert_eq!(load(&dctx_core::RealFs, &path).len(), 1);
+        assert!(load(&dctx_core::RealFs, &dir.path().join("none")).is_empty());
     }
 
     #[test]

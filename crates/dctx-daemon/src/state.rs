@@ -1,139 +1,57 @@
-//! The daemon's memory: resolutions cached per Docker config dir, the shell
-//! table, and the users' settings files.
+//! The daemon's state, the one facade its tasks share: answers for shells
+//! and status bars (`query`, `lookup`: resolve, then render with the
+//! shell's settings and engine report), and what follows a change (replace
+//! the change mark, redraw tmux, wake the probes).
 //!
-//! Cache correctness rests on a generation counter per config dir: a
-//! resolution computed outside the lock is stored only if no file-system
-//! event arrived meanwhile, and nothing is cached for a dir until its watch
-//! is in place. A dir whose watch failed is never cached: every query reads
-//! the files again, so nothing stale is ever served. Events arrive a little
-//! late, so each hit also checks the [`Stamp`] of the files it was read
-//! from.
+//! It owns the config-dir cache ([`DirCaches`], whose rules keep answers
+//! right), the settings cache, the shell table and the engine results,
+//! and reads every file through the injected [`Fs`](crate::Fs); what it
+//! holds is bookkeeping, what it does is here. Files are read outside the
+//! lock, so one slow path never stalls other shells. A hit is served only
+//! while its [`AnswerFiles`] are current: events arrive a little late.
 //!
 //! Shells keep answers too (see [`ChangeMark`]): whatever drops a cached
 //! answer here, or stops a dir from being watched, replaces the change mark.
+//!
+//! Dependencies run one way: `state` uses `cache`, `settings_cache`,
+//! `answer_files`, `shells`, `engines`, `change_mark` and `watch`'s types;
+//! the tasks that drive it (`watch::run`, the shells' tasks) see it through
+//! their own traits, and `probe`, `tmux` and `server` use it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use dctx_core::fs::FileId;
-use dctx_core::resolution::DEFAULT_CONTEXT;
 use dctx_core::segment::{render, RenderOptions};
-use dctx_core::{resolve, Env, RealFs, Resolution, Settings};
+use dctx_core::{resolve, Env, Resolution, Settings};
 use dctx_ipc::protocol::{Caller, Render, Segment, WatchedDir};
 use dctx_ipc::vars::ProbeEnv;
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::answer_files::AnswerFiles;
+use crate::cache::{DirCaches, Stored};
 use crate::change_mark::ChangeMark;
 use crate::engines::{Engines, TargetKey};
-use crate::shells::ShellTable;
-use crate::stamp::Stamp;
-
-/// Config dirs kept at once; the least recently used is dropped past it.
-pub const MAX_DIRS: usize = 64;
-/// Distinct environments cached per config dir before the cache is reset.
-pub const MAX_ANSWERS_PER_DIR: usize = 512;
-/// An environment larger than this is answered but neither cached nor
-/// remembered for its shell.
-pub const MAX_ENV_BYTES: usize = 8 * 1024;
-/// What all cached answers may take together, roughly; past it every
-/// cache is reset (re-reading costs microseconds, memory is the user's).
-pub const MAX_CACHE_BYTES: usize = 16 * 1024 * 1024;
-
-/// Roughly what one cached answer takes.
-fn answer_bytes(env: &Env, r: &Resolution) -> usize {
-    let problems: usize = r.problems.iter().map(|p| p.to_string().len()).sum();
-    env.byte_size()
-        + r.name.len()
-        + r.host.len()
-        + r.description.len()
-        + r.config_dir.as_os_str().len()
-        + problems
-        + 256
-}
-
-/// How a config dir is kept fresh.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Freshness {
-    /// The watch is being set up: answers are not cached yet.
-    Pending,
-    Inotify,
-    /// Watching failed; every query re-reads the files.
-    Unwatched(String),
-}
-
-#[derive(Debug)]
-struct DirCache {
-    generation: u64,
-    freshness: Freshness,
-    /// The contexts whose meta dirs are watched: only answers naming one
-    /// of these (or `default`, which has none) are cached.
-    contexts: HashSet<String>,
-    /// The contexts asked to be watched, so each is asked once.
-    asked: HashSet<String>,
-    answers: HashMap<Env, (Resolution, Arc<Stamp>)>,
-    /// What `answers` take, by [`answer_bytes`].
-    bytes: usize,
-    used: Instant,
-}
-
-impl DirCache {
-    /// Forgets every answer; anything computed before now will not be stored.
-    fn reset(&mut self) {
-        self.generation += 1;
-        self.clear();
-    }
-
-    fn clear(&mut self) {
-        self.answers.clear();
-        self.bytes = 0;
-    }
-}
-
-/// Messages for the watch task.
-#[derive(Debug)]
-pub enum WatchRequest {
-    /// A Docker config dir.
-    Add(PathBuf),
-    /// A settings file.
-    AddFile(PathBuf),
-    /// Either, no longer needed.
-    Remove(PathBuf),
-    /// The meta dir of a context an answer from this config dir named.
-    Context(PathBuf, String),
-}
-
-#[derive(Debug, Clone)]
-struct CachedSettings {
-    /// The file as it was read, with what was read from it; `None` until
-    /// read, and again whenever a watch event says the file may differ.
-    loaded: Option<LoadedSettings>,
-    /// Whether an edit replaces the change mark (as for config dirs).
-    freshness: Freshness,
-}
-
-#[derive(Debug, Clone)]
-struct LoadedSettings {
-    id: Option<FileId>,
-    settings: Arc<Settings>,
-    problem: Option<String>,
-}
+use crate::settings_cache::{Loaded, SettingsCache, SettingsLookup};
+use crate::shells::{InUse, ShellEvents, ShellTable, MAX_ENV_BYTES};
+use crate::watch::{Freshness, WatchRequest, WatchSink};
+use crate::Fs;
 
 struct Inner {
-    builtin: Arc<Settings>,
-    dirs: HashMap<PathBuf, DirCache>,
+    dirs: DirCaches,
     shells: ShellTable,
-    settings: HashMap<PathBuf, CachedSettings>,
+    settings: SettingsCache,
 }
 
 pub struct State {
     started: Instant,
     queries: AtomicU64,
-    /// Resolutions read from disk (cache misses): how a test tells a cache
-    /// hit, which answers the same, from a miss.
-    disk_resolutions: AtomicU64,
+    /// Every file is read through this.
+    fs: Fs,
+    /// What applies when a shell names no settings file.
+    builtin: Arc<Settings>,
     inner: Mutex<Inner>,
     watch_tx: UnboundedSender<WatchRequest>,
     /// Told when something a status bar shows may have changed.
@@ -147,26 +65,30 @@ pub struct State {
 }
 
 impl State {
+    /// A state reading through `fs`, asking `watch_tx` for watches,
+    /// telling `redraw_tx` (if any) when bars should redraw and `mark`
+    /// when kept answers may be wrong.
     pub fn new(
+        fs: Fs,
         watch_tx: UnboundedSender<WatchRequest>,
         redraw_tx: Option<UnboundedSender<()>>,
         mark: ChangeMark,
     ) -> State {
         let inner = Inner {
-            builtin: Arc::new(Settings::default()),
-            dirs: HashMap::new(),
+            dirs: DirCaches::default(),
             shells: ShellTable::default(),
-            settings: HashMap::new(),
+            settings: SettingsCache::default(),
         };
         State {
             started: Instant::now(),
             queries: AtomicU64::new(0),
-            disk_resolutions: AtomicU64::new(0),
+            engines: Engines::new(fs.clone(), None),
+            fs,
+            builtin: Arc::new(Settings::default()),
             inner: Mutex::new(inner),
             watch_tx,
             redraw_tx,
             mark,
-            engines: Engines::new(None),
             exits_tx: None,
             saves_tx: None,
         }
@@ -220,7 +142,7 @@ impl State {
     /// watches `pins.json` like a settings file: a hand edit replaces the
     /// change mark (see `invalidate`).
     pub fn with_state_dir(mut self, state_dir: Option<PathBuf>) -> State {
-        self.engines = Engines::new(state_dir);
+        self.engines = Engines::new(self.fs.clone(), state_dir);
         if let Some(path) = self.engines.pins_path() {
             let _ = self.watch_tx.send(WatchRequest::AddFile(path));
         }
@@ -237,38 +159,12 @@ impl State {
         self.request_redraw();
     }
 
-    /// The engines that live shells use now and whose settings probe them.
-    pub fn probe_targets(&self) -> Vec<crate::probe::Target> {
-        let in_use = {
-            let mut inner = self.lock();
-            inner.shells.live();
-            inner.shells.in_use()
-        };
-        let mut targets: HashMap<TargetKey, crate::probe::Target> = HashMap::new();
-        for (env, probe_env, settings_path) in in_use {
-            let (settings, _, _) = self.settings(settings_path.as_deref());
-            let (resolution, _) = self.resolve(&env);
-            if resolution.host.is_empty() || !settings.engine.probes(&resolution.name) {
-                continue;
-            }
-            let key = TargetKey::of(&resolution, &probe_env);
-            // Of two shells with different settings, the shorter interval.
-            let shorter = targets
-                .get(&key)
-                .is_none_or(|t| settings.engine.interval < t.settings.engine.interval);
-            if shorter {
-                targets.insert(
-                    key.clone(),
-                    crate::probe::Target {
-                        key,
-                        env,
-                        probe_env,
-                        settings,
-                    },
-                );
-            }
-        }
-        targets.into_values().collect()
+    /// What each live shell uses (environment, probe environment,
+    /// settings file): what the probes choose their targets from.
+    pub fn shells_in_use(&self) -> Vec<InUse> {
+        let mut inner = self.lock();
+        inner.shells.live();
+        inner.shells.in_use()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -297,21 +193,7 @@ impl State {
     }
 
     pub fn watched(&self) -> Vec<WatchedDir> {
-        let inner = self.lock();
-        let mut out: Vec<WatchedDir> = inner
-            .dirs
-            .iter()
-            .map(|(dir, c)| WatchedDir {
-                dir: dir.clone(),
-                mode: match &c.freshness {
-                    Freshness::Pending => "pending".into(),
-                    Freshness::Inotify => "inotify".into(),
-                    Freshness::Unwatched(why) => format!("unwatched, read on every query: {why}"),
-                },
-            })
-            .collect();
-        out.sort_by(|a, b| a.dir.cmp(&b.dir));
-        out
+        self.lock().dirs.watched()
     }
 
     /// Resolves `env`, from the cache when it is known to be fresh. The
@@ -324,132 +206,76 @@ impl State {
         let cacheable = !env.tls() && env.byte_size() <= MAX_ENV_BYTES;
         let (generation, hit) = {
             let mut inner = self.lock();
-            let cache = self.dir_cache(&mut inner, &dir);
-            cache.used = Instant::now();
-            let generation =
-                (cacheable && cache.freshness == Freshness::Inotify).then_some(cache.generation);
-            let hit = generation.and_then(|_| cache.answers.get(env).cloned());
-            (generation, hit)
+            let found = inner.dirs.lookup(&dir, env, cacheable);
+            // Told under the lock, so that the watch task hears of a dir
+            // in the order the cache took and dropped it.
+            if let Some(oldest) = found.evicted {
+                let _ = self.watch_tx.send(WatchRequest::Remove(oldest));
+                // Shells of that dir no longer hear of its changes.
+                self.mark.bump();
+            }
+            if found.added {
+                let _ = self.watch_tx.send(WatchRequest::Add(dir.clone()));
+            }
+            (found.generation, found.hit)
         };
+        let fs = &*self.fs;
         // Checked outside the lock: a stat is a system call.
-        if let Some((resolution, stamp)) = hit {
-            if stamp.is_current() {
+        if let Some((resolution, files)) = hit {
+            if files.is_current(fs) {
                 return (resolution, true);
             }
         }
-        let stamp = generation.map(|_| Stamp::before(&dir));
-        self.disk_resolutions.fetch_add(1, Ordering::Relaxed);
-        let resolution = resolve(env, &RealFs);
-        if let (Some(generation), Some(stamp)) = (generation, stamp) {
-            let stamp = stamp.with_meta(&resolution);
-            let size = answer_bytes(env, &resolution);
-            let mut inner = self.lock();
-            let total: usize = inner.dirs.values().map(|c| c.bytes).sum();
-            if total + size > MAX_CACHE_BYTES {
-                inner.dirs.values_mut().for_each(DirCache::clear);
-            }
-            if let Some(cache) = inner.dirs.get_mut(&dir) {
-                let name = &resolution.name;
-                if name != DEFAULT_CONTEXT && !cache.contexts.contains(name) {
-                    // Its meta.json is not watched yet: right now, but
-                    // neither cached nor to be kept until it is.
-                    if cache.asked.len() < crate::watch::MAX_WATCHED_CONTEXTS
-                        && cache.asked.insert(name.clone())
-                    {
-                        let _ = self
-                            .watch_tx
-                            .send(WatchRequest::Context(dir.clone(), name.clone()));
-                    }
-                    return (resolution, false);
-                }
-                if cache.generation == generation && cache.freshness == Freshness::Inotify {
-                    if cache.answers.len() >= MAX_ANSWERS_PER_DIR {
-                        cache.clear();
-                    }
-                    let old = cache
-                        .answers
-                        .insert(env.clone(), (resolution.clone(), Arc::new(stamp)));
-                    if old.is_none() {
-                        cache.bytes += size;
-                    }
-                }
-            }
-        }
-        (resolution, generation.is_some())
-    }
-
-    fn dir_cache<'a>(&self, inner: &'a mut Inner, dir: &Path) -> &'a mut DirCache {
-        if !inner.dirs.contains_key(dir) {
-            if inner.dirs.len() >= MAX_DIRS {
-                let oldest = inner
-                    .dirs
-                    .iter()
-                    .min_by_key(|(_, c)| c.used)
-                    .map(|(d, _)| d.clone());
-                if let Some(oldest) = oldest {
-                    inner.dirs.remove(&oldest);
-                    let _ = self.watch_tx.send(WatchRequest::Remove(oldest));
-                    // Shells of that dir no longer hear of its changes.
-                    self.mark.bump();
-                }
-            }
-            let _ = self.watch_tx.send(WatchRequest::Add(dir.to_path_buf()));
-        }
-        inner
+        let files = generation.map(|_| AnswerFiles::before(fs, &dir));
+        let resolution = resolve(env, fs);
+        let (Some(generation), Some(files)) = (generation, files) else {
+            return (resolution, false);
+        };
+        let files = files.with_meta(fs, &resolution);
+        let stored = self
+            .lock()
             .dirs
-            .entry(dir.to_path_buf())
-            .or_insert_with(|| DirCache {
-                generation: 0,
-                freshness: Freshness::Pending,
-                contexts: HashSet::new(),
-                asked: HashSet::new(),
-                answers: HashMap::new(),
-                bytes: 0,
-                used: Instant::now(),
-            })
+            .store(&dir, generation, env, &resolution, files);
+        match stored {
+            Stored::Watched => (resolution, true),
+            Stored::UnwatchedContext { ask } => {
+                if ask {
+                    let name = resolution.name.clone();
+                    let _ = self.watch_tx.send(WatchRequest::Context(dir, name));
+                }
+                (resolution, false)
+            }
+        }
     }
 
     /// Called by the watch task once the meta dirs of `contexts` in config
     /// dir `dir` are watched (before its `set_freshness`).
-    pub fn set_watched_contexts(&self, dir: &Path, contexts: std::collections::BTreeSet<String>) {
-        if let Some(cache) = self.lock().dirs.get_mut(dir) {
-            cache.contexts = contexts.into_iter().collect();
-        }
+    pub fn set_watched_contexts(&self, dir: &Path, contexts: BTreeSet<String>) {
+        self.lock().dirs.set_watched_contexts(dir, contexts);
     }
 
     /// Called by the watch task once it knows how `path` (a config dir or
     /// a settings file) is watched.
     pub fn set_freshness(&self, path: &Path, freshness: Freshness) {
         let mut inner = self.lock();
-        let slot = if let Some(cache) = inner.dirs.get_mut(path) {
-            cache.reset();
-            &mut cache.freshness
-        } else if let Some(cached) = inner.settings.get_mut(path) {
-            &mut cached.freshness
-        } else {
-            return;
-        };
-        // Watches were just (re)placed: a change made while they moved sent
-        // no event, and answers given as watched may not be any more.
-        self.mark.bump();
-        *slot = freshness;
+        let known = inner.dirs.set_freshness(path, freshness.clone())
+            || inner.settings.set_freshness(path, freshness);
+        if known {
+            // Watches were just (re)placed: a change made while they moved
+            // sent no event, and answers given as watched may not be any
+            // more.
+            self.mark.bump();
+        }
     }
 
     /// Drops the cached answers of `dirs` (config dirs or settings files),
     /// or of everything for `None`.
     pub fn invalidate(&self, dirs: Option<&[PathBuf]>) {
-        let mut inner = self.lock();
-        for (dir, cache) in inner.dirs.iter_mut() {
-            if dirs.is_none_or(|dirs| dirs.contains(dir)) {
-                cache.reset();
-            }
+        {
+            let mut inner = self.lock();
+            inner.dirs.invalidate(dirs);
+            inner.settings.invalidate(dirs);
         }
-        for (file, cached) in inner.settings.iter_mut() {
-            if dirs.is_none_or(|dirs| dirs.contains(file)) {
-                cached.loaded = None;
-            }
-        }
-        drop(inner);
         // The pins are read outside the state lock (reads never happen
         // under it); the mark below tells shells either way.
         let pins = self.engines.pins_path();
@@ -470,57 +296,43 @@ impl State {
 
     /// The settings at `path` (built-in ones for `None`), any problem with
     /// them, and whether an edit of the file would replace the change mark.
-    ///
-    /// A hit must be the very file that was read (the same [`FileId`]:
-    /// `cp -p` keeps size and mtime but not ctime), and the file is read
-    /// outside the lock, so one slow path never stalls other shells.
-    fn settings(&self, path: Option<&Path>) -> (Arc<Settings>, Option<String>, bool) {
+    /// A hit must be the very file that was read; the file is read outside
+    /// the lock.
+    pub fn settings(&self, path: Option<&Path>) -> Loaded {
         let Some(path) = path else {
-            return (self.lock().builtin.clone(), None, true);
+            return (self.builtin.clone(), None, true);
         };
-        let id = FileId::of(path);
-        let freshness = {
+        let id = self.fs.id(path);
+        let watched = {
             let mut inner = self.lock();
-            match inner.settings.get(path) {
-                Some(cached) => {
-                    let watched = cached.freshness == Freshness::Inotify;
-                    if let Some(hit) = cached.loaded.as_ref().filter(|l| l.id == id) {
-                        return (hit.settings.clone(), hit.problem.clone(), watched);
+            match inner.settings.lookup(path, id) {
+                SettingsLookup::Hit(hit) => return hit,
+                SettingsLookup::Miss {
+                    watched,
+                    added,
+                    evicted,
+                } => {
+                    for old in &evicted {
+                        let _ = self.watch_tx.send(WatchRequest::Remove(old.clone()));
                     }
-                    cached.freshness.clone()
-                }
-                None => {
-                    if inner.settings.len() >= MAX_DIRS {
-                        for (old, _) in inner.settings.drain() {
-                            let _ = self.watch_tx.send(WatchRequest::Remove(old));
-                        }
+                    if !evicted.is_empty() {
                         // Shells using those files no longer hear of edits.
                         self.mark.bump();
                     }
-                    let _ = self
-                        .watch_tx
-                        .send(WatchRequest::AddFile(path.to_path_buf()));
-                    inner.settings.insert(
-                        path.to_path_buf(),
-                        CachedSettings {
-                            loaded: None,
-                            freshness: Freshness::Pending,
-                        },
-                    );
-                    Freshness::Pending
+                    if added {
+                        let _ = self
+                            .watch_tx
+                            .send(WatchRequest::AddFile(path.to_path_buf()));
+                    }
+                    watched
                 }
             }
         };
-        let dctx_core::settings::Loaded { settings, problem } = Settings::load(&RealFs, path);
+        let dctx_core::settings::Loaded { settings, problem } = Settings::load(&*self.fs, path);
         let settings = Arc::new(settings);
-        let watched = freshness == Freshness::Inotify;
-        if let Some(cached) = self.lock().settings.get_mut(path) {
-            cached.loaded = Some(LoadedSettings {
-                id,
-                settings: settings.clone(),
-                problem: problem.clone(),
-            });
-        }
+        self.lock()
+            .settings
+            .store(path, id, settings.clone(), problem.clone());
         (settings, problem, watched)
     }
 
@@ -598,30 +410,155 @@ impl State {
     }
 }
 
+impl WatchSink for State {
+    fn set_watched_contexts(&self, dir: &Path, contexts: BTreeSet<String>) {
+        State::set_watched_contexts(self, dir, contexts);
+    }
+
+    fn set_freshness(&self, path: &Path, freshness: Freshness) {
+        State::set_freshness(self, path, freshness);
+    }
+
+    fn invalidate(&self, paths: Option<&[PathBuf]>) {
+        State::invalidate(self, paths);
+    }
+}
+
+impl ShellEvents for State {
+    fn shell_exited(&self, pid: u32, started: u64) {
+        State::shell_exited(self, pid, started);
+    }
+
+    fn shell_table_bytes(&self) -> Vec<u8> {
+        State::shell_table_bytes(self)
+    }
+
+    fn request_redraw(&self) {
+        State::request_redraw(self);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Weak;
 
-    fn replace(path: &Path, text: &str) {
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text).unwrap();
-        std::fs::rename(&tmp, path).unwrap();
+    use dctx_core::context_meta::meta_path;
+    use dctx_core::fs::{FileId, Located};
+    use dctx_core::{FileSystem, MemFs};
+    use tokio::sync::mpsc::UnboundedReceiver;
+
+    /// A fake world that counts reads: a cache hit is an answer given
+    /// without one. Ids (stats) are not counted: they are how a hit is
+    /// checked.
+    #[derive(Default)]
+    struct World {
+        fs: Mutex<MemFs>,
+        reads: AtomicUsize,
+        /// Invalidates this state's cache for the dir of the next
+        /// config.json read, as an event arriving mid-resolution would.
+        event_during_read: Mutex<Option<Weak<State>>>,
+    }
+
+    impl World {
+        fn write(&self, path: impl Into<PathBuf>, text: &str) {
+            self.fs.lock().unwrap().write(path, text);
+        }
+
+        fn reads(&self) -> usize {
+            self.reads.load(Ordering::SeqCst)
+        }
+    }
+
+    impl FileSystem for World {
+        fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            if path.ends_with("config.json") {
+                let state = self.event_during_read.lock().unwrap().take();
+                if let Some(state) = state.and_then(|s| s.upgrade()) {
+                    state.invalidate(Some(&[path.parent().unwrap().to_path_buf()]));
+                }
+            }
+            self.fs.lock().unwrap().read(path)
+        }
+
+        fn list_dir(&self, path: &Path) -> io::Result<Vec<std::ffi::OsString>> {
+            self.fs.lock().unwrap().list_dir(path)
+        }
+
+        fn locate(&self, path: &Path) -> Option<Located> {
+            self.fs.lock().unwrap().locate(path)
+        }
+
+        fn id(&self, path: &Path) -> Option<FileId> {
+            self.fs.lock().unwrap().id(path)
+        }
+    }
+
+    const DIR: &str = "/home/u/.docker";
+
+    fn meta(name: &str, host: &str) -> String {
+        format!(r#"{{"Name":"{name}","Endpoints":{{"docker":{{"Host":"{host}"}}}}}}"#)
+    }
+
+    /// A world where `DIR` has contexts a and b, `a` current.
+    fn world() -> Arc<World> {
+        let world = Arc::new(World::default());
+        for (name, host) in [("a", "tcp://a:1"), ("b", "tcp://b:1")] {
+            world.write(meta_path(Path::new(DIR), name), &meta(name, host));
+        }
+        world.write(
+            Path::new(DIR).join("config.json"),
+            r#"{"currentContext":"a"}"#,
+        );
+        world
+    }
+
+    fn state(world: &Arc<World>) -> (Arc<State>, UnboundedReceiver<WatchRequest>) {
+        let (watch_tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();
+        let state = State::new(world.clone(), watch_tx, None, ChangeMark::none());
+        (Arc::new(state), watch_rx)
+    }
+
+    fn env() -> Env {
+        Env::new([("DOCKER_CONFIG", DIR)], None)
+    }
+
+    /// What the watch task does once `DIR` and the meta dirs of
+    /// `contexts` are watched.
+    fn watched(state: &State, contexts: &[&str]) {
+        let contexts = contexts.iter().map(|c| c.to_string()).collect();
+        state.set_watched_contexts(Path::new(DIR), contexts);
+        state.set_freshness(Path::new(DIR), Freshness::Inotify);
+    }
+
+    fn requests(rx: &mut UnboundedReceiver<WatchRequest>) -> Vec<String> {
+        std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|r| format!("{r:?}"))
+            .collect()
     }
 
     #[test]
     fn a_polled_dir_is_never_cached_and_status_says_why() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config.json");
-        replace(&config, r#"{"currentContext":"a"}"#);
-        let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
-        let state = State::new(watch_tx, None, ChangeMark::none());
-        let env = Env::new([("DOCKER_CONFIG", dir.path().display().to_string())], None);
-        state.resolve(&env);
-        state.set_freshness(dir.path(), Freshness::Unwatched("could not watch x".into()));
-        assert_eq!(state.resolve(&env).0.name, "a");
-        std::fs::write(&config, r#"{"currentContext":"b"}"#).unwrap();
-        assert_eq!(state.resolve(&env).0.name, "b");
-        assert!(state.lock().dirs[dir.path()].answers.is_empty());
+        let world = world();
+        let (state, _rx) = state(&world);
+        state.resolve(&env());
+        state.set_freshness(
+            Path::new(DIR),
+            Freshness::Unwatched("could not watch x".into()),
+        );
+        assert!(!state.resolve(&env()).1, "not watched");
+        let before = world.reads();
+        assert_eq!(state.resolve(&env()).0.name, "a");
+        assert!(world.reads() > before, "read again");
+        world.write(
+            Path::new(DIR).join("config.json"),
+            r#"{"currentContext":"b"}"#,
+        );
+        assert_eq!(state.resolve(&env()).0.name, "b");
+        assert_eq!(state.lock().dirs.answers(Path::new(DIR)), 0);
         let watched = state.watched();
         assert_eq!(
             watched[0].mode,
@@ -632,42 +569,102 @@ mod tests {
     // The watch task is never run here, as if every inotify event were
     // still on its way: what `docker context use` did must show anyway.
     #[test]
-    fn a_change_is_served_before_its_inotify_event_arrives() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config.json");
-        for (name, host) in [("a", "tcp://a:1"), ("b", "tcp://b:1")] {
-            let meta = dctx_core::context_meta::meta_path(dir.path(), name);
-            std::fs::create_dir_all(meta.parent().unwrap()).unwrap();
-            let text =
-                format!(r#"{{"Name":"{name}","Endpoints":{{"docker":{{"Host":"{host}"}}}}}}"#);
-            replace(&meta, &text);
-        }
-        replace(&config, r#"{"currentContext":"a"}"#);
-        let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
-        let state = State::new(watch_tx, None, ChangeMark::none());
-        let env = Env::new([("DOCKER_CONFIG", dir.path().display().to_string())], None);
-        let reads = || state.disk_resolutions.load(Ordering::Relaxed);
-        assert_eq!(state.resolve(&env).0.name, "a");
-        // What the watch task does once the dir and both contexts' meta
-        // dirs are watched; only then is an answer kept.
-        let watched = ["a", "b"].map(String::from).into_iter().collect();
-        state.set_watched_contexts(dir.path(), watched);
-        state.set_freshness(dir.path(), Freshness::Inotify);
-        assert_eq!(state.resolve(&env).0.name, "a");
-        let before = reads();
-        assert_eq!(state.resolve(&env).0.name, "a");
-        assert_eq!(reads(), before, "served from the cache, not read again");
-
-        replace(&config, r#"{"currentContext":"b"}"#);
-        assert_eq!(state.resolve(&env).0.name, "b");
-        assert_eq!(reads(), before + 1, "the stale answer was read again");
-        assert_eq!(state.resolve(&env).0.host, "tcp://b:1");
-
-        let meta = dctx_core::context_meta::meta_path(dir.path(), "b");
-        replace(
-            &meta,
-            r#"{"Name":"b","Endpoints":{"docker":{"Host":"tcp://b:2"}}}"#,
+    fn a_hit_reads_nothing_and_a_rewritten_file_is_read_again() {
+        let world = world();
+        let (state, _rx) = state(&world);
+        assert!(!state.resolve(&env()).1, "pending: not watched yet");
+        watched(&state, &["a", "b"]);
+        assert_eq!(state.resolve(&env()).0.name, "a");
+        let before = world.reads();
+        let (hit, watched) = state.resolve(&env());
+        assert_eq!((hit.name.as_str(), hit.host.as_str()), ("a", "tcp://a:1"));
+        assert!(watched);
+        assert_eq!(
+            world.reads(),
+            before,
+            "served from the cache, not read again"
         );
-        assert_eq!(state.resolve(&env).0.host, "tcp://b:2");
+
+        // The same bytes, written again: another version all the same.
+        let config = Path::new(DIR).join("config.json");
+        world.write(&config, r#"{"currentContext":"a"}"#);
+        state.resolve(&env());
+        assert!(world.reads() > before, "the rewritten file was read again");
+
+        world.write(&config, r#"{"currentContext":"b"}"#);
+        assert_eq!(state.resolve(&env()).0.host, "tcp://b:1");
+        world.write(meta_path(Path::new(DIR), "b"), &meta("b", "tcp://b:2"));
+        assert_eq!(state.resolve(&env()).0.host, "tcp://b:2", "meta.json too");
+        let before = world.reads();
+        assert_eq!(state.resolve(&env()).0.host, "tcp://b:2");
+        assert_eq!(world.reads(), before, "and that answer is kept");
+    }
+
+    #[test]
+    fn an_answer_read_while_an_event_arrived_is_not_kept() {
+        let world = world();
+        let (state, _rx) = state(&world);
+        state.resolve(&env());
+        watched(&state, &["a"]);
+        *world.event_during_read.lock().unwrap() = Some(Arc::downgrade(&state));
+        assert_eq!(state.resolve(&env()).0.name, "a");
+        let before = world.reads();
+        state.resolve(&env());
+        assert!(world.reads() > before, "not cached: read again");
+        let before = world.reads();
+        state.resolve(&env());
+        assert_eq!(world.reads(), before, "the one read after the event is");
+    }
+
+    #[test]
+    fn the_watch_task_is_asked_for_each_new_dir_and_each_named_context_once() {
+        let world = world();
+        let (state, mut rx) = state(&world);
+        state.resolve(&env());
+        state.resolve(&env());
+        assert_eq!(requests(&mut rx), [format!("Add({DIR:?})")]);
+        watched(&state, &[]);
+        let (answer, watched) = state.resolve(&env());
+        assert_eq!(answer.name, "a");
+        assert!(!watched, "a's meta.json is not watched yet");
+        state.resolve(&env());
+        assert_eq!(requests(&mut rx), [format!("Context({DIR:?}, \"a\")")]);
+        let before = world.reads();
+        state.resolve(&env());
+        assert!(world.reads() > before, "not cached meanwhile");
+    }
+
+    #[test]
+    fn past_max_dirs_the_oldest_dir_is_unwatched() {
+        let world = world();
+        let (state, mut rx) = state(&world);
+        let env = |i: usize| Env::new([("DOCKER_CONFIG", format!("/d{i}"))], None);
+        for i in 0..=crate::cache::MAX_DIRS {
+            state.resolve(&env(i));
+        }
+        let sent = requests(&mut rx);
+        assert_eq!(sent.len(), crate::cache::MAX_DIRS + 2, "{sent:?}");
+        assert_eq!(sent.last().unwrap(), &format!("Add({:?})", "/d64"));
+        assert_eq!(sent[sent.len() - 2], format!("Remove({:?})", "/d0"));
+    }
+
+    #[test]
+    fn a_settings_file_is_read_once_until_it_is_rewritten() {
+        let world = world();
+        let path = Path::new("/home/u/.config/dctx/config.toml");
+        world.write(path, "format = \"<{name}>\"\n");
+        let (state, mut rx) = state(&world);
+        let (settings, problem, watched) = state.settings(Some(path));
+        assert_eq!((problem, watched), (None, false));
+        assert_eq!(settings.format, "<{name}>");
+        assert_eq!(requests(&mut rx), [format!("AddFile({path:?})")]);
+        state.set_freshness(path, Freshness::Inotify);
+        let before = world.reads();
+        let (_, _, watched) = state.settings(Some(path));
+        assert!(watched);
+        assert_eq!(world.reads(), before, "a hit");
+        world.write(path, "format = \"[{name}]\"\n");
+        assert_eq!(state.settings(Some(path)).0.format, "[{name}]");
+        assert!(world.reads() > before);
     }
 }

@@ -13,6 +13,10 @@
 //! was missing survives. A settings file is watched the same way, through
 //! its directory (and its target's, when it is a symlink): an edit
 //! replaces the change mark and redraws tmux.
+//!
+//! This module knows nothing of the daemon's state: the state sends it
+//! [`WatchRequest`]s and hears back through [`WatchSink`], which it
+//! implements; the caches keep a [`Freshness`] per dir and file.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -25,7 +29,41 @@ use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 use tracing::{debug, warn};
 
-use crate::state::{Freshness, State, WatchRequest};
+/// How a config dir (or settings file) is kept fresh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Freshness {
+    /// The watch is being set up: answers are not cached yet.
+    Pending,
+    Inotify,
+    /// Watching failed; every query re-reads the files.
+    Unwatched(String),
+}
+
+/// Messages for the watch task.
+#[derive(Debug)]
+pub enum WatchRequest {
+    /// A Docker config dir.
+    Add(PathBuf),
+    /// A settings file.
+    AddFile(PathBuf),
+    /// Either, no longer needed.
+    Remove(PathBuf),
+    /// The meta dir of a context an answer from this config dir named.
+    Context(PathBuf, String),
+}
+
+/// What the watch task tells of the watches it placed and the events it
+/// saw: the daemon's state, behind a trait so that this module does not
+/// depend on it.
+pub trait WatchSink: Send + Sync + 'static {
+    /// The meta dirs of `contexts` in config dir `dir` are watched (told
+    /// before the dir's `set_freshness`).
+    fn set_watched_contexts(&self, dir: &Path, contexts: BTreeSet<String>);
+    /// How `path` (a config dir or a settings file) is watched now.
+    fn set_freshness(&self, path: &Path, freshness: Freshness);
+    /// Something under `paths` (everything for `None`) may have changed.
+    fn invalidate(&self, paths: Option<&[PathBuf]>);
+}
 
 /// Whether a change at `path` can change what is resolved for `dir`.
 pub fn affects(dir: &Path, path: &Path) -> bool {
@@ -201,7 +239,7 @@ fn reshapes(kind: &EventKind) -> bool {
 
 /// Runs until `requests` closes: sets up watches as the state asks for
 /// them and applies events to the state.
-pub async fn run(state: Arc<State>, mut requests: UnboundedReceiver<WatchRequest>) {
+pub async fn run<S: WatchSink>(state: Arc<S>, mut requests: UnboundedReceiver<WatchRequest>) {
     let (event_tx, mut events) = unbounded_channel::<notify::Result<Event>>();
     let watcher = notify::recommended_watcher(move |res| {
         let _ = event_tx.send(res);

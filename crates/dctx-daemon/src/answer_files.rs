@@ -1,5 +1,7 @@
-//! The identity of the files a cached answer was read from, checked on
-//! every cache hit.
+//! The files a cached answer was read from (config.json and the named
+//! context's meta.json), by their [`FileId`]s, checked on every cache hit.
+//! (Not the shells' stamps in `dctx-ipc`: those are files in the
+//! runtime dir a hook tests; these are ids the daemon keeps in memory.)
 //!
 //! inotify tells the daemon about a change a little after it happened: the
 //! event is read by notify's thread and handed to the watch task, which may
@@ -8,47 +10,48 @@
 //! config.json and meta.json by renaming a new file over the old one, so a
 //! `stat` of each (a microsecond or two) shows the change before the event
 //! does; inotify still covers everything a stat cannot see, such as a
-//! context directory appearing.
+//! context directory appearing. The ids are read through the daemon's
+//! [`FileSystem`], so the cache's rules run against a fake world in tests.
 
 use std::path::{Path, PathBuf};
 
 use dctx_core::context_meta::meta_path;
 use dctx_core::fs::FileId;
 use dctx_core::resolution::DEFAULT_CONTEXT;
-use dctx_core::Resolution;
+use dctx_core::{FileSystem, Resolution};
 
 /// The files one resolution depends on, as they were when it was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stamp {
+pub struct AnswerFiles {
     config: (PathBuf, Option<FileId>),
     meta: Option<(PathBuf, Option<FileId>)>,
 }
 
-impl Stamp {
+impl AnswerFiles {
     /// Stats config.json; call it *before* resolving, so that a rename
-    /// racing with the resolution leaves a stamp that no longer matches.
-    pub fn before(config_dir: &Path) -> Stamp {
+    /// racing with the resolution leaves ids that no longer match.
+    pub fn before(fs: &dyn FileSystem, config_dir: &Path) -> AnswerFiles {
         let path = config_dir.join("config.json");
-        let id = FileId::of(&path);
-        Stamp {
+        let id = fs.id(&path);
+        AnswerFiles {
             config: (path, id),
             meta: None,
         }
     }
 
     /// Adds the meta.json of the context that `resolution` named.
-    pub fn with_meta(mut self, resolution: &Resolution) -> Stamp {
+    pub fn with_meta(mut self, fs: &dyn FileSystem, resolution: &Resolution) -> AnswerFiles {
         if resolution.name != DEFAULT_CONTEXT {
             let path = meta_path(&resolution.config_dir, &resolution.name);
-            let id = FileId::of(&path);
+            let id = fs.id(&path);
             self.meta = Some((path, id));
         }
         self
     }
 
     /// Whether every file is still the one that was read.
-    pub fn is_current(&self) -> bool {
-        let same = |(path, id): &(PathBuf, Option<FileId>)| FileId::of(path) == *id;
+    pub fn is_current(&self, fs: &dyn FileSystem) -> bool {
+        let same = |(path, id): &(PathBuf, Option<FileId>)| fs.id(path) == *id;
         same(&self.config) && self.meta.as_ref().is_none_or(same)
     }
 }
@@ -68,6 +71,10 @@ mod tests {
         std::fs::rename(&tmp, path).unwrap();
     }
 
+    fn files(dir: &Path) -> AnswerFiles {
+        AnswerFiles::before(&RealFs, dir).with_meta(&RealFs, &resolve(&env(dir), &RealFs))
+    }
+
     fn write_meta(dir: &Path, name: &str, host: &str) {
         let path = meta_path(dir, name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -83,24 +90,27 @@ mod tests {
         let config = dir.path().join("config.json");
         write_meta(dir.path(), "a", "tcp://a:1");
         replace(&config, r#"{"currentContext":"a"}"#);
-        let stamp = Stamp::before(dir.path()).with_meta(&resolve(&env(dir.path()), &RealFs));
-        assert!(stamp.is_current());
+        let answer = files(dir.path());
+        assert!(answer.is_current(&RealFs));
 
         write_meta(dir.path(), "a", "tcp://a:2");
-        assert!(!stamp.is_current(), "meta.json replaced");
+        assert!(!answer.is_current(&RealFs), "meta.json replaced");
 
-        let stamp = Stamp::before(dir.path()).with_meta(&resolve(&env(dir.path()), &RealFs));
+        let answer = files(dir.path());
         replace(&config, r#"{"currentContext":"b"}"#);
-        assert!(!stamp.is_current(), "config.json replaced");
+        assert!(!answer.is_current(&RealFs), "config.json replaced");
 
-        let stamp = Stamp::before(dir.path()).with_meta(&resolve(&env(dir.path()), &RealFs));
-        assert!(stamp.meta.as_ref().unwrap().1.is_none(), "b does not exist");
+        let answer = files(dir.path());
+        assert!(
+            answer.meta.as_ref().unwrap().1.is_none(),
+            "b does not exist"
+        );
         write_meta(dir.path(), "b", "tcp://b:1");
-        assert!(!stamp.is_current(), "the named context appeared");
+        assert!(!answer.is_current(&RealFs), "the named context appeared");
 
-        let stamp = Stamp::before(dir.path()).with_meta(&resolve(&env(dir.path()), &RealFs));
+        let answer = files(dir.path());
         std::fs::remove_file(&config).unwrap();
-        assert!(!stamp.is_current(), "config.json removed");
+        assert!(!answer.is_current(&RealFs), "config.json removed");
     }
 
     #[test]
@@ -108,8 +118,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let r = resolve(&env(dir.path()), &RealFs);
         assert_eq!(r.name, DEFAULT_CONTEXT);
-        let stamp = Stamp::before(dir.path()).with_meta(&r);
-        assert!(stamp.meta.is_none());
-        assert!(stamp.is_current());
+        let answer = AnswerFiles::before(&RealFs, dir.path()).with_meta(&RealFs, &r);
+        assert!(answer.meta.is_none());
+        assert!(answer.is_current(&RealFs));
     }
 }
