@@ -42,7 +42,7 @@ pub struct Target {
 pub fn targets(state: &State) -> Vec<Target> {
     let mut targets: HashMap<TargetKey, Target> = HashMap::new();
     for (env, probe_env, settings_path) in state.shells_in_use() {
-        let (settings, _, _) = state.settings(settings_path.as_deref());
+        let settings = state.settings(settings_path.as_deref()).settings;
         let (resolution, _) = state.resolve(&env);
         if resolution.host.is_empty() || !settings.engine.probes(&resolution.name) {
             continue;

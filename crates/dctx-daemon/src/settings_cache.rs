@@ -34,9 +34,16 @@ struct LoadedSettings {
     problem: Option<String>,
 }
 
-/// Settings as loaded: what applies, any problem, and whether an edit of
-/// the file would replace the change mark.
-pub type Loaded = (Arc<Settings>, Option<String>, bool);
+/// Settings as loaded for a shell.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// What applies.
+    pub settings: Arc<Settings>,
+    /// Why some or all of the file does not apply.
+    pub problem: Option<String>,
+    /// Whether an edit of the file would replace the change mark.
+    pub watched: bool,
+}
 
 /// What [`SettingsCache::lookup`] found.
 #[derive(Debug)]
@@ -68,7 +75,11 @@ impl SettingsCache {
         if let Some(cached) = self.files.get(path) {
             let watched = cached.freshness == Freshness::Inotify;
             if let Some(hit) = cached.loaded.as_ref().filter(|l| l.id == id) {
-                return SettingsLookup::Hit((hit.settings.clone(), hit.problem.clone(), watched));
+                return SettingsLookup::Hit(Loaded {
+                    settings: hit.settings.clone(),
+                    problem: hit.problem.clone(),
+                    watched,
+                });
             }
             return SettingsLookup::Miss {
                 watched,
@@ -161,7 +172,7 @@ mod tests {
         cache.store(path, fs.id(path), Arc::default(), None);
         assert!(cache.set_freshness(path, Freshness::Inotify));
         match cache.lookup(path, fs.id(path)) {
-            SettingsLookup::Hit((_, _, watched)) => assert!(watched),
+            SettingsLookup::Hit(hit) => assert!(hit.watched),
             other => panic!("{other:?}"),
         }
         cache.invalidate(Some(&[path.to_path_buf()]));

@@ -300,7 +300,11 @@ impl State {
     /// the lock.
     pub fn settings(&self, path: Option<&Path>) -> Loaded {
         let Some(path) = path else {
-            return (self.builtin.clone(), None, true);
+            return Loaded {
+                settings: self.builtin.clone(),
+                problem: None,
+                watched: true,
+            };
         };
         let id = self.fs.id(path);
         let watched = {
@@ -333,7 +337,11 @@ impl State {
         self.lock()
             .settings
             .store(path, id, settings.clone(), problem.clone());
-        (settings, problem, watched)
+        Loaded {
+            settings,
+            problem,
+            watched,
+        }
     }
 
     fn segment(
@@ -343,7 +351,11 @@ impl State {
         render_opts: &Render,
         matched_shell: bool,
     ) -> Segment {
-        let (settings, problem, settings_watched) = self.settings(render_opts.settings.as_deref());
+        let Loaded {
+            settings,
+            problem,
+            watched: settings_watched,
+        } = self.settings(render_opts.settings.as_deref());
         let engine = self
             .engines
             .report(&TargetKey::of(&resolution, probe_env), &settings.engine);
@@ -654,17 +666,21 @@ mod tests {
         let path = Path::new("/home/u/.config/dctx/config.toml");
         world.write(path, "format = \"<{name}>\"\n");
         let (state, mut rx) = state(&world);
-        let (settings, problem, watched) = state.settings(Some(path));
+        let Loaded {
+            settings,
+            problem,
+            watched,
+        } = state.settings(Some(path));
         assert_eq!((problem, watched), (None, false));
         assert_eq!(settings.format, "<{name}>");
         assert_eq!(requests(&mut rx), [format!("AddFile({path:?})")]);
         state.set_freshness(path, Freshness::Inotify);
         let before = world.reads();
-        let (_, _, watched) = state.settings(Some(path));
+        let watched = state.settings(Some(path)).watched;
         assert!(watched);
         assert_eq!(world.reads(), before, "a hit");
         world.write(path, "format = \"[{name}]\"\n");
-        assert_eq!(state.settings(Some(path)).0.format, "[{name}]");
+        assert_eq!(state.settings(Some(path)).settings.format, "[{name}]");
         assert!(world.reads() > before);
     }
 }
