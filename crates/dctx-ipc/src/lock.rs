@@ -39,7 +39,8 @@ pub enum LockError {
     #[error("another dctx daemon is already running{}", pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
     AlreadyRunning { pid: Option<u32> },
     /// The file could not be opened, locked or written.
-    #[error("could not {what} {path}: {source}")]
+    /// The OS error is its source: shown with the chain (`{:#}`), once.
+    #[error("could not {what} {path}")]
     Io {
         what: &'static str,
         path: String,
@@ -162,6 +163,27 @@ mod tests {
             DaemonLock::acquire(&path),
             Err(LockError::Io { what: "open", .. })
         ));
+    }
+
+    #[test]
+    fn an_io_error_names_its_cause_once() {
+        // Shown with its chain (`{:#}`: the daemon's log, its readiness
+        // line, `dctx daemon start`), the OS error must not read twice.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dctx.lock");
+        std::fs::create_dir(&path).unwrap();
+        let err = DaemonLock::acquire(&path).unwrap_err();
+        let cause = std::error::Error::source(&err)
+            .expect("an I/O error keeps its cause")
+            .to_string();
+        let mut chain = err.to_string();
+        let mut next = std::error::Error::source(&err);
+        while let Some(e) = next {
+            chain = format!("{chain}: {e}");
+            next = e.source();
+        }
+        assert_eq!(chain.matches(&cause).count(), 1, "{chain}");
+        assert!(chain.contains(&path.display().to_string()), "{chain}");
     }
 
     #[test]
