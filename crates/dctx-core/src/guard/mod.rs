@@ -280,9 +280,14 @@ pub fn decide(input: &Input) -> Decision {
             return d;
         }
     }
+    // Docker finds a context by the sha256 of its name's bytes; a name
+    // that was not UTF-8 (in DOCKER_CONTEXT) was read here lossily, so its
+    // absence proves nothing: it goes on to the protection rules.
     if let Some(p @ Problem::ContextNotFound { .. }) = r.problems.first() {
-        d.reasons.push(format!("docker refuses it: {p}"));
-        return d;
+        if !r.name.contains(char::REPLACEMENT_CHARACTER) {
+            d.reasons.push(format!("docker refuses it: {p}"));
+            return d;
+        }
     }
 
     // Every context of the line's config dir, read once: for endpoints

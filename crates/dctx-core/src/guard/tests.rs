@@ -533,3 +533,41 @@ fn a_compose_env_file_the_guard_cannot_read_leaves_no_target_but_refusal() {
     assert_eq!(d.context, "default");
     assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
 }
+
+#[test]
+fn a_name_that_is_not_utf8_is_no_proof_that_docker_refuses() {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::ffi::OsStrExt;
+    // Docker looks a DOCKER_CONTEXT up by the sha256 of its bytes, which
+    // need not be UTF-8: a hand-written meta.json there is a context it
+    // reaches. dctx reads the name lossily and finds nothing there.
+    let name = b"prod-\xe9u";
+    let digest: String = Sha256::digest(name)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let dir = Path::new(HOME).join(".docker");
+    let fs = world("dev").with(
+        dir.join("contexts/meta").join(digest).join("meta.json"),
+        meta("prod-\u{fffd}u", "tcp://10.0.0.7:2375"),
+    );
+    let env = Env::new(
+        [(
+            "DOCKER_CONTEXT",
+            std::ffi::OsStr::from_bytes(name).to_owned(),
+        )],
+        Some(HOME.into()),
+    );
+    let args: Vec<OsString> = ["rm", "-f", "web"].map(OsString::from).to_vec();
+    let d = decide(&Input {
+        env: &env,
+        args: &args,
+        settings: Ok(&GuardSettings::default()),
+        fs: &fs,
+        cwd: Path::new("/work"),
+        program: Program::Docker,
+        exec_named: None,
+        compose_file: None,
+    });
+    assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+}
