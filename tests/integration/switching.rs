@@ -199,3 +199,22 @@ command dctx use prod 2>&1; echo "status=$?"
     assert!(out.contains("only the shell function can do"), "{out}");
     assert!(out.ends_with("status=1\n"), "{out}");
 }
+
+/// The shell functions evaluate what `dctx use --emit SHELL …` prints, so
+/// `dctx use --help` (or `-h`) must print nothing there: the help
+/// goes to stderr, and stdout, empty, runs nothing.
+#[test]
+fn help_under_emit_is_never_shell_code() {
+    let sandbox = Sandbox::new();
+    for shell in ["bash", "zsh", "fish"] {
+        for flag in ["--help", "-h"] {
+            let out = dctx_tests::run(sandbox.dctx("dctx").args(["use", "--emit", shell, flag]));
+            assert!(out.status.success(), "{shell} {flag}: {out:?}");
+            assert_eq!(dctx_tests::text(&out.stdout), "", "{shell} {flag}");
+            assert!(
+                dctx_tests::text(&out.stderr).contains("dctx"),
+                "{shell} {flag}: {out:?}"
+            );
+        }
+    }
+}
