@@ -282,12 +282,15 @@ pub fn decide(input: &Input) -> Decision {
     }
     // Docker finds a context by the sha256 of its name's bytes; a name
     // that was not UTF-8 (in DOCKER_CONTEXT) was read here lossily, so its
-    // absence proves nothing: it goes on to the protection rules.
+    // absence proves nothing, and what it reaches cannot be read: it
+    // counts as protected (the guard cannot decide, so it fails safe).
+    let mut unreadable_name = false;
     if let Some(p @ Problem::ContextNotFound { .. }) = r.problems.first() {
         if !r.name.contains(char::REPLACEMENT_CHARACTER) {
             d.reasons.push(format!("docker refuses it: {p}"));
             return d;
         }
+        unreadable_name = true;
     }
 
     // Every context of the line's config dir, read once: for endpoints
@@ -333,12 +336,19 @@ pub fn decide(input: &Input) -> Decision {
     }
     d.protected |= !found.why.is_empty();
     d.reasons.extend(found.why.iter().cloned());
+    if unreadable_name {
+        d.protected = true;
+        d.reasons.push(format!(
+            "the context name {:?} is not UTF-8, so the guard cannot find the context docker would use, or its endpoint: it counts as protected",
+            r.name
+        ));
+    }
     if !d.protected {
         d.reasons
             .push(format!("context {:?} is not protected", r.name));
         return d;
     }
-    let sure = classified.unsure.is_none() && input.settings.is_ok();
+    let sure = classified.unsure.is_none() && input.settings.is_ok() && !unreadable_name;
     if named && sure && found.by_name {
         d.reasons.push(match exec_named {
             Some(n) => format!("dctx exec names it: dctx exec {n} -- …"),
@@ -348,7 +358,9 @@ pub fn decide(input: &Input) -> Decision {
     }
     d.decision = Verdict::Refuse;
     d.confirm = matches!(input.settings, Ok(s) if s.mode == Mode::Confirm);
-    d.reasons.push(if classified.unsure.is_some() {
+    d.reasons.push(if unreadable_name {
+        "refused: a context whose name is not UTF-8 (only a hand-written meta.json has one) cannot be checked; give it a UTF-8 name (docker context export, then import under a new name)".into()
+    } else if classified.unsure.is_some() {
         "refused: the guard cannot tell what this line does to a protected target".into()
     } else if input.settings.is_err() {
         "refused: without its settings the guard lets destructive commands reach only the local default".into()
@@ -361,6 +373,10 @@ pub fn decide(input: &Input) -> Decision {
     } else {
         format!("refused: a {} command reaches a protected target only when the command line names it with --context", classified.class.as_str())
     });
+    if unreadable_name {
+        // A suggestion would name the lossy reading, which docker cannot find.
+        return d;
+    }
     let settings = input.settings.as_ref().ok().copied();
     d.instead = instead(
         input.args,

@@ -536,12 +536,18 @@ fn a_compose_env_file_the_guard_cannot_read_leaves_no_target_but_refusal() {
 
 #[test]
 fn a_name_that_is_not_utf8_is_no_proof_that_docker_refuses() {
-    use sha2::{Digest, Sha256};
-    use std::os::unix::ffi::OsStrExt;
     // Docker looks a DOCKER_CONTEXT up by the sha256 of its bytes, which
     // need not be UTF-8: a hand-written meta.json there is a context it
-    // reaches. dctx reads the name lossily and finds nothing there.
-    let name = b"prod-\xe9u";
+    // reaches. dctx reads the name lossily and finds nothing there: it
+    // cannot know the endpoint, so whatever the name, it is protected.
+    for name in [&b"prod-\xe9u"[..], b"dev-\xe9", b"\xff"] {
+        not_utf8_is_refused(name);
+    }
+}
+
+fn not_utf8_is_refused(name: &[u8]) {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::ffi::OsStrExt;
     let digest: String = Sha256::digest(name)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -549,7 +555,7 @@ fn a_name_that_is_not_utf8_is_no_proof_that_docker_refuses() {
     let dir = Path::new(HOME).join(".docker");
     let fs = world("dev").with(
         dir.join("contexts/meta").join(digest).join("meta.json"),
-        meta("prod-\u{fffd}u", "tcp://10.0.0.7:2375"),
+        meta(&String::from_utf8_lossy(name), "tcp://10.0.0.7:2375"),
     );
     let env = Env::new(
         [(
@@ -570,4 +576,5 @@ fn a_name_that_is_not_utf8_is_no_proof_that_docker_refuses() {
         compose_file: None,
     });
     assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
+    assert!(d.instead.is_empty(), "no line naming a lossy name: {d:#?}");
 }
