@@ -30,6 +30,12 @@ function __dctx_ask --description 'dctx: ask for the segment, and the stamps to 
     end
     # The answer's format and --frame: crates/dctx-ipc/src/helper_frame.rs.
     set -l out (command $__dctx_prompt --shell @DCTX_SHELL@ --pid $fish_pid --keep --frame @DCTX_FRAME@ 2>/dev/null | string split0)
+    if test (count $out) -lt 2
+        # Not a `Kept` answer: a dctx-prompt older than --frame (downgraded
+        # under this shell) printed its marker. Its plain answer instead,
+        # with no stamps, so nothing is kept.
+        set out (command $__dctx_prompt --shell @DCTX_SHELL@ --pid $fish_pid 2>/dev/null) ''
+    end
     set -g DCTX_SEGMENT "$out[1]"
     set -g __dctx_stamps "$out[2]"
 end

@@ -103,3 +103,39 @@ fn a_fish_script_of_another_frame_version_is_told_to_restart_and_keeps_nothing()
         "{stale:?}"
     );
 }
+
+/// The other way round, fish after a downgrade under it: a dctx-prompt
+/// from before `--frame` refuses the flag and prints its marker alone.
+/// The script then shows that binary's plain answer and keeps nothing,
+/// instead of `dctx?` at every prompt.
+#[test]
+fn a_fish_script_newer_than_its_dctx_prompt_shows_the_plain_answer() {
+    if !require_tool("fish", "old binary test") {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let bin = sandbox.path().join("old-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(bin_dir().join("dctx"), bin.join("dctx")).unwrap();
+    // As an old dctx-prompt answers: its marker for a flag it does not
+    // know, a segment for a plain `--pid` question.
+    let fake = bin.join("dctx-prompt");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\ncase \" $* \" in *' --frame '*|*' --keep '*) printf 'dctx?' ;; *' --pid '*) printf 'old-answer' ;; esac\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = run(sandbox
+        .command("fish")
+        .args(["--no-config", "-i", "-c"])
+        .arg(format!(
+            "'{}' init fish | source; set -gx DOCKER_CONTEXT x; __dctx_precmd
+             echo \"seg=$DCTX_SEGMENT kept=$__dctx_stamps\"",
+            bin.join("dctx").display()
+        ))
+        .env("PATH", path_with_dctx()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.ends_with("seg=old-answer kept=\n"), "{stdout:?}");
+}
