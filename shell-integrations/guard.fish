@@ -17,7 +17,7 @@ if status is-interactive
         if __dctx_docker_read_only $argv
             command docker $argv
         else
-            command $__dctx_bin guard -- $argv
+            command $__dctx_bin guard --fish -- $argv
         end
     end
 end
@@ -25,6 +25,6 @@ end
 # `dctx guard --compose`, which reads its line as docker-compose does.
 if status is-interactive
     function docker-compose --description 'docker-compose, through dctx guard'
-        command $__dctx_bin guard --compose -- $argv
+        command $__dctx_bin guard --compose --fish -- $argv
     end
 end

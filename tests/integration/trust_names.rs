@@ -266,3 +266,73 @@ fn a_name_with_a_newline_is_exported_whole() {
         expect_line(&h, &format!("{shell}: the whole name"), expected);
     }
 }
+
+/// A refusal's suggested line, pasted into the shell it was quoted for,
+/// names exactly the context: sh quoting in bash (`$'…'`, `'\''`), fish's
+/// in fish (where `%self` expands, `\\` in single quotes is one `\`, and
+/// `$'…'` is not syntax). Nothing a name holds runs.
+#[test]
+fn a_refusals_suggestion_pasted_into_its_shell_names_exactly_the_context() {
+    const NAMES: [&str; 9] = [
+        "%self",
+        "a\\\\b",
+        "it's",
+        "t\tab",
+        "d$(touch ~/pwned-paste)",
+        "~root",
+        "{x,y}",
+        "e\u{1b}[2J",
+        "plain-name",
+    ];
+    let sandbox = Sandbox::new();
+    let dir = sandbox.home_docker();
+    // Each its own engine, so that the one suggestion is its own name.
+    for (i, name) in NAMES.iter().enumerate() {
+        hand_written_context(
+            &dir,
+            name.as_bytes(),
+            &format!("unix:///nonexistent/{i}.sock"),
+        );
+    }
+    let settings = sandbox.path().join("xdg-config/dctx/config.toml");
+    std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
+    std::fs::write(&settings, "[guard]\nprotect_all_but = [\"default\"]\n").unwrap();
+    let shells: [(&str, &[&str], &str); 2] = [
+        ("bash", &[], "docker() { printf '<%s>\\n' \"$@\"; }"),
+        (
+            "fish",
+            &["--fish"],
+            "function docker; printf '<%s>\\n' $argv; end",
+        ),
+    ];
+    for (shell, flags, define) in shells {
+        if !dctx_tests::require_tool(shell, "pasted suggestion test") {
+            continue;
+        }
+        for name in NAMES {
+            let explained = run_ok(
+                sandbox
+                    .dctx("dctx")
+                    .arg("guard")
+                    .args(flags)
+                    .args(["--explain", "--", "rm", "-f", "web"])
+                    .env("DOCKER_CONTEXT", name),
+            );
+            let line = explained
+                .lines()
+                .find_map(|l| l.strip_prefix("instead:     "))
+                .unwrap_or_else(|| panic!("{shell} {name:?}: no suggestion in\n{explained}"));
+            let out = run(sandbox
+                .command(shell)
+                .arg("-c")
+                .arg(format!("{define}\n{line}")));
+            assert_eq!(
+                text(&out.stdout),
+                format!("<--context>\n<{name}>\n<rm>\n<-f>\n<web>\n"),
+                "{shell} pasting {line:?}: {}",
+                text(&out.stderr)
+            );
+        }
+    }
+    assert_eq!(pwned(&sandbox), Vec::<String>::new());
+}

@@ -101,6 +101,17 @@ pub fn fish(word: &str) -> Result<String, HasNul> {
     fish_bytes(word.as_bytes()).map(utf8)
 }
 
+/// `word` for fish on one line, as short as it reads: bare when every
+/// character is plainly literal to fish (no `%`: `%self` expands; no `~`,
+/// quotes, escapes, globs or braces), else [`fish`].
+pub fn fish_line(word: &str) -> Result<String, HasNul> {
+    let literal = |c: char| c.is_ascii_alphanumeric() || "_@+:,./=-".contains(c);
+    if !word.is_empty() && word.chars().all(literal) {
+        return Ok(word.to_owned());
+    }
+    fish(word)
+}
+
 /// Quoting adds only ASCII around and between whole characters of text.
 fn utf8(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
@@ -121,6 +132,18 @@ mod tests {
         "\x1b[31mred",
         "~user *?[a] {a,b} ; | & < > # !x",
     ];
+
+    #[test]
+    fn fish_line_is_bare_only_for_words_fish_reads_literally() {
+        assert_eq!(fish_line("prod-eu.1").unwrap(), "prod-eu.1");
+        assert_eq!(fish_line("a=b@c:d,e+f").unwrap(), "a=b@c:d,e+f");
+        assert_eq!(fish_line("%self").unwrap(), "'%self'");
+        assert_eq!(fish_line("~root").unwrap(), "'~root'");
+        assert_eq!(fish_line(r"a\b").unwrap(), r"'a\\b'");
+        assert_eq!(fish_line("it's").unwrap(), r"'it\'s'");
+        assert_eq!(fish_line("").unwrap(), "''");
+        assert_eq!(fish_line("a\0b"), Err(HasNul));
+    }
 
     #[test]
     fn sh_single_quotes_every_word() {

@@ -175,6 +175,10 @@ pub struct GuardArgs {
     /// the `docker-compose` function of `dctx init --guard` passes)
     #[arg(long, hide = true)]
     pub compose: bool,
+    /// Quote the lines a refusal suggests for fish rather than sh (what
+    /// the fish `docker` function of `dctx init --guard` passes)
+    #[arg(long, hide = true)]
+    pub fish: bool,
     /// The docker command line, after `--`
     #[arg(last = true, value_name = "DOCKER_ARGS")]
     pub args: Vec<std::ffi::OsString>,

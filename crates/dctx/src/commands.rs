@@ -200,6 +200,7 @@ pub fn exec(vars: &Vars, name: &str, command: &[std::ffi::OsString]) -> anyhow::
                 .as_encoded_bytes()
                 .contains(&b'/')
                 .then(|| path.to_path_buf()),
+            ..Default::default()
         };
         return crate::guard::run(vars, args, &how, false, false);
     }

@@ -17,7 +17,7 @@ use dctx_core::guard::commands::{builtin_table, find_anywhere, Matched, MAX_SCAN
 use dctx_core::guard::policy::{GuardSettings, SyslogSink};
 use dctx_core::guard::table::Class;
 use dctx_core::guard::{
-    command_text, decide, visible, Decision, Input, Program, Verdict, REFUSED_STATUS,
+    command_text, decide, visible, Decision, Input, Paste, Program, Verdict, REFUSED_STATUS,
 };
 use dctx_core::terminal_text::for_terminal;
 use dctx_core::RealFs;
@@ -46,6 +46,8 @@ pub struct Invocation<'a> {
     /// The program to run when it is allowed, when the command gave a path
     /// (else the first on PATH that is not dctx).
     pub path: Option<PathBuf>,
+    /// The shell the refusal's lines are quoted for.
+    pub paste: Paste,
 }
 
 /// The Docker variables `dctx exec NAME` gives its command.
@@ -256,7 +258,7 @@ pub fn run(
             serde_json::to_writer_pretty(&mut out, &doc).context("could not write to stdout")?;
             writeln!(out).context("could not write to stdout")?;
         } else {
-            let mut text = explanation(&d);
+            let mut text = explanation(&d, how.paste);
             text.push_str(&settings_lines(&loaded));
             out.write_all(text.as_bytes())
                 .context("could not write to stdout")?;
@@ -292,7 +294,7 @@ pub fn run(
                 return Ok(ExitCode::from(REFUSED_STATUS));
             }
             None => {
-                let mut text = d.refusal_text_of(how.program, args);
+                let mut text = d.refusal_text_of(how.program, args, how.paste);
                 if d.confirm {
                     text.push_str("  (mode = \"confirm\" asks only on a terminal)\n");
                 }
@@ -351,7 +353,7 @@ fn settings_json(loaded: &Loaded) -> serde_json::Value {
 }
 
 /// The decision as prose (`--explain`).
-fn explanation(d: &Decision) -> String {
+fn explanation(d: &Decision, paste: Paste) -> String {
     let mut out = format!(
         "decision:    {}\ncontext:     {}\nendpoint:    {}\nchosen by:   {}\ncommand:     {}\ndestructive: {}\nprotected:   {}\n",
         match d.decision {
@@ -372,7 +374,7 @@ fn explanation(d: &Decision) -> String {
         out.push_str(&format!("because:     {}\n", visible(reason)));
     }
     for instead in &d.instead {
-        out.push_str(&format!("instead:     {}\n", command_text(&instead.argv)));
+        out.push_str(&format!("instead:     {}\n", paste.line(&instead.argv)));
     }
     out
 }

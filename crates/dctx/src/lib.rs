@@ -62,6 +62,11 @@ pub fn run(cli: Cli, vars: &Vars) -> anyhow::Result<ExitCode> {
                     } else {
                         dctx_core::guard::Program::Docker
                     },
+                    paste: if g.fish {
+                        dctx_core::guard::Paste::Fish
+                    } else {
+                        dctx_core::guard::Paste::Sh
+                    },
                     ..Default::default()
                 };
                 guard::run(vars, &g.args, &how, g.explain, g.json)

@@ -29,7 +29,7 @@ use crate::resolution::{Problem, Resolution, Source, DEFAULT_CONTEXT};
 use commands::{classify, Matched};
 use policy::{GuardSettings, Mode};
 use table::Class;
-pub use words::{command_text, shell_word, visible};
+pub use words::{command_text, shell_word, visible, Paste};
 
 /// The exit status of a refused command (sysexits' EX_NOPERM), apart from
 /// docker's own 1, 125, 126 and 127.
@@ -659,14 +659,14 @@ impl Decision {
     /// then what to run instead. Control characters from names and hosts
     /// are shown escaped, never sent to the terminal.
     pub fn refusal_text(&self, argv: &[OsString]) -> String {
-        self.refusal_text_of(Program::Docker, argv)
+        self.refusal_text_of(Program::Docker, argv, Paste::Sh)
     }
 
     /// [`Decision::refusal_text`] for `program`'s line.
-    pub fn refusal_text_of(&self, program: Program, argv: &[OsString]) -> String {
+    pub fn refusal_text_of(&self, program: Program, argv: &[OsString], paste: Paste) -> String {
         let mut line = vec![program.name().to_string()];
         line.extend(argv.iter().map(|a| a.to_string_lossy().into_owned()));
-        let mut out = format!("dctx guard: refused: {}\n", command_text(&line));
+        let mut out = format!("dctx guard: refused: {}\n", paste.line(&line));
         out.push_str(&format!(
             "  target:  context {} at {} (chosen by {})\n",
             words::visible(&self.context),
@@ -685,7 +685,7 @@ impl Decision {
             let label = if i == 0 { "  instead: " } else { "           " };
             out.push_str(&format!(
                 "{label}{}\n             ({}{})\n",
-                command_text(&instead.argv),
+                paste.line(&instead.argv),
                 words::visible(&instead.why),
                 match (instead.protected, instead.argv.get(1..3)) {
                     (true, Some([flag, name])) if flag == "--context" =>

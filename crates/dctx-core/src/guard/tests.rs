@@ -495,7 +495,7 @@ fn compose_lines_are_read_as_docker_compose_reads_them() {
         ["docker-compose", "--context", "dev"]
     );
     assert!(d
-        .refusal_text_of(Program::Compose, &[])
+        .refusal_text_of(Program::Compose, &[], Paste::Sh)
         .contains("refused: docker-compose"));
     // docopt refuses an unknown option; the guard fails safe.
     let d = decide_as(

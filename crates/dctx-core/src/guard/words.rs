@@ -8,19 +8,46 @@ use std::ffi::OsString;
 
 use crate::docker_args::CommandLine;
 
-/// `s` as one word a user can paste into bash or zsh, on one line
-/// ([`crate::quote::sh_line`]); a word with a NUL, which no shell word
-/// holds, is shown escaped instead.
-pub fn shell_word(s: &str) -> String {
-    crate::quote::sh_line(s).unwrap_or_else(|_| visible(s))
+/// The shell a suggested line is to be pasted into: sh's quoting is not
+/// fish's (`$'…'`, `\\` in single quotes, `%self`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Paste {
+    /// bash, zsh, sh: and scripts, through the shim.
+    #[default]
+    Sh,
+    /// fish, whose `docker` function says so.
+    Fish,
 }
 
-/// `argv` as one line of shell.
+impl Paste {
+    /// `s` as one word on one line for this shell; a word with a NUL,
+    /// which no shell word holds, is shown escaped instead.
+    pub fn word(self, s: &str) -> String {
+        match self {
+            Paste::Sh => crate::quote::sh_line(s),
+            Paste::Fish => crate::quote::fish_line(s),
+        }
+        .unwrap_or_else(|_| visible(s))
+    }
+
+    /// `argv` as one line of this shell.
+    pub fn line(self, argv: &[String]) -> String {
+        argv.iter()
+            .map(|w| self.word(w))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// `s` as one word a user can paste into bash or zsh, on one line
+/// ([`crate::quote::sh_line`]).
+pub fn shell_word(s: &str) -> String {
+    Paste::Sh.word(s)
+}
+
+/// `argv` as one line of bash or zsh.
 pub fn command_text(argv: &[String]) -> String {
-    argv.iter()
-        .map(|w| shell_word(w))
-        .collect::<Vec<_>>()
-        .join(" ")
+    Paste::Sh.line(argv)
 }
 
 /// `s` as prose on a terminal: controls, bidi and zero-width characters
