@@ -36,9 +36,19 @@ fn decide_in(
     settings: Result<&GuardSettings, String>,
 ) -> Decision {
     let env = Env::new(vars.iter().copied(), Some(HOME.into()));
+    decide_env(fs, &env, line, settings)
+}
+
+/// [`decide_in`] with an environment whose values need not be UTF-8.
+fn decide_env(
+    fs: &MemFs,
+    env: &Env,
+    line: &str,
+    settings: Result<&GuardSettings, String>,
+) -> Decision {
     let args: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();
     decide(&Input {
-        env: &env,
+        env,
         args: &args,
         settings,
         fs,
@@ -564,17 +574,7 @@ fn not_utf8_is_refused(name: &[u8]) {
         )],
         Some(HOME.into()),
     );
-    let args: Vec<OsString> = ["rm", "-f", "web"].map(OsString::from).to_vec();
-    let d = decide(&Input {
-        env: &env,
-        args: &args,
-        settings: Ok(&GuardSettings::default()),
-        fs: &fs,
-        cwd: Path::new("/work"),
-        program: Program::Docker,
-        exec_named: None,
-        compose_file: None,
-    });
+    let d = decide_env(&fs, &env, "rm -f web", Ok(&GuardSettings::default()));
     assert_eq!(d.decision, Verdict::Refuse, "{d:#?}");
     assert!(d.instead.is_empty(), "no line naming a lossy name: {d:#?}");
 }
