@@ -438,6 +438,19 @@ impl<'a> Tmux<'a> {
             .args(args))
     }
 
+    /// Loads the TPM plugin (`tmux/dctx.tmux`) with this build's
+    /// dctx-prompt, after setting these global options.
+    pub fn load_plugin(&self, options: &[(&str, &str)]) {
+        let plugin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tmux/dctx.tmux");
+        let prompt = bin_dir().join("dctx-prompt");
+        self.run(&["set-option", "-g", "@dctx-prompt", prompt.to_str().unwrap()]);
+        for (option, value) in options {
+            self.run(&["set-option", "-g", option, value]);
+        }
+        let loaded = self.run(&["run-shell", plugin.to_str().unwrap()]);
+        assert!(loaded.status.success(), "{}", text(&loaded.stderr));
+    }
+
     pub fn type_line(&self, line: &str) {
         self.run(&["send-keys", "-t", "t", "-l", line]);
         self.run(&["send-keys", "-t", "t", "Enter"]);

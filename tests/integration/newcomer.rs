@@ -5,9 +5,7 @@
 
 use std::time::Duration;
 
-use dctx_tests::{
-    bin_dir, path_with_dctx, require_tool, run_ok, text, wait_for, Daemon, Sandbox, Tmux,
-};
+use dctx_tests::{bin_dir, path_with_dctx, require_tool, run_ok, wait_for, Daemon, Sandbox, Tmux};
 
 const PATIENCE: Duration = Duration::from_secs(10);
 
@@ -208,20 +206,10 @@ fn tmux_show_default_keeps_an_override_visible() {
     let sandbox = Sandbox::new();
     let _daemon = Daemon::start(&sandbox);
     let inner = Tmux::start(&sandbox, "showdef", "bash --noprofile --norc -i");
-    let plugin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tmux/dctx.tmux");
-    let prompt = bin_dir().join("dctx-prompt");
-    let load = |options: &[(&str, &str)]| {
-        for (option, value) in options {
-            inner.run(&["set-option", "-g", option, value]);
-        }
-        let loaded = inner.run(&["run-shell", plugin.to_str().unwrap()]);
-        assert!(loaded.status.success(), "{}", text(&loaded.stderr));
-    };
-    load(&[
+    inner.load_plugin(&[
         ("status-interval", "0"),
         ("status-right-length", "80"),
         ("status-right", "#{docker_context}END"),
-        ("@dctx-prompt", prompt.to_str().unwrap()),
         ("@dctx-show-default", "on"),
         ("@dctx-suffix", " | "),
     ]);
@@ -251,7 +239,7 @@ fn tmux_show_default_keeps_an_override_visible() {
     });
 
     // Hidden again: no dangling separator.
-    load(&[
+    inner.load_plugin(&[
         ("status-right", "#{docker_context}END"),
         ("@dctx-show-default", "off"),
     ]);

@@ -31,23 +31,12 @@ fn status_bar_shows_the_active_panes_context_and_follows_changes() {
     let _daemon = Daemon::start(&sandbox);
 
     let inner = Tmux::start(&sandbox, "inner", "bash --noprofile --norc -i");
-    let plugin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tmux/dctx.tmux");
-    let prompt = bin_dir().join("dctx-prompt");
-    for args in [
+    inner.load_plugin(&[
         // Only the daemon's push (or tmux's own events) can redraw.
-        &["set-option", "-g", "status-interval", "0"][..],
-        &["set-option", "-g", "status-right-length", "60"],
-        &["set-option", "-g", "status-right", "[#{docker_context}]"],
-        &["set-option", "-g", "@dctx-prompt", prompt.to_str().unwrap()],
-    ] {
-        inner.run(args);
-    }
-    let loaded = inner.run(&["run-shell", plugin.to_str().unwrap()]);
-    assert!(
-        loaded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&loaded.stderr)
-    );
+        ("status-interval", "0"),
+        ("status-right-length", "60"),
+        ("status-right", "[#{docker_context}]"),
+    ]);
     let right = String::from_utf8_lossy(&inner.run(&["show-option", "-gv", "status-right"]).stdout)
         .into_owned();
     assert!(
@@ -123,22 +112,12 @@ fn plugin_options_shape_the_segment_and_label_each_pane() {
     sandbox.create_contexts(&[("prod", "ssh://deploy@prod-01")]);
     let _daemon = Daemon::start(&sandbox);
     let inner = Tmux::start(&sandbox, "opts", "bash --noprofile --norc -i");
-    let plugin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tmux/dctx.tmux");
-    let prompt = bin_dir().join("dctx-prompt");
-    let load = |options: &[(&str, &str)]| {
-        for (option, value) in options {
-            inner.run(&["set-option", "-g", option, value]);
-        }
-        let loaded = inner.run(&["run-shell", plugin.to_str().unwrap()]);
-        assert!(loaded.status.success());
-    };
-    load(&[
+    inner.load_plugin(&[
         ("status-interval", "15"),
         ("status-right-length", "80"),
         ("status-right", "[#{docker_context}]"),
         ("pane-border-status", "top"),
         ("pane-border-format", "<#{docker_context}>"),
-        ("@dctx-prompt", prompt.to_str().unwrap()),
         ("@dctx-format", "docker:{name}@{host}"),
         ("@dctx-pane-border", "on"),
     ]);
@@ -167,7 +146,7 @@ fn plugin_options_shape_the_segment_and_label_each_pane() {
     });
 
     // Without a format the local default is hidden, unless asked for.
-    load(&[
+    inner.load_plugin(&[
         ("status-right", "[#{docker_context}]"),
         ("@dctx-format", ""),
         ("@dctx-pane-border", "off"),
@@ -176,7 +155,7 @@ fn plugin_options_shape_the_segment_and_label_each_pane() {
     wait_for("the default context hidden", PATIENCE, || {
         status_line(&outer).contains("[]")
     });
-    load(&[
+    inner.load_plugin(&[
         ("status-right", "[#{docker_context}]"),
         ("@dctx-show-default", "on"),
     ]);

@@ -837,18 +837,6 @@ fn a_same_user_client_cannot_balloon_the_daemon() {
     );
 }
 
-/// Loads the tmux plugin into `tmux` with these options set first.
-fn load_plugin(tmux: &Tmux, options: &[(&str, &str)]) {
-    let plugin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tmux/dctx.tmux");
-    let prompt = bin_dir().join("dctx-prompt");
-    for (option, value) in options {
-        tmux.run(&["set-option", "-g", option, value]);
-    }
-    tmux.run(&["set-option", "-g", "@dctx-prompt", prompt.to_str().unwrap()]);
-    let loaded = tmux.run(&["run-shell", plugin.to_str().unwrap()]);
-    assert!(loaded.status.success(), "{loaded:?}");
-}
-
 /// Item 13: one stopped tmux server (a shell in it once reported it) does
 /// not stop the daemon's redraws of the others. `status-interval 0`: only
 /// the daemon's push can update the live one's status line.
@@ -886,14 +874,11 @@ fn a_stopped_tmux_server_does_not_stop_redraws_for_the_others() {
         || shells() >= 1,
     );
     let live = Tmux::start(&sandbox, "zz-live", "bash --noprofile --norc -i");
-    load_plugin(
-        &live,
-        &[
-            ("status-interval", "0"),
-            ("status-right", "[#{docker_context}]"),
-            ("@dctx-show-default", "on"),
-        ],
-    );
+    live.load_plugin(&[
+        ("status-interval", "0"),
+        ("status-right", "[#{docker_context}]"),
+        ("@dctx-show-default", "on"),
+    ]);
     live.type_line(&init);
     live.type_line("");
     wait_for("both shells to be known", Duration::from_secs(20), || {
@@ -954,14 +939,11 @@ fn the_tmux_plugin_shows_formats_and_descriptions_exactly() {
     let _daemon = dctx_tests::Daemon::start(&sandbox);
     let inner = Tmux::start(&sandbox, "exact", "bash --noprofile --norc -i");
     let format = r#"x&y \ "q" 'it' #z {name}"#;
-    load_plugin(
-        &inner,
-        &[
-            ("status-right-length", "150"),
-            ("status-right", "[#{docker_context}]"),
-            ("@dctx-format", format),
-        ],
-    );
+    inner.load_plugin(&[
+        ("status-right-length", "150"),
+        ("status-right", "[#{docker_context}]"),
+        ("@dctx-format", format),
+    ]);
     let outer = Tmux::start(
         &sandbox,
         "exact-view",
@@ -971,13 +953,10 @@ fn the_tmux_plugin_shows_formats_and_descriptions_exactly() {
     wait_for("the format as written", Duration::from_secs(20), || {
         outer.last_line().contains(expected)
     });
-    load_plugin(
-        &inner,
-        &[
-            ("status-right", "[#{docker_context}]"),
-            ("@dctx-format", "{description}"),
-        ],
-    );
+    inner.load_plugin(&[
+        ("status-right", "[#{docker_context}]"),
+        ("@dctx-format", "{description}"),
+    ]);
     inner.run(&["refresh-client", "-S"]);
     let expected = format!("[{description}]");
     let mut line = String::new();

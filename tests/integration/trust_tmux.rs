@@ -15,20 +15,11 @@ const PATIENCE: Duration = Duration::from_secs(20);
 /// through a second tmux attached to it.
 fn panes(sandbox: &Sandbox) -> (Tmux<'_>, Tmux<'_>) {
     let inner = Tmux::start(sandbox, "inner", "bash --noprofile --norc -i");
-    let plugin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tmux/dctx.tmux");
-    let prompt = bin_dir().join("dctx-prompt");
-    for args in [
-        &["set-option", "-g", "status-interval", "0"][..],
-        &["set-option", "-g", "status-right-length", "60"],
-        &["set-option", "-g", "status-right", "[#{docker_context}]"],
-        &["set-option", "-g", "@dctx-prompt", prompt.to_str().unwrap()],
-    ] {
-        inner.run(args);
-    }
-    assert!(inner
-        .run(&["run-shell", plugin.to_str().unwrap()])
-        .status
-        .success());
+    inner.load_plugin(&[
+        ("status-interval", "0"),
+        ("status-right-length", "60"),
+        ("status-right", "[#{docker_context}]"),
+    ]);
     inner.type_line(&format!("export PATH='{}'", path_with_dctx()));
     let outer = Tmux::start(
         sandbox,
