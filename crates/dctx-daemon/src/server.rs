@@ -297,6 +297,17 @@ fn answer(request: Request, shared: &Shared) -> Response {
 mod tests {
     use super::*;
 
+    /// A state on the real file system whose watch requests go nowhere.
+    fn real_state() -> Arc<State> {
+        let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
+        Arc::new(State::new(
+            Arc::new(dctx_core::RealFs),
+            watch_tx,
+            None,
+            crate::change_mark::ChangeMark::none(),
+        ))
+    }
+
     // `dctx daemon stop` reconnects the moment it reads the reply to Shutdown,
     // so the accept loop is often busy with that new connection just as the
     // shutdown is announced. The announcement must not be lost then.
@@ -315,13 +326,7 @@ mod tests {
                 // Binding and spawning need the runtime's context, not a task.
                 let _entered = runtime.enter();
                 let listener = crate::lifecycle::bind(&socket).unwrap();
-                let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
-                let state = Arc::new(State::new(
-                    std::sync::Arc::new(dctx_core::RealFs),
-                    watch_tx,
-                    None,
-                    crate::change_mark::ChangeMark::none(),
-                ));
+                let state = real_state();
                 let shared = Arc::new(Shared::new(state, dctx_ipc::paths::euid(), socket.clone()));
                 tokio::spawn(serve(listener, shared))
             };
@@ -355,13 +360,7 @@ mod tests {
         let socket = dir.path().join("s");
         let _entered = runtime.enter();
         let listener = crate::lifecycle::bind(&socket).unwrap();
-        let (watch_tx, _watch_rx) = tokio::sync::mpsc::unbounded_channel();
-        let state = Arc::new(State::new(
-            std::sync::Arc::new(dctx_core::RealFs),
-            watch_tx,
-            None,
-            crate::change_mark::ChangeMark::none(),
-        ));
+        let state = real_state();
         let shared = Arc::new(Shared::new(state, owner, socket.clone()));
         let served = tokio::spawn(serve(listener, shared.clone()));
         let client = std::os::unix::net::UnixStream::connect(&socket).unwrap();
