@@ -193,10 +193,19 @@ mod tests {
         assert_eq!(DaemonLock::holder(&path), None, "no file");
         // A process whose command line is `… daemon run`, as dctx's is.
         let mut daemon = std::process::Command::new("sh")
-            .args(["-c", "read -r _", "sh", "daemon", "run"])
+            .args(["-c", "echo up; read -r _", "sh", "daemon", "run"])
             .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
+        // Until it has exec'd sh, the child's command line is this test's.
+        let mut up = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(daemon.stdout.as_mut().unwrap()),
+            &mut up,
+        )
+        .unwrap();
+        assert_eq!(up, "up\n");
         std::fs::write(&path, format!("{}\n", daemon.id())).unwrap();
         assert_eq!(DaemonLock::holder(&path), Some(daemon.id()));
         // This test process is alive but no daemon.
